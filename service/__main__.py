@@ -1,0 +1,5 @@
+"""``python -m service`` is the ``dprk-kg`` command."""
+
+from .cli import main
+
+main()

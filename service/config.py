@@ -1,0 +1,132 @@
+"""Every setting of the service and its default, in one place.
+
+Why one table: the CLI options, the environment-variable twins, the README and the
+test that checks the README all read this table, so a setting cannot exist in one of
+them and be missing from the others.
+
+Precedence (lowest first): the defaults below → ``DPRK_KG_<KEY>`` environment
+variables → the ``config`` mapping given to :func:`service.create_app` (the CLI
+passes its options that way).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The repository root: the bundled ontology, data and canned queries live here.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: The SPARQL endpoints a query may call with ``SERVICE``: everything else is refused
+#: before execution (no server-side request forgery). Each has its own limits.
+DEFAULT_SERVICE_ALLOWLIST: dict[str, dict[str, float | int]] = {
+    "https://query.wikidata.org/sparql": {"timeout": 10.0, "row_cap": 10000},
+    "https://dbpedia.org/sparql": {"timeout": 10.0, "row_cap": 10000},
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its default, how to read it from text, and what it is for."""
+
+    key: str
+    default: Any
+    parse: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets this key."""
+        return f"DPRK_KG_{self.key}"
+
+
+def _bool(text: str | bool) -> bool:
+    if isinstance(text, bool):
+        return text
+    value = str(text).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {text!r}")
+
+
+def _optional_str(text: str | None) -> str | None:
+    return text if text else None
+
+
+def _json_or_mapping(text: str | Mapping) -> dict:
+    if isinstance(text, Mapping):
+        return dict(text)
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")
+    return value
+
+
+def _entailment(text: str) -> str:
+    if text not in {"none", "rdfs"}:
+        raise ValueError(f"expected 'none' or 'rdfs', got {text!r}")
+    return text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("HOST", "127.0.0.1", str, "Interface to listen on."),
+    Setting("PORT", 8000, int, "TCP port to listen on."),
+    Setting("THREADS", 8, int, "Worker threads of the WSGI server (concurrent requests)."),
+    Setting("STORE_DIR", None, _optional_str,
+            "Directory of the persistent store; default: <instance folder>/store."),
+    Setting("DATA_ROOT", str(REPO_ROOT), str,
+            "Folder holding ontology/, data/ and queries/ (the bundled graph and canned queries)."),
+    Setting("LOAD_DATA", True, _bool,
+            "Load the ontology and data/ into an empty store on first start (--no-data turns it off)."),
+    Setting("WRITE_TOKEN", None, _optional_str,
+            "Bearer token that allows writes. Unset: the service is read-only."),
+    Setting("WRITE_TOKEN_NAME", "default", str,
+            "Name recorded in the provenance of batches written with the write token."),
+    Setting("ENTAILMENT", "rdfs", _entailment,
+            "'rdfs': subclass and subproperty inferences are materialized in their own graph; 'none': off."),
+    Setting("UNION_DEFAULT_GRAPH", True, _bool,
+            "Queries without default-graph-uri see the union of all graphs as their default graph."),
+    Setting("VALIDATE_WRITES", True, _bool,
+            "Check every write against the SHACL shapes and refuse it (422) if it breaks one."),
+    Setting("QUERY_TIMEOUT", 30.0, float,
+            "Seconds a query may run before it is stopped and answered with 503."),
+    Setting("UPDATE_TIMEOUT", 60.0, float,
+            "Seconds an update or load may run before it is stopped (nothing is applied)."),
+    Setting("RESULT_ROW_CAP", 100000, int,
+            "Most rows (or triples) one query returns; more are cut and the response says so. 0: no cap."),
+    Setting("MAX_BODY_BYTES", 16 * 1024 * 1024, int, "Largest request body accepted (413 above)."),
+    Setting("CORS_ORIGINS", "*", str, "Value of Access-Control-Allow-Origin on read responses ('' = no CORS)."),
+    Setting("SERVICE_ALLOWLIST", DEFAULT_SERVICE_ALLOWLIST, _json_or_mapping,
+            "JSON object: SPARQL endpoints allowed in SERVICE, each with its timeout (s) and row_cap."),
+    Setting("CANNED_CACHE_SIZE", 512, int, "Entries in the canned-query result cache (0 disables it)."),
+)
+
+SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+def defaults() -> dict[str, Any]:
+    """The default value of every setting."""
+    return {s.key: s.default for s in SETTINGS}
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read the ``DPRK_KG_*`` variables that are set, parsed to their types.
+
+    A malformed value raises ``ValueError`` naming the variable, so a typo in the
+    environment stops the service at start instead of being silently ignored.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.env in environ:
+            try:
+                values[setting.key] = setting.parse(environ[setting.env])
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{setting.env}: {exc}") from exc
+    return values

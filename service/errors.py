@@ -1,0 +1,175 @@
+"""Errors are values until one place turns them into a response.
+
+Why: every protocol error must name the parameter or limit involved, use the status
+the specification gives, and never leak a stack trace. Views raise :class:`ApiError`
+(usually through the small constructors below); :func:`init_app` installs the single
+handler that renders it — as JSON for clients that ask for JSON, plain text otherwise.
+Unexpected exceptions are logged with their traceback and answered with a generic 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error to return to the client: an HTTP status, a message, optional details.
+
+    ``details`` is merged into the JSON body (for example a validation report);
+    ``headers`` are added to the response (for example ``WWW-Authenticate``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        title: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.title = title
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+def bad_request(message: str, **kwargs: Any) -> ApiError:
+    """400: the request is malformed; the message says which parameter and why."""
+    return ApiError(400, message, title="Bad Request", **kwargs)
+
+
+def unauthorized(message: str = "This operation needs a write token: send 'Authorization: Bearer <token>'.") -> ApiError:
+    """401: a write was attempted without credentials."""
+    return ApiError(401, message, title="Unauthorized", headers={"WWW-Authenticate": 'Bearer realm="dprk-kg"'})
+
+
+def forbidden(message: str) -> ApiError:
+    """403: credentials were given but do not allow this operation."""
+    return ApiError(403, message, title="Forbidden")
+
+
+def read_only() -> ApiError:
+    """403: no write token is configured, so the service accepts no writes at all."""
+    return ApiError(
+        403,
+        "The server is read-only: no write token is configured (set --write-token or DPRK_KG_WRITE_TOKEN).",
+        title="Forbidden",
+    )
+
+
+def not_found(message: str) -> ApiError:
+    """404, naming the missing thing."""
+    return ApiError(404, message, title="Not Found")
+
+
+def method_not_allowed(message: str, allowed: list[str]) -> ApiError:
+    """405 with the ``Allow`` header the HTTP specification requires."""
+    return ApiError(405, message, title="Method Not Allowed", headers={"Allow": ", ".join(allowed)})
+
+
+def not_acceptable(accepted: list[str]) -> ApiError:
+    """406 listing the media types we can produce."""
+    return ApiError(
+        406,
+        "The Accept header matches no format we can produce; accepted: " + ", ".join(accepted),
+        title="Not Acceptable",
+        details={"accepted": accepted},
+    )
+
+
+def payload_too_large(limit: int, found: int | None = None) -> ApiError:
+    """413 naming the limit (and the size found, when known)."""
+    found_text = f", found {found} bytes" if found is not None else ""
+    return ApiError(
+        413,
+        f"Request bodies are limited to {limit} bytes{found_text} (setting MAX_BODY_BYTES).",
+        title="Payload Too Large",
+    )
+
+
+def unsupported_media_type(content_type: str | None, supported: list[str]) -> ApiError:
+    """415 naming the media type received and the ones we accept."""
+    return ApiError(
+        415,
+        f"Unsupported Content-Type {content_type or '(none)'!r}; supported: " + ", ".join(supported),
+        title="Unsupported Media Type",
+        details={"supported": supported},
+    )
+
+
+def unprocessable(message: str, report: dict[str, Any] | None = None) -> ApiError:
+    """422: well-formed, but refused because it breaks a rule (e.g. a SHACL shape)."""
+    return ApiError(422, message, title="Unprocessable Content", details={"report": report} if report else None)
+
+
+def timeout(limit: float, setting: str = "QUERY_TIMEOUT") -> ApiError:
+    """503: the work was stopped at its time limit (and no longer uses CPU)."""
+    return ApiError(
+        503,
+        f"The operation was stopped after the time limit of {limit:g} s (setting {setting}).",
+        title="Timeout",
+        headers={"Retry-After": "1"},
+    )
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to plain text for an error body."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"])
+    return best == "application/json" or (
+        request.path.endswith(".json") or request.path.startswith(("/queries", "/validate", "/ingest", "/openapi"))
+        and best != "text/plain"
+    )
+
+
+def to_response(error: ApiError) -> Response:
+    """Render an :class:`ApiError`: the one conversion point."""
+    if wants_json():
+        body: dict[str, Any] = {"error": error.title or "Error", "status": error.status, "message": error.message}
+        body.update(error.details)
+        from flask import json
+
+        response = Response(json.dumps(body), status=error.status, mimetype="application/json")
+    else:
+        response = Response(error.message + "\n", status=error.status, mimetype="text/plain")
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the single error handler (ApiError, HTTP errors, and unexpected exceptions)."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return to_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 413:
+            return to_response(payload_too_large(app.config["MAX_BODY_BYTES"]))
+        message = error.description or error.name
+        if status == 405:
+            allowed = error.valid_methods if hasattr(error, "valid_methods") else None  # type: ignore[attr-defined]
+            return to_response(
+                ApiError(405, f"{request.method} is not supported on {request.path}", title=error.name,
+                         headers={"Allow": ", ".join(allowed or [])})
+            )
+        if status == 404:
+            message = f"{request.method} {request.path} is not a resource of this service."
+        return to_response(ApiError(status, message, title=error.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return to_response(ApiError(500, "Internal server error; the details are in the server log.",
+                                    title="Internal Server Error"))

@@ -1,0 +1,96 @@
+"""The store worker as its users rely on it: the union default graph is a set, inferences follow
+writes, writes are atomic, and a runaway query is really stopped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from service import config
+from service.store import StoreClient, StoreError, StoreTimeout
+
+EX = "http://example.org/"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+
+
+def n(local: str) -> ox.NamedNode:
+    return ox.NamedNode(EX + local)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    settings = config.defaults()
+    settings.update(STORE_DIR=str(tmp_path / "store"), LOAD_DATA=False, QUERY_TIMEOUT=3.0)
+    client = StoreClient(settings)
+    yield client
+    client.close()
+
+
+def labels(store: StoreClient) -> list[str]:
+    return [row[0].value for row in store.select(f"SELECT ?l WHERE {{ <{EX}rgb> <{EX}label> ?l }}").rows]
+
+
+def test_a_fact_stated_in_two_graphs_is_one_triple_of_the_default_graph(store):
+    store.apply(add=[ox.Quad(n("rgb"), n("label"), ox.Literal("RGB"), n("doc1")),
+                     ox.Quad(n("rgb"), n("label"), ox.Literal("RGB"), n("doc2"))])
+    assert labels(store) == ["RGB"]
+    store.apply(remove=[ox.Quad(n("rgb"), n("label"), ox.Literal("RGB"), n("doc1"))])
+    assert labels(store) == ["RGB"], "still stated by doc2"
+    store.apply(remove=[ox.Quad(n("rgb"), n("label"), ox.Literal("RGB"), n("doc2"))])
+    assert labels(store) == []
+
+
+def test_instances_of_a_subclass_are_instances_of_the_class_and_stop_being_so(store):
+    store.apply(add=[ox.Quad(n("Agency"), SUBCLASS, n("Org"), n("onto")),
+                     ox.Quad(n("rgb"), RDF_TYPE, n("Agency"), n("doc1"))])
+    query = f"SELECT ?s WHERE {{ ?s a <{EX}Org> }}"
+    assert [r[0] for r in store.select(query).rows] == [n("rgb")]
+    store.apply(remove=[ox.Quad(n("rgb"), RDF_TYPE, n("Agency"), n("doc1"))])
+    assert store.select(query).rows == []
+
+
+def test_a_hierarchy_added_later_applies_to_existing_instances(store):
+    store.apply(add=[ox.Quad(n("rgb"), RDF_TYPE, n("Agency"), n("doc1"))])
+    store.apply(add=[ox.Quad(n("Agency"), SUBCLASS, n("Org"), n("onto"))])
+    assert [r[0] for r in store.select(f"SELECT ?s WHERE {{ ?s a <{EX}Org> }}").rows] == [n("rgb")]
+
+
+def test_a_failing_change_applies_nothing(store):
+    store.apply(add=[ox.Quad(n("a"), n("p"), ox.Literal("1"), n("g"))])
+    with pytest.raises(StoreError):
+        store.apply(add=[ox.Quad(n("b"), n("p"), ox.Literal("2"), n("g")),
+                         ox.Quad(n("c"), n("p"), ox.Literal("3"), ox.NamedNode(
+                             "https://w3id.org/dprk-japan-kg/graph/entailed"))])
+    rows = store.select(f"SELECT ?s WHERE {{ GRAPH <{EX}g> {{ ?s ?p ?o }} }}").rows
+    assert rows == [(n("a"),)]
+
+
+def test_a_runaway_query_is_stopped_and_the_store_keeps_serving(store):
+    store.apply(add=[ox.Quad(n(f"s{i}"), n("p"), ox.Literal(str(i)), n("big")) for i in range(2000)])
+    old_pid = store.pid
+    with pytest.raises(StoreTimeout):
+        store.query(f"SELECT (COUNT(*) AS ?c) WHERE {{ ?a <{EX}p> ?x . ?b <{EX}p> ?y . ?c <{EX}p> ?z }}").read()
+    assert not os.path.exists(f"/proc/{old_pid}") or open(f"/proc/{old_pid}/stat").read().split()[2] == "Z", \
+        "the process that ran the runaway query must be gone"
+    assert store.pid != old_pid
+    count = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{EX}big> {{ ?s ?p ?o }} }}").rows[0][0]
+    assert count.value == "2000", "acknowledged writes survive the kill"
+
+
+def test_the_row_cap_cuts_results_and_says_so(store):
+    store.apply(add=[ox.Quad(n(f"s{i}"), n("p"), ox.Literal(str(i)), n("g")) for i in range(10)])
+    result = store.select(f"SELECT ?s WHERE {{ ?s <{EX}p> ?o }}", row_cap=4)
+    assert len(result.rows) == 4 and result.truncated
+    result = store.select(f"SELECT ?s WHERE {{ ?s <{EX}p> ?o }}", row_cap=10)
+    assert len(result.rows) == 10 and not result.truncated
+
+
+def test_a_syntax_error_names_its_position(store):
+    with pytest.raises(StoreError) as info:
+        store.query("SELECT * WHERE { ?s ?p }")
+    assert info.value.kind == "syntax"
+    assert "1:" in info.value.message
