@@ -47,7 +47,10 @@ def bad_request(message: str, **kwargs: Any) -> ApiError:
     return ApiError(400, message, title="Bad Request", **kwargs)
 
 
-def unauthorized(message: str = "This operation needs a write token: send 'Authorization: Bearer <token>'.") -> ApiError:
+UNAUTHORIZED = "This operation needs a write token: send 'Authorization: Bearer <token>'."
+
+
+def unauthorized(message: str = UNAUTHORIZED) -> ApiError:
     """401: a write was attempted without credentials."""
     return ApiError(401, message, title="Unauthorized", headers={"WWW-Authenticate": 'Bearer realm="dprk-kg"'})
 
@@ -125,8 +128,8 @@ def wants_json() -> bool:
     """True when the client prefers JSON to plain text for an error body."""
     best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"])
     return best == "application/json" or (
-        request.path.endswith(".json") or request.path.startswith(("/queries", "/validate", "/ingest", "/openapi"))
-        and best != "text/plain"
+        request.path.endswith(".json") or (request.path.startswith(("/queries", "/validate", "/ingest", "/openapi"))
+        and best != "text/plain")
     )
 
 

@@ -37,7 +37,7 @@ import pyoxigraph as ox
 
 from . import derived, results
 from .dataset import bundled_files
-from .graphs import DERIVED_GRAPHS, ENTAILED_GRAPH, PREFIXES
+from .graphs import DERIVED_GRAPHS, PREFIXES
 from .terms import decode, encode
 
 log = logging.getLogger("dprk_kg.store_worker")
