@@ -48,6 +48,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
         app.config.update(config)
+    if not app.config["DATA_ROOT"]:
+        app.config["DATA_ROOT"] = str(settings.REPO_ROOT)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

@@ -80,8 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("THREADS", 8, int, "Worker threads of the WSGI server (concurrent requests)."),
     Setting("STORE_DIR", None, _optional_str,
             "Directory of the persistent store; default: <instance folder>/store."),
-    Setting("DATA_ROOT", str(REPO_ROOT), str,
-            "Folder holding ontology/, data/ and queries/ (the bundled graph and canned queries)."),
+    Setting("DATA_ROOT", None, _optional_str,
+            "Folder holding ontology/, data/ and queries/ (the bundled graph and canned queries); "
+            "default: this repository."),
     Setting("LOAD_DATA", True, _bool,
             "Load the ontology and data/ into an empty store on first start (--no-data turns it off)."),
     Setting("WRITE_TOKEN", None, _optional_str,
