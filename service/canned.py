@@ -1,0 +1,324 @@
+"""Canned queries over HTTP: ``/queries``, ``/queries/<name>[.<format>]``, ``/openapi.json`` and ``/api``.
+
+Why canned queries: analysts ask the same questions (a timeline of talks, who
+represented whom, what each document says about Chongryon) and should not need to
+write SPARQL for them. Each question is one ``queries/<name>.rq`` file whose ``#+``
+header declares its parameters and columns (:mod:`service.canned_header`); adding a
+valid file publishes it here, in the OpenAPI document, in the CLI and — after
+``python -m service.canned --readme`` — in the README. A malformed file stops the
+service at start (:func:`init_app`), naming the file and the problem.
+
+Request values are type-checked and bound as RDF terms, never spliced into the query
+(:mod:`service.canned_params`); answers are cached per query, parameters and format until
+the next write (:mod:`service.canned_cache`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from . import openapi
+from .canned_backend import ServiceBackend, StoreAnalyser
+from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
+from .canned_params import RESERVED, Binding, ParamError
+from .canned_run import CannedRunner, accept_table, formats_for, machine_format
+from .config import REPO_ROOT
+from .errors import ApiError, bad_request, not_acceptable, not_found, timeout
+from .store import EXTENSION_KEY as STORE_KEY
+from .store import StoreError, StoreTimeout
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("canned", __name__)
+
+EXTENSION_KEY = "dprk_kg_canned"
+
+
+def queries_folder(app: Flask) -> Any:
+    """The folder the canned queries are read from: ``<DATA_ROOT>/queries``."""
+    from pathlib import Path
+
+    return Path(app.config.get("DATA_ROOT") or REPO_ROOT) / "queries"
+
+
+def init_app(app: Flask) -> None:
+    """Load every ``queries/*.rq``; a malformed one stops the app from being created.
+
+    The store worker is already running at this point; it is closed before raising so a
+    refused start leaves no process behind.
+    """
+    allowlist = app.config.get("SERVICE_ALLOWLIST") or {}
+    try:
+        queries = load_queries(queries_folder(app), allowlist, StoreAnalyser(app.extensions[STORE_KEY]))
+    except CannedQueryError as exc:
+        store = app.extensions.get(STORE_KEY)
+        if store is not None:
+            store.close()
+        raise CannedQueryError(f"cannot start: malformed canned query {exc}") from exc
+    app.add_template_filter(curie, "canned_curie")
+    app.extensions[EXTENSION_KEY] = CannedRunner(
+        queries,
+        ServiceBackend(app.extensions[STORE_KEY]),
+        cache_size=int(app.config.get("CANNED_CACHE_SIZE") or 0),
+        allowlist=allowlist,
+        query_timeout=float(app.config.get("QUERY_TIMEOUT") or 30.0),
+        row_cap=app.config.get("RESULT_ROW_CAP"),
+    )
+
+
+def runner() -> CannedRunner:
+    """The current app's canned-query runner."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def request_args() -> dict[str, list[str]]:
+    """Parameters from the query string, a form body, or a JSON object body; each name → its values."""
+    merged: MultiDict[str, str] = MultiDict(request.args)
+    if request.method == "POST":
+        if request.is_json:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                raise bad_request("A JSON body must be an object of parameter names to values (or lists of values).")
+            for key, value in body.items():
+                for item in value if isinstance(value, list) else [value]:
+                    if isinstance(item, dict | list) or item is None:
+                        raise bad_request(f"parameter {key!r}: JSON values must be strings, numbers or booleans",
+                                          details={"parameter": key})
+                    merged.add(key, json.dumps(item) if isinstance(item, bool) else str(item))
+        else:
+            for key, values in request.form.lists():
+                for value in values:
+                    merged.add(key, value)
+    return {key: merged.getlist(key) for key in merged}
+
+
+def choose_format(query: CannedQuery, suffix: str | None) -> str:
+    """The answer's format: the URL suffix or ``_format``, else the Accept header (406 if nothing fits)."""
+    available = formats_for(query)
+    if suffix:
+        if suffix != "html" and suffix not in available:
+            raise not_found(f"Query {query.name!r} has no format {suffix!r}; available: "
+                            f"{', '.join([*available, 'html'])}")
+        return suffix
+    table = accept_table(query)
+    if not request.headers.get("Accept"):
+        return machine_format(query)
+    best = request.accept_mimetypes.best_match(list(table))
+    if best is None:
+        raise not_acceptable(list(table))
+    return table[best]
+
+
+def query_url(query: CannedQuery, params: dict[str, Any] | None = None, suffix: str = "", *,
+              external: bool = False) -> str:
+    """``/queries/<name>[.<suffix>]?…`` with list values repeated."""
+    path = url_for("canned.run_query", target=query.name + (f".{suffix}" if suffix else ""), _external=external)
+    pairs = [(k, item) for k, v in (params or {}).items() for item in (v if isinstance(v, list) else [v])]
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def catalog_entry(query: CannedQuery) -> dict[str, Any]:
+    """One query as ``GET /queries`` lists it (the UI shows these as examples)."""
+    example = query.example_params()
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "description": query.description,
+        "tags": list(query.tags),
+        "kind": query.kind,
+        "url": query_url(query),
+        "example_url": query_url(query, example),
+        "example_params": example,
+        "formats": {suffix: {"media_type": media.split(";")[0], "url": query_url(query, example, suffix)}
+                    for suffix, (media, _) in formats_for(query).items()},
+        "params": [p.public() for p in query.params],
+        "columns": [c.public() for c in query.columns],
+        "federated": query.federated,
+        "query": query.body.lstrip("\n"),
+    }
+
+
+def _with_cors(response: Response) -> Response:
+    origins = current_app.config.get("CORS_ORIGINS")
+    if origins and "Access-Control-Allow-Origin" not in response.headers:
+        response.headers["Access-Control-Allow-Origin"] = origins
+    return response
+
+
+def _alternate(response: Response, url: str, media_type: str) -> Response:
+    response.headers.add("Link", f'<{url}>; rel="alternate"; type="{media_type}"')
+    return response
+
+
+# -- views -------------------------------------------------------------------------------------
+
+
+@bp.get("/queries")
+@bp.get("/queries.json")
+def list_queries() -> ResponseReturnValue:
+    """The catalog of canned queries: JSON for programs, an HTML page with a form per query for browsers."""
+    queries = list(runner().queries.values())
+    wants_html = request.path == "/queries" and request.accept_mimetypes.best_match(
+        ["application/json", "text/html"], default="application/json") == "text/html"
+    if wants_html:
+        entries = [(q, catalog_entry(q), _form_fields(q, {})) for q in queries]
+        html = render_template("canned/index.html", entries=entries, openapi_url=url_for("canned.openapi_json"),
+                               api_url=url_for("canned.api_page"))
+        response = Response(html, mimetype="text/html")
+        return _with_cors(_alternate(response, "/queries.json", "application/json"))
+    body = {"queries": [catalog_entry(q) for q in queries],
+            "openapi": url_for("canned.openapi_json"), "documentation": url_for("canned.api_page")}
+    response = Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
+    response.headers["Vary"] = "Accept"
+    return _with_cors(_alternate(response, "/queries", "text/html"))
+
+
+@bp.route("/queries/<target>", methods=["GET", "POST"])
+def run_query(target: str) -> ResponseReturnValue:
+    """Run one canned query with the request's parameters, in the format the suffix or Accept asks for."""
+    name, _, suffix = target.partition(".")
+    query = runner().queries.get(name)
+    if query is None:
+        raise not_found(f"There is no canned query named {name!r}; GET /queries lists them.")
+    args = request_args()
+    fmt = choose_format(query, suffix or (args.get("_format") or [None])[0])
+    try:
+        binding = runner().bind(query, args)
+    except ParamError as exc:
+        if fmt == "html":
+            return _query_page(query, None, args, error=str(exc), status=400)
+        raise bad_request(str(exc), details={"parameter": exc.param, "problem": exc.detail}) from exc
+    if fmt == "html":
+        return _query_page(query, binding, args)
+    answer = _answer(binding, fmt)
+    response = Response(answer.body, mimetype=None, content_type=answer.media_type)
+    response.headers["X-Cache"] = "HIT" if answer.cached else "MISS"
+    if answer.truncated:
+        response.headers["X-Result-Truncated"] = "true"
+    response.headers["Vary"] = "Accept"
+    page = query_url(query, binding.public())
+    return _with_cors(_alternate(response, page, "text/html"))
+
+
+def _answer(binding: Binding, fmt: str) -> Any:
+    """Run through the runner, turning store failures into API errors."""
+    try:
+        return runner().run(binding, fmt)
+    except StoreTimeout as exc:
+        raise timeout(exc.limit) from exc
+    except StoreError as exc:
+        if binding.query.federated:
+            raise ApiError(502, f"The federated query {binding.query.name!r} failed: {exc.message}",
+                           title="Bad Gateway") from exc
+        log.error("canned query %s failed: %s: %s", binding.query.name, exc.kind, exc.message)
+        raise ApiError(500, "Internal server error; the details are in the server log.",
+                       title="Internal Server Error") from exc
+
+
+def _form_fields(query: CannedQuery, args: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """What the HTML form shows per parameter: current value, and choices for enums."""
+    fields = []
+    for param in query.params:
+        choices = None
+        if param.item.type == "enum":
+            try:
+                choices = [(v.key, v.label or v.key) for v in runner().lookups.enum_values(param.item)]
+            except StoreError:
+                choices = None
+        given = [v for v in args.get(param.name, []) if v]
+        value = " ".join(given) if param.is_list else (given[0] if given else "")
+        fields.append({"param": param, "value": value, "choices": choices,
+                       "placeholder": _placeholder(param)})
+    return fields
+
+
+def _placeholder(param: Any) -> str:
+    example = param.example if param.example is not None else param.default
+    if example is None:
+        return ""
+    return " ".join(example) if isinstance(example, list) else str(example)
+
+
+def _query_page(query: CannedQuery, binding: Binding | None, args: dict[str, list[str]], *,
+                error: str | None = None, status: int = 200) -> Response:
+    """The HTML page of one query: its form, and its answer as a table (or Turtle) below."""
+    table = turtle = boolean = None
+    truncated = False
+    if binding is not None:
+        fmt = machine_format(query)
+        answer = _answer(binding, fmt)
+        truncated = answer.truncated
+        if query.is_graph:
+            turtle = answer.body.decode("utf-8")
+        else:
+            data = json.loads(answer.body)
+            if "boolean" in data:
+                boolean = data["boolean"]
+            else:
+                variables = data["head"]["vars"]
+                table = {"vars": variables,
+                         "rows": [[_cell(b.get(v)) for v in variables] for b in data["results"]["bindings"]]}
+    shown = binding.public() if binding is not None else {k: v for k, v in args.items() if k not in RESERVED}
+    twin = query_url(query, shown, machine_format(query))
+    downloads = [(suffix, query_url(query, shown, suffix)) for suffix in formats_for(query)]
+    html = render_template(
+        "canned/query.html", query=query, fields=_form_fields(query, args), error=error, table=table,
+        turtle=turtle, boolean=boolean, truncated=truncated, downloads=downloads,
+        sparql=(binding.sparql() if binding is not None else query.body).strip("\n"),
+        index_url=url_for("canned.list_queries"), api_url=url_for("canned.api_page"),
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    media = formats_for(query)[machine_format(query)][0].split(";")[0]
+    return _with_cors(_alternate(response, twin, media))
+
+
+def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
+    """A SPARQL JSON term → what the table template shows."""
+    if term is None:
+        return {"text": "", "href": None, "title": None}
+    if term["type"] == "uri":
+        return {"text": curie(term["value"]), "href": term["value"], "title": term["value"]}
+    if term["type"] == "bnode":
+        return {"text": "_:" + term["value"], "href": None, "title": None}
+    title = term.get("xml:lang") and "@" + term["xml:lang"] or (curie(term["datatype"]) if "datatype" in term else None)
+    return {"text": term["value"], "href": None, "title": title}
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> ResponseReturnValue:
+    """The OpenAPI 3.1 description of the canned-query API, generated from the query headers."""
+    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
+    response = Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json")
+    return _with_cors(_alternate(response, url_for("canned.api_page"), "text/html"))
+
+
+@bp.get("/api")
+def api_page() -> ResponseReturnValue:
+    """A readable page of the API, rendered on the server from the OpenAPI document (no scripts, no CDN)."""
+    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
+    html = render_template("canned/api.html", doc=document, operations=openapi.operations(document),
+                           openapi_url=url_for("canned.openapi_json"), index_url=url_for("canned.list_queries"))
+    response = Response(html, mimetype="text/html")
+    return _with_cors(_alternate(response, url_for("canned.openapi_json"), "application/json"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m service.canned --readme [--check]``: regenerate (or check) the README's canned section."""
+    from .canned_readme import main as readme_main
+
+    return readme_main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""Who may write, and what a query may make the server fetch (no server-side request forgery).
+
+Why here, before the store sees anything: pyoxigraph evaluates ``SERVICE`` itself over
+HTTP — with no time limit, no row cap and no notion of which hosts are fine to call —
+and would follow ``LOAD <iri>``. So every operation is read with the protocol lexer
+(keywords only: never text inside strings, IRIs or comments) and:
+
+* ``LOAD`` is refused, always (400 naming the IRI): the service never fetches data.
+* ``FROM``/``FROM NAMED``/``USING``/``USING NAMED``/``WITH`` only *name graphs of the store*;
+  pyoxigraph never dereferences them (a graph that is not in the store is empty, the
+  standard dataset semantics of a store). ``file:`` IRIs there are refused all the same,
+  so no reader can mistake them for file access.
+* ``SERVICE ?var`` is refused (the endpoint would be chosen by data); ``SERVICE <iri>``
+  must be on SERVICE_ALLOWLIST. Allowed blocks are evaluated *here*, by
+  :func:`fetch_solutions` — a bounded HTTP client (the endpoint's timeout, row cap,
+  byte cap, no redirects) — and the block is replaced by a ``VALUES`` block holding its
+  solutions, which is the same solution sequence joined at the same place (SPARQL 1.1
+  Federated Query, section 3). The store therefore never opens a connection. A failed
+  call is a 502 naming the endpoint; ``SERVICE SILENT`` turns a failure into one empty
+  solution, as the specification says.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from flask import current_app, request
+
+from . import __version__, errors
+from .protocol import Prologue, Token, read_prologues, tokenize
+
+log = logging.getLogger(__name__)
+
+# -- write access -----------------------------------------------------------------------------
+
+
+def check_write_access() -> None:
+    """Refuse the request unless it carries the configured write token.
+
+    403 when no token is configured (the service is read-only), 401 without an
+    ``Authorization: Bearer`` header, 403 for a wrong token (compared in constant time).
+    """
+    token = current_app.config.get("WRITE_TOKEN")
+    if not token:
+        raise errors.read_only()
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise errors.unauthorized()
+    if not hmac.compare_digest(given.strip().encode("utf-8"), str(token).encode("utf-8")):
+        raise errors.forbidden("The write token is not valid.")
+
+
+def requires_write(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a view that changes the store: it runs only for a request with the write token."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        check_write_access()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# -- reading the operation --------------------------------------------------------------------
+
+#: At most this many SERVICE blocks per operation (each may take its endpoint's timeout).
+MAX_SERVICE_CALLS = 8
+#: Largest SERVICE response read, whatever the row cap.
+MAX_SERVICE_BYTES = 64 * 1024 * 1024
+#: Prefix of the IRIs standing for blank nodes returned by a SERVICE call (VALUES cannot hold blank nodes).
+SKOLEM_PREFIX = "urn:dprk-kg:service-bnode:"
+
+
+@dataclass
+class ServiceBlock:
+    """One ``SERVICE [SILENT] <endpoint> { … }`` of an operation, located by character offsets."""
+
+    endpoint: str
+    silent: bool
+    start: int
+    end: int
+    group: str  # the "{ … }" text
+    nested: bool = False
+
+
+@dataclass
+class Prepared:
+    """An operation made safe to give to the store: its text, and whether SERVICE results were cut."""
+
+    text: str
+    truncated: bool = False
+    services: list[str] = field(default_factory=list)
+
+
+def _iri_after(tokens: list[Token], i: int, prologue: Prologue) -> tuple[str | None, Token | None]:
+    token = tokens[i] if i < len(tokens) else None
+    if token is None:
+        return None, None
+    return prologue.resolve(token), token
+
+
+def _refuse_file(keyword: str, iri: str | None) -> None:
+    if iri and iri.lower().startswith("file:"):
+        raise errors.bad_request(f"{keyword} <{iri}> is refused: file: IRIs are never read; {keyword} names a graph "
+                                 "of the store.")
+
+
+def find_services(text: str, base_iri: str | None, allowlist: dict[str, Any]) -> tuple[list[ServiceBlock], Prologue]:
+    """Check an operation and locate its SERVICE blocks (400 for anything refused).
+
+    Raises 400 for ``LOAD``, ``SERVICE ?var``, a SERVICE endpoint not on the allow-list,
+    and ``file:`` IRIs in dataset clauses — each message names the IRI.
+    """
+    tokens = tokenize(text)
+    prologue = read_prologues(tokens, base_iri)
+    blocks: list[ServiceBlock] = []
+    for i, token in enumerate(tokens):
+        if token.is_word("LOAD"):
+            j = i + 1 + (1 if i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT") else 0)
+            iri, source = _iri_after(tokens, j, prologue)
+            shown = f"<{iri}>" if iri else (source.text if source else "")
+            raise errors.bad_request(f"LOAD {shown} is refused: this service never fetches data from other sites or "
+                                     "files. Send the data in the request (Graph Store Protocol PUT/POST) instead.")
+        if token.is_word("FROM", "USING", "WITH"):
+            j = i + 1 + (1 if token.is_word("FROM", "USING") and i + 1 < len(tokens)
+                         and tokens[i + 1].is_word("NAMED") else 0)
+            _refuse_file(token.text.upper(), _iri_after(tokens, j, prologue)[0])
+        if token.is_word("SERVICE"):
+            silent = i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT")
+            j = i + 1 + (1 if silent else 0)
+            iri, source = _iri_after(tokens, j, prologue)
+            if source is not None and source.kind == "var":
+                raise errors.bad_request(f"SERVICE {source.text} is refused: the endpoint must be an IRI on the "
+                                         "allow-list (setting SERVICE_ALLOWLIST), not chosen by a variable.")
+            if iri is None:
+                continue  # not a SERVICE clause the store could run: it reports the syntax error
+            if iri not in allowlist:
+                allowed = ", ".join(f"<{e}>" for e in allowlist) or "none"
+                raise errors.bad_request(f"SERVICE <{iri}> is refused: it is not on the allow-list "
+                                         f"(setting SERVICE_ALLOWLIST; allowed: {allowed}).")
+            end = _closing_brace(tokens, j + 1)
+            if end is None:
+                continue  # malformed: the store reports it
+            blocks.append(ServiceBlock(iri, silent, token.start, tokens[end].end,
+                                       text[tokens[j + 1].start:tokens[end].end]))
+    for block in blocks:
+        block.nested = any(o.start < block.start and block.end <= o.end for o in blocks)
+    if sum(not b.nested for b in blocks) > MAX_SERVICE_CALLS:
+        raise errors.bad_request(f"The operation has more than {MAX_SERVICE_CALLS} SERVICE blocks.")
+    return blocks, prologue
+
+
+def _closing_brace(tokens: list[Token], start: int) -> int | None:
+    if start >= len(tokens) or tokens[start].text != "{":
+        return None
+    depth = 0
+    for j in range(start, len(tokens)):
+        if tokens[j].kind == "punct" and tokens[j].text == "{":
+            depth += 1
+        elif tokens[j].kind == "punct" and tokens[j].text == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+# -- federation -------------------------------------------------------------------------------
+
+
+class ServiceFailure(Exception):
+    """A SERVICE endpoint could not be used; the message says why, naming the endpoint."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: the allow-list names the endpoint, not wherever it points to."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        raise ServiceFailure(f"SERVICE <{req.full_url}> answered with a redirect ({code}) to <{newurl}>, "
+                             "which is not followed")
+
+
+_RESULT_PARSERS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+
+
+def fetch_solutions(endpoint: str, query: str, timeout: float, row_cap: int
+                    ) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+    """Run a SELECT at an allowed endpoint, within ``timeout`` seconds in all and ``row_cap`` rows.
+
+    Returns the variables, the rows (pyoxigraph terms, ``None`` when unbound) and
+    whether the cap cut them. Raises :class:`ServiceFailure` naming the endpoint.
+    """
+    if urllib.parse.urlsplit(endpoint).scheme.lower() not in ("http", "https"):
+        raise ServiceFailure(f"SERVICE <{endpoint}> is not an http(s) endpoint")
+    data = urllib.parse.urlencode({"query": query}).encode("utf-8")
+    req = urllib.request.Request(endpoint, data=data, method="POST", headers={  # noqa: S310 (http(s) only, above)
+        "Accept": "application/sparql-results+json, application/sparql-results+xml;q=0.8",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "User-Agent": f"dprk-kg/{__version__} (SPARQL federated query)",
+    })
+    opener = urllib.request.build_opener(_NoRedirect)
+    deadline = time.monotonic() + timeout
+    try:
+        with opener.open(req, timeout=timeout) as response:
+            body = bytearray()
+            while chunk := response.read(64 * 1024):
+                body += chunk
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+                if len(body) > MAX_SERVICE_BYTES:
+                    raise ServiceFailure(f"SERVICE <{endpoint}> sent more than {MAX_SERVICE_BYTES} bytes")
+            media_type = (response.headers.get_content_type() or "").lower()
+    except ServiceFailure:
+        raise
+    except urllib.error.HTTPError as exc:
+        raise ServiceFailure(f"SERVICE <{endpoint}> answered HTTP {exc.code} {exc.reason}") from exc
+    except TimeoutError as exc:
+        raise ServiceFailure(f"SERVICE <{endpoint}> did not answer within its time limit of {timeout:g} s "
+                             "(setting SERVICE_ALLOWLIST)") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ServiceFailure(f"SERVICE <{endpoint}> could not be reached: {reason}") from exc
+    parser = _RESULT_PARSERS.get(media_type)
+    if parser is None:
+        raise ServiceFailure(f"SERVICE <{endpoint}> answered with {media_type or 'no media type'}, "
+                             "not SPARQL results")
+    try:
+        results = ox.parse_query_results(bytes(body), parser)
+        if not isinstance(results, ox.QuerySolutions):
+            raise ServiceFailure(f"SERVICE <{endpoint}> answered with a boolean, not solutions")
+        variables = [v.value for v in results.variables]
+        rows = [tuple(solution[v] for v in variables) for solution in results]
+    except (SyntaxError, ValueError) as exc:
+        raise ServiceFailure(f"SERVICE <{endpoint}> sent results that cannot be read: {exc}") from exc
+    truncated = bool(row_cap) and len(rows) > row_cap
+    return variables, rows[:row_cap] if row_cap else rows, truncated
+
+
+def _values_term(term: Any, endpoint: str, skolem: str) -> str:
+    if term is None:
+        return "UNDEF"
+    if isinstance(term, ox.BlankNode):
+        return f"<{skolem}{urllib.parse.quote(term.value, safe='')}>"
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        return str(term)
+    raise ServiceFailure(f"SERVICE <{endpoint}> returned a triple term, which this service cannot join")
+
+
+def values_block(variables: list[str], rows: list[tuple[Any, ...]], endpoint: str) -> str:
+    """The solutions as a SPARQL ``VALUES`` block (blank nodes become skolem IRIs, one namespace per call)."""
+    skolem = f"{SKOLEM_PREFIX}{secrets.token_hex(8)}:"
+    head = " ".join(f"?{v}" for v in variables)
+    body = " ".join("(" + " ".join(_values_term(t, endpoint, skolem) for t in row) + ")" for row in rows)
+    return f"VALUES ({head}) {{ {body} }}"
+
+
+def _remote_query(prologue: Prologue, group: str, row_cap: int) -> str:
+    lines = [f"BASE <{prologue.base}>"] if prologue.base else []
+    lines += [f"PREFIX {p}: <{iri}>" for p, iri in prologue.prefixes.items()]
+    limit = f" LIMIT {row_cap + 1}" if row_cap else ""
+    return "\n".join([*lines, f"SELECT * WHERE {group}{limit}"])
+
+
+def guard(text: str, base_iri: str | None = None) -> Prepared:
+    """Check an operation (query or update) and evaluate its SERVICE blocks; see the module docstring.
+
+    Raises 400 for what is refused and 502 when a (non-SILENT) SERVICE call fails.
+    """
+    allowlist: dict[str, Any] = current_app.config.get("SERVICE_ALLOWLIST") or {}
+    if isinstance(allowlist, str):
+        allowlist = json.loads(allowlist)
+    blocks, prologue = find_services(text, base_iri, allowlist)
+    prepared = Prepared(text)
+    for block in reversed([b for b in blocks if not b.nested]):
+        limits = allowlist[block.endpoint] or {}
+        row_cap = int(limits.get("row_cap", 0) or 0)
+        timeout = float(limits.get("timeout", 10.0) or 10.0)
+        try:
+            variables, rows, truncated = fetch_solutions(block.endpoint, _remote_query(prologue, block.group, row_cap),
+                                                         timeout, row_cap)
+            replacement = values_block(variables, rows, block.endpoint)
+        except ServiceFailure as exc:
+            if not block.silent:
+                raise errors.ApiError(502, f"{exc}.", title="Bad Gateway") from exc
+            log.info("SERVICE SILENT failure ignored: %s", exc)
+            replacement, truncated = "VALUES () { () }", False
+        prepared.truncated = prepared.truncated or truncated
+        prepared.services.append(block.endpoint)
+        prepared.text = prepared.text[:block.start] + replacement + prepared.text[block.end:]
+    return prepared

@@ -1,0 +1,125 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint — queries (GET, POST) and updates (POST).
+
+Why this shape: :mod:`service.protocol` turns the HTTP request into one checked
+request, :mod:`service.security` makes it safe (SSRF guard, write token), the query
+kind picks the format table, and the store streams the serialized answer back through
+``stream_with_context``. A GET with no operation describes the service (or, for a
+browser, shows the query page).
+
+Response headers we add: ``X-Result-Truncated: true`` and
+``Link: <urn:dprk-kg:results-truncated>; rel="truncated"`` when RESULT_ROW_CAP (or a
+SERVICE endpoint's row cap) cut the results; CORS headers on reads (CORS_ORIGINS).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from flask.typing import ResponseReturnValue
+
+from . import errors, negotiation, protocol, security, service_description, writes
+from .results import TRUNCATION_LINK
+from .store import get_store
+
+bp = Blueprint("sparql", __name__)
+
+#: Headers a browser may send on a cross-origin read (no Authorization: writes stay same-origin).
+CORS_ALLOWED_HEADERS = "Accept, Content-Type"
+
+
+def add_cors_headers(response: Response) -> Response:
+    """Let browsers on other origins read our answers (setting CORS_ORIGINS; '' turns it off).
+
+    Preflight requests (OPTIONS) get the methods and headers a read needs. Responses to
+    updates get no CORS headers, so a cross-origin page cannot read their outcome.
+    """
+    origins = current_app.config.get("CORS_ORIGINS") or ""
+    if not origins or g.get("sparql_update", False):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origins
+    response.headers["Access-Control-Expose-Headers"] = "X-Result-Truncated, Link, Content-Disposition"
+    if origins != "*":
+        response.vary.add("Origin")
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = "3600"
+    return response
+
+
+bp.after_request(add_cors_headers)
+
+
+def truncation_headers(response: Response, truncated: bool) -> None:
+    """Say in the response headers that a row cap cut the results."""
+    if truncated:
+        response.headers["X-Result-Truncated"] = "true"
+        response.headers["Link"] = f'<{TRUNCATION_LINK}>; rel="truncated"'
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> ResponseReturnValue:
+    """Run one query or update, or describe the service when a GET carries neither.
+
+    :raise 400: bad or conflicting parameters, syntax errors (line and column), refused IRIs.
+    :raise 401/403: an update without a valid write token (403 when the service is read-only).
+    :raise 405: an update sent with GET.
+    :raise 406: no acceptable format. :raise 413: body above MAX_BODY_BYTES. :raise 415: other content types.
+    :raise 502: a SERVICE endpoint failed. :raise 503: the time limit was reached (the work was stopped).
+    """
+    sparql_request = protocol.parse_request(request)
+    if sparql_request is None:
+        return service_description.respond()
+    if sparql_request.operation == "update":
+        g.sparql_update = True
+        return run_update(sparql_request)
+    return run_query(sparql_request)
+
+
+def run_query(sparql_request: protocol.SparqlRequest) -> Response:
+    """Evaluate a query and stream its results in the negotiated format."""
+    kind = protocol.query_kind(sparql_request.text)
+    if kind == "update":
+        raise errors.bad_request("This is a SPARQL update, sent as a query: send it with POST in the 'update' "
+                                 "parameter (or as application/sparql-update).")
+    graph_kind = kind in ("construct", "describe")
+    table = negotiation.RDF_FORMATS if graph_kind else negotiation.RESULT_FORMATS
+    if sparql_request.download:
+        fmt = negotiation.by_name(sparql_request.download, table)
+    elif graph_kind:
+        fmt = negotiation.rdf_format(request.headers.get("Accept"))
+    else:
+        fmt = negotiation.results_format(request.headers.get("Accept"))
+    prepared = security.guard(sparql_request.text, request.base_url)
+    dataset = {}
+    if sparql_request.has_dataset:
+        dataset = {"default_graph": protocol.graph_terms(sparql_request.default_graphs),
+                   "named_graphs": protocol.graph_terms(sparql_request.named_graphs)}
+    with protocol.store_errors("query"):
+        result = get_store().query(prepared.text, format=fmt.key, base_iri=request.base_url, **dataset)
+    response = Response(stream_with_context(result.chunks), content_type=fmt.content_type)
+    response.vary.add("Accept")
+    truncation_headers(response, result.truncated or prepared.truncated)
+    if sparql_request.download:
+        response.headers["Content-Disposition"] = f'attachment; filename="results.{fmt.extension}"'
+    return response
+
+
+def run_update(sparql_request: protocol.SparqlRequest) -> Response:
+    """Run an update through :func:`service.writes.run_update`; 204 when done.
+
+    ``using-graph-uri``/``using-named-graph-uri`` are applied by rewriting the update
+    (:func:`service.protocol.add_using_clauses`), because the store takes no dataset
+    arguments for updates.
+    """
+    security.check_write_access()
+    kind = protocol.query_kind(sparql_request.text)
+    if kind in ("select", "ask", "construct", "describe"):
+        raise errors.bad_request(f"This is a SPARQL {kind.upper()} query, sent as an update: send it in the "
+                                 "'query' parameter (or as application/sparql-query).")
+    text = protocol.add_using_clauses(sparql_request.text, sparql_request.default_graphs,
+                                      sparql_request.named_graphs)
+    prepared = security.guard(text, request.base_url)
+    with protocol.store_errors("update", "UPDATE_TIMEOUT"):
+        writes.run_update(get_store(), prepared.text, base_iri=request.base_url)
+    return Response(status=204)
+

@@ -1,0 +1,329 @@
+"""``/validate`` (check data against the shapes, in the context of the stored graph; nothing written)
+and ``/ingest`` (the guarded, validated, atomic way to add a batch).
+
+Why both here: they read the same inputs (an RDF document in any of six syntaxes, or a
+SPARQL Update for a dry run) and answer with the same report, so a client can try a
+batch with ``/validate`` and send exactly the same body to ``/ingest``.
+
+Input: the ``Content-Type`` says the syntax (:data:`INPUT_FORMATS`). Bodies larger than
+MAX_BODY_BYTES get 413; a syntax error gets 400 naming line and column; JSON-LD that
+refers to a remote ``@context`` is refused before parsing (the service fetches nothing).
+Blank nodes are skolemized to ``https://w3id.org/dprk-japan-kg/.well-known/genid/<uuid>``.
+
+Output of ``/validate`` (content negotiation): JSON (default), a SHACL
+``sh:ValidationReport`` in Turtle or JSON-LD, plain text, or an HTML page for browsers.
+``GET /validate`` is a form where a person pastes Turtle and reads which node broke
+which rule, in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from . import errors, negotiation, protocol, security, writes
+from .store import get_store
+from .validation import ValidationReport, curie, short_node, short_text
+
+bp = Blueprint("validation", __name__)
+
+#: Media types of the RDF documents /validate and /ingest read → pyoxigraph formats.
+INPUT_FORMATS: dict[str, ox.RdfFormat] = {
+    # https://www.w3.org/TR/turtle/
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,  # not standard, but common
+    # https://www.w3.org/TR/trig/
+    "application/trig": ox.RdfFormat.TRIG,
+    # https://www.w3.org/TR/n-triples/
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    # https://www.w3.org/TR/n-quads/
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    # https://www.w3.org/TR/json-ld11/
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    # https://www.w3.org/TR/rdf-syntax-grammar/
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+#: File extensions of the same syntaxes (the CLI reads files by extension).
+EXTENSIONS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG, ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS, ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
+}
+UPDATE_TYPE = "application/sparql-update"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+#: Report formats /validate can answer with.
+REPORT_FORMATS: tuple[negotiation.Format, ...] = (
+    negotiation.Format("application/json", "json", "json", "json"),
+    # https://www.w3.org/TR/shacl/#validation-report (a SHACL validation report graph)
+    negotiation.Format("text/turtle", "text/turtle", "turtle", "ttl"),
+    negotiation.Format("application/ld+json", "application/ld+json", "jsonld", "jsonld"),
+    negotiation.Format("text/html", "html", "html", "html"),
+    negotiation.Format("text/plain", "text", "text", "txt"),
+)
+FORMAT_NAMES = {fmt: name for name, fmt in (
+    ("Turtle", ox.RdfFormat.TURTLE), ("TriG", ox.RdfFormat.TRIG), ("N-Triples", ox.RdfFormat.N_TRIPLES),
+    ("N-Quads", ox.RdfFormat.N_QUADS), ("JSON-LD", ox.RdfFormat.JSON_LD), ("RDF/XML", ox.RdfFormat.RDF_XML))}
+_POSITION = re.compile(r"^Parser error at line (\d+),? (?:between columns (\d+) and \d+|column (\d+)): ")
+
+
+class InputError(ValueError):
+    """Input that cannot be read; the message names the source, and line and column when known."""
+
+
+# -- reading RDF input -------------------------------------------------------------------------
+
+
+def remote_contexts(document: Any) -> list[str]:
+    """The remote ``@context`` references (and ``@import``s) anywhere in a JSON-LD document."""
+    found: list[str] = []
+
+    def context(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                context(item)
+        elif isinstance(value, dict):
+            if isinstance(value.get("@import"), str):
+                found.append(value["@import"])
+            walk(value)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    context(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    return found
+
+
+def parse_rdf(data: bytes, rdf_format: ox.RdfFormat, *, source: str = "the request body",
+              base_iri: str | None = None) -> list[ox.Quad]:
+    """Parse an RDF document; :class:`InputError` names the source, line and column of a syntax error.
+
+    JSON-LD is inspected first: a remote ``@context`` is refused, nothing is fetched.
+    """
+    name = FORMAT_NAMES.get(rdf_format, rdf_format.name)
+    if rdf_format == ox.RdfFormat.JSON_LD:
+        try:
+            document = json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source} is not UTF-8 text: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        remote = remote_contexts(document)
+        if remote:
+            raise InputError(f"{source} uses a remote JSON-LD context ({remote[0]!r}); the service never fetches "
+                             "anything from the network: put the context inline, as a JSON object under "
+                             "\"@context\".")
+    try:
+        return list(ox.parse(data, rdf_format, base_iri=base_iri, rename_blank_nodes=True))
+    except SyntaxError as exc:
+        message = str(exc.msg if hasattr(exc, "msg") else exc)
+        match = _POSITION.match(message)
+        if match:
+            where = f" at line {match.group(1)}, column {match.group(2) or match.group(3)}"
+            message = message[match.end():]
+        elif exc.lineno:
+            where = f" at line {exc.lineno}, column {exc.offset}"
+        else:
+            where = ""
+        raise InputError(f"{source} is not valid {name}{where}: {message}") from exc
+    except ValueError as exc:
+        raise InputError(f"{source} is not valid {name}: {exc}") from exc
+
+
+@dataclass
+class Submission:
+    """What the client sent: an RDF document (as quads) or a SPARQL Update, and the raw text for the form."""
+
+    quads: list[ox.Quad] | None = None
+    update: str | None = None
+    text: str = ""
+    media_type: str = "text/turtle"
+
+
+def _media(value: str | None) -> str:
+    return (value or "").split(";")[0].strip().lower()
+
+
+def read_submission() -> Submission:
+    """Read the request: a raw body in one of :data:`INPUT_FORMATS` (or an update), or the HTML form."""
+    media_type = _media(request.content_type)
+    limit = int(current_app.config["MAX_BODY_BYTES"])
+    if media_type in FORM_TYPES:
+        text = request.form.get("data", "")
+        data = text.encode("utf-8")
+        if len(data) > limit:
+            raise errors.payload_too_large(limit, len(data))
+        if not text.strip():
+            raise errors.bad_request("The form's 'data' field is empty: paste the Turtle (or other RDF) to check.")
+        media_type = _media(request.form.get("format")) or "text/turtle"
+        if media_type not in INPUT_FORMATS and media_type != UPDATE_TYPE:
+            raise errors.bad_request(f"The form's 'format' field {media_type!r} is not one of: "
+                                     + ", ".join([*INPUT_FORMATS, UPDATE_TYPE]))
+    else:
+        if media_type not in INPUT_FORMATS and media_type != UPDATE_TYPE:
+            raise errors.unsupported_media_type(request.content_type, [*INPUT_FORMATS, UPDATE_TYPE, *FORM_TYPES])
+        data = protocol.read_body(request)
+        text = data.decode("utf-8", errors="replace")
+    if media_type == UPDATE_TYPE:
+        if not text.strip():
+            raise errors.bad_request("The SPARQL Update is empty.")
+        return Submission(update=text, text=text, media_type=media_type)
+    try:
+        quads = parse_rdf(data, INPUT_FORMATS[media_type])
+    except InputError as exc:
+        message = str(exc)
+        raise errors.bad_request(message[0].upper() + message[1:]) from exc
+    return Submission(quads=writes.skolemize(quads), text=text, media_type=media_type)
+
+
+# -- /validate ---------------------------------------------------------------------------------
+
+
+def _dry_run(submission: Submission) -> dict[str, Any]:
+    """Ask the store worker to validate the submission in context (nothing is written)."""
+    store = get_store()
+    timeout = float(current_app.config["UPDATE_TIMEOUT"])
+    with protocol.store_errors("update" if submission.update is not None else "validation", "UPDATE_TIMEOUT"):
+        if submission.update is not None:
+            prepared = security.guard(submission.update, request.base_url)
+            return store.call("validate_update", sparql=prepared.text, base_iri=request.base_url, timeout=timeout)
+        graph = writes.batch_graph("validate")
+        add = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in submission.quads or []]
+        return store.call("validate", add=ox.serialize(add, format=ox.RdfFormat.N_QUADS) or b"", timeout=timeout)
+
+
+def _lines(nquads: str, *, keep_graph: bool) -> list[str]:
+    """N-Quads lines for display: with CURIEs, and without the would-be batch graph."""
+    out = []
+    for quad in ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS) if nquads else []:
+        parts = [short_text(t) for t in (quad.subject, quad.predicate, quad.object)]
+        if keep_graph and not isinstance(quad.graph_name, ox.DefaultGraph):
+            parts.append(f"(graph {curie(quad.graph_name.value)})")
+        out.append(" ".join(parts) + " .")
+    return out
+
+
+def _diff_json(answer: dict[str, Any], *, update: bool) -> dict[str, Any]:
+    diff = answer["diff"]
+    result = {"added": diff["added"], "removed": diff["removed"], "new_triples": diff["new_triples"],
+              "add": diff["add"], "remove": diff["remove"]}
+    if update:
+        result["drop_graphs"] = [g[1] for g in answer.get("drop_graphs", []) if g[0] == "I"]
+        result["create_graphs"] = [g[1] for g in answer.get("create_graphs", []) if g[0] == "I"]
+    return result
+
+
+@bp.route("/validate", methods=["GET"])
+def validate_form() -> ResponseReturnValue:
+    """The validation form: paste Turtle (or another syntax, or a SPARQL Update) and read the report."""
+    example = render_template("validate_example.ttl")
+    return render_template("validate.html", text=example, media_type="text/turtle", formats=_form_formats(),
+                           report=None)
+
+
+@bp.route("/validate", methods=["POST"])
+def validate_view() -> ResponseReturnValue:
+    """Validate a document (or a SPARQL Update's effect) in the context of the stored graph.
+
+    Nothing is written. 200 with the report (``conforms`` says the verdict); 400 for
+    unreadable input (line and column), 413 above MAX_BODY_BYTES, 415 for an unknown
+    Content-Type, 406 when no report format fits the Accept header.
+    """
+    wants = negotiation.negotiate(request.headers.get("Accept"), REPORT_FORMATS,
+                                  REPORT_FORMATS[3] if _media(request.content_type) in FORM_TYPES
+                                  else REPORT_FORMATS[0])
+    submission = read_submission()
+    answer = _dry_run(submission)
+    report = ValidationReport.from_json(answer["report"])
+    diff = _diff_json(answer, update=submission.update is not None)
+    refused = answer.get("refused")
+    if wants.key == "json":
+        body = {**report.to_json(), "diff": diff}
+        if refused:
+            body["write_refused"] = refused
+        return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+    if wants.key in ("text/turtle", "application/ld+json"):
+        graph = report.to_graph()
+        fmt = "turtle" if wants.key == "text/turtle" else "json-ld"
+        return Response(graph.serialize(format=fmt), content_type=wants.content_type)
+    if wants.key == "text":
+        return Response(report.to_text(), content_type="text/plain; charset=utf-8")
+    groups = report.groups()
+    return render_template(
+        "validate.html", text=submission.text, media_type=submission.media_type, formats=_form_formats(),
+        report=report, groups=groups, diff=diff, update=submission.update is not None, refused=refused,
+        broken_nodes=sum(1 for _, _, found in groups if any(r.severity == "Violation" for r in found)),
+        add_lines=_lines(diff["add"], keep_graph=submission.update is not None),
+        remove_lines=_lines(diff["remove"], keep_graph=True), short=short_node)
+
+
+def _form_formats() -> list[tuple[str, str]]:
+    return [("text/turtle", "Turtle"), ("application/trig", "TriG"), ("application/n-triples", "N-Triples"),
+            ("application/n-quads", "N-Quads"), ("application/ld+json", "JSON-LD (inline @context only)"),
+            ("application/rdf+xml", "RDF/XML"), (UPDATE_TYPE, "SPARQL Update (dry run: what it would change)")]
+
+
+# -- /ingest -----------------------------------------------------------------------------------
+
+
+def ingest_source() -> str | None:
+    """The source the client states: the ``source`` parameter, else the ``X-Source`` header."""
+    values = request.args.getlist("source")
+    if len(values) > 1:
+        raise errors.bad_request(f"The 'source' parameter was given {len(values)} times; give it once.")
+    source = (values[0] if values else request.headers.get("X-Source", "")).strip()
+    if len(source) > writes.MAX_SOURCE_NOTE:
+        raise errors.bad_request(f"The source note is {len(source)} characters long; the limit is "
+                                 f"{writes.MAX_SOURCE_NOTE}.")
+    return source or None
+
+
+@bp.route("/ingest", methods=["POST"])
+@security.requires_write
+def ingest_view() -> ResponseReturnValue:
+    """Add a batch: validated in context, committed atomically into its own graph, with provenance.
+
+    201 with the batch identifier, its graph and the report (warnings included); 422
+    with the report when it breaks a shape (nothing written); 400/413/415 for input
+    that cannot be read; 401/403 without the write token.
+    """
+    if _media(request.content_type) == UPDATE_TYPE:
+        raise errors.unsupported_media_type(request.content_type, list(INPUT_FORMATS))
+    submission = read_submission()
+    if not submission.quads:
+        raise errors.bad_request("The batch is empty: it contains no triples.")
+    source = ingest_source()
+    with protocol.store_errors("ingest", "UPDATE_TIMEOUT"):
+        result = writes.ingest_batch(get_store(), submission.quads, token_name=current_app.config["WRITE_TOKEN_NAME"],
+                                     source=source)
+    batch = result.details["batch"]
+    body = {
+        "batch": batch,
+        "graph": result.graph,
+        "added": result.added,
+        "provenance_graph": result.details["provenance_graph"],
+        "source": source,
+        "graph_url": url_for("validation.ingest_view", _external=True).rsplit("/", 1)[0]
+        + "/store?graph=" + quote(result.graph or "", safe=""),
+        "report": result.details.get("report"),
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), status=201, mimetype="application/json")
+    response.headers["Location"] = body["graph_url"]
+    return response

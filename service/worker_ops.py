@@ -1,0 +1,174 @@
+"""Store-worker operations for validation and guarded writes (loaded by :mod:`service.store_worker`).
+
+Why in the worker: validation reads the neighbourhood of a change from the store, and
+a guarded write must validate and commit under the same lock so that nothing changes
+between the check and the commit. Each operation answers one ``("ok", value)``
+message; refusals (a shape violation, a write to the default or a derived graph) are
+answers too, not errors, so the web tier can show the report.
+
+Operations (``StoreClient.call``/``write`` with these names):
+
+* ``validate`` — validate a change without writing (POST /validate, dry runs).
+* ``validate_update`` — compute a SPARQL Update's delta and validate it, nothing written.
+* ``guarded_apply`` — validate a change in context and commit it atomically if it conforms.
+* ``guarded_update`` — the same for a SPARQL Update: delta, checks, validation, commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph as ox
+
+from . import derived
+from .graphs import DERIVED_GRAPHS
+from .terms import decode, encode
+
+#: pySHACL is pure Python: one validation at a time keeps the GIL free for queries between them.
+_validation_lock = threading.Lock()
+#: Most triples a diff lists (counts are always complete).
+DIFF_LIST_CAP = 2000
+
+
+def _quads(data: bytes | None) -> list[ox.Quad]:
+    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
+
+
+def _nquads(quads: list[ox.Quad]) -> bytes:
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+def _validate(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], *, full: bool = False
+              ) -> dict[str, Any]:
+    from .validation import validate_change
+
+    with _validation_lock:
+        return validate_change(worker.store, add, remove, drop, union=worker.union, full=full).to_json()
+
+
+def _refusal(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], create: list[Any]
+             ) -> dict[str, Any] | None:
+    """Why the change may not be written at all (default graph in union mode, derived graphs), or None."""
+    graphs = {q.graph_name for q in (*add, *remove)} | set(drop) | set(create)
+    derived_touched = sorted(g.value for g in graphs if isinstance(g, ox.NamedNode) and g.value in DERIVED_GRAPHS)
+    if derived_touched:
+        return {"refused": "derived", "graphs": derived_touched}
+    if worker.union and any(isinstance(g, ox.DefaultGraph) for g in graphs):
+        return {"refused": "default-graph"}
+    return None
+
+
+def _diff(worker: Any, add: list[ox.Quad], remove: list[ox.Quad]) -> dict[str, Any]:
+    """The quads a change adds and removes, with how many of the added triples are new to the data."""
+    from .validation import DataScope
+
+    scope = DataScope(worker.union)
+    new = [q for q in add if not any(scope.is_data(x.graph_name) for x in
+                                     worker.store.quads_for_pattern(q.subject, q.predicate, q.object, None))]
+    return {
+        "added": len(add), "removed": len(remove), "new_triples": len(new),
+        "add": _nquads(add[:DIFF_LIST_CAP]).decode(), "remove": _nquads(remove[:DIFF_LIST_CAP]).decode(),
+        "listed_cap": DIFF_LIST_CAP,
+    }
+
+
+def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], create: list[Any], *,
+           native: tuple[str, str | None] | None = None) -> None:
+    """Apply a change and its derived consequences in ONE store transaction (caller holds the write lock).
+
+    ``native``: (update text, base IRI) to run instead of the delta, when the delta
+    cannot be written as data (it names blank nodes that already exist in the store).
+    """
+    if native is not None:
+        sparql, base_iri = native
+        rebuild = derived.full_rebuild_after(worker.store, union=worker.union, entailment=worker.entailment,
+                                             extra=add)
+        kwargs = {"base_iri": base_iri} if base_iri else {}
+        if not (worker.union or worker.entailment == "rdfs"):
+            worker.store.update(sparql, **kwargs)
+            return
+        try:
+            worker.store.update(sparql.rstrip() + "\n;\n" + rebuild, **kwargs)
+        except SyntaxError:  # the request already ends with ';'
+            worker.store.update(sparql.rstrip() + "\n" + rebuild, **kwargs)
+        return
+    text = derived.delta_update(worker.store, add, remove, union=worker.union, entailment=worker.entailment,
+                                drop_graphs=drop)
+    parts = [text] if text else []
+    parts += [f"CREATE SILENT GRAPH {g}" for g in create]
+    if parts:
+        worker.store.update(" ;\n".join(parts))
+
+
+def op_validate(worker: Any, conn: Connection, req: dict) -> None:
+    """Validate a change in context; nothing is written. Answers the report and the diff."""
+    add, remove = _quads(req.get("add")), _quads(req.get("remove"))
+    drop = [decode(g) for g in req.get("drop_graphs", [])]
+    report = _validate(worker, add, remove, drop, full=bool(req.get("full")))
+    conn.send(("ok", {"report": report, "diff": _diff(worker, add, remove)}))
+
+
+def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
+    """Dry run of a SPARQL Update: its delta and the validation of the state after it."""
+    from .update_delta import compute_delta
+
+    delta = compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union,
+                          using_graphs=req.get("using_graphs") or (),
+                          using_named_graphs=req.get("using_named_graphs") or ())
+    refusal = _refusal(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs)
+    report = _validate(worker, delta.add, delta.remove, delta.drop_graphs)
+    conn.send(("ok", {"report": report, "diff": _diff(worker, delta.add, delta.remove),
+                      "drop_graphs": [encode(g) for g in delta.drop_graphs],
+                      "create_graphs": [encode(g) for g in delta.create_graphs], **(refusal or {})}))
+
+
+def op_guarded_apply(worker: Any, conn: Connection, req: dict) -> None:
+    """Validate a change in context and commit it atomically only if no sh:Violation results."""
+    add, remove = _quads(req.get("add")), _quads(req.get("remove"))
+    drop = [decode(g) for g in req.get("drop_graphs", [])]
+    create = [decode(g) for g in req.get("create_graphs", [])]
+    with worker.write_lock:
+        refusal = _refusal(worker, add, remove, drop, create)
+        if refusal:
+            conn.send(("ok", {"applied": False, **refusal}))
+            return
+        report = _validate(worker, add, remove, drop) if req.get("validate", True) else None
+        if report is not None and not report["conforms"]:
+            conn.send(("ok", {"applied": False, "refused": "shapes", "report": report}))
+            return
+        commit(worker, add, remove, drop, create)
+    conn.send(("ok", {"applied": True, "report": report, "added": len(add), "removed": len(remove),
+                      "dropped_graphs": len(drop)}))
+
+
+def op_guarded_update(worker: Any, conn: Connection, req: dict) -> None:
+    """A SPARQL Update, guarded: delta first (nothing written), then checks, validation, one commit."""
+    from .update_delta import compute_delta
+
+    with worker.write_lock:
+        delta = compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union,
+                              using_graphs=req.get("using_graphs") or (),
+                              using_named_graphs=req.get("using_named_graphs") or ())
+        refusal = _refusal(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs)
+        if refusal:
+            conn.send(("ok", {"applied": False, **refusal}))
+            return
+        report = _validate(worker, delta.add, delta.remove, delta.drop_graphs) if req.get("validate", True) else None
+        if report is not None and not report["conforms"]:
+            conn.send(("ok", {"applied": False, "refused": "shapes", "report": report}))
+            return
+        native = (req["sparql"], req.get("base_iri")) if delta.touches_stored_blank_nodes else None
+        commit(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs, native=native)
+    conn.send(("ok", {"applied": True, "report": report, "added": len(delta.add), "removed": len(delta.remove),
+                      "dropped_graphs": len(delta.drop_graphs)}))
+
+
+OPERATIONS: dict[str, Callable[[Any, Connection, dict], None]] = {
+    "validate": op_validate,
+    "validate_update": op_validate_update,
+    "guarded_apply": op_guarded_apply,
+    "guarded_update": op_guarded_update,
+}

@@ -1,0 +1,145 @@
+"""The ``#+`` header is a contract: malformed ones are refused at start, naming the file and the problem."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from service.canned_header import CannedQueryError, load_queries, read_query
+
+PREFIX = "PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>\n"
+GOOD = """\
+#+ summary: Events of a year
+#+ params:
+#+   - name: year
+#+     type: gYear
+#+     example: "2012"
+#+ columns:
+#+   - {name: event, type: iri}
+""" + PREFIX + """\
+SELECT ?event WHERE {
+  VALUES ?year { UNDEF }
+  ?event dj:startDate ?d FILTER(!BOUND(?year) || YEAR(?d) = YEAR(?year))
+}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.rq"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def refused(tmp_path: Path, text: str, name: str = "bad", allowlist: dict | None = None) -> str:
+    path = write(tmp_path, name, text)
+    with pytest.raises(CannedQueryError) as info:
+        read_query(path, allowlist)
+    message = str(info.value)
+    assert f"{name}.rq" in message, f"the message must name the file: {message}"
+    return message
+
+
+def test_a_valid_header_becomes_the_query_contract(tmp_path):
+    query = read_query(write(tmp_path, "events-of-a-year", GOOD))
+    assert query.name == "events-of-a-year"
+    assert query.summary == "Events of a year"
+    assert [(p.name, p.type, p.var) for p in query.params] == [("year", "gYear", "year")]
+    assert [(c.name, c.types) for c in query.columns] == [("event", ("iri",))]
+    assert query.kind == "select"
+    assert "VALUES ?year { UNDEF }" in query.body and "#+" not in query.body
+
+
+CASES = [
+    ("no-header", PREFIX + "SELECT * WHERE { ?s ?p ?o }", "no header"),
+    ("bad-yaml", "#+ summary: [unclosed\n" + PREFIX + "SELECT ?s WHERE { ?s ?p ?o }", "not valid YAML"),
+    ("unknown-key", "#+ summary: x\n#+ sumary: typo\n#+ columns: [{name: s, type: iri}]\n"
+     "SELECT ?s WHERE { ?s ?p ?o }", "unknown header key(s) 'sumary'"),
+    ("no-summary", "#+ description: x\n#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { ?s ?p ?o }",
+     "'summary' is required"),
+    ("bad-type", "#+ summary: x\n#+ params:\n#+   - {name: y, type: year}\n#+ columns: [{name: s, type: iri}]\n"
+     "SELECT ?s WHERE { VALUES ?y { UNDEF } ?s ?p ?o }", "type 'year' is not one of"),
+    ("no-placeholder", "#+ summary: x\n#+ params:\n#+   - {name: y, type: gYear}\n#+ columns: [{name: s, type: iri}]\n"
+     "SELECT ?s WHERE { ?s ?p ?y }", "parameter 'y': the query must contain a placeholder 'VALUES ?y { UNDEF }'"),
+    ("orphan-placeholder", "#+ summary: x\n#+ columns: [{name: s, type: iri}]\n"
+     "SELECT ?s WHERE { VALUES ?z { UNDEF } ?s ?p ?o }", "'VALUES ?z { UNDEF }' has no parameter"),
+    ("columns-mismatch", "#+ summary: x\n#+ columns: [{name: s, type: iri}, {name: o, type: any}]\n"
+     "SELECT ?o ?s WHERE { ?s ?p ?o }", "do not match the variables the query projects ['o', 's']"),
+    ("no-columns", "#+ summary: x\nSELECT ?s WHERE { ?s ?p ?o }", "'columns' is required for a SELECT"),
+    ("bad-column-type", "#+ summary: x\n#+ columns: [{name: s, type: uri}]\nSELECT ?s WHERE { ?s ?p ?o }",
+     "column 's': type must be one of"),
+    ("bad-sparql", "#+ summary: x\n#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { ?s ?p }",
+     "the query is not valid SPARQL"),
+    ("service-not-federated", "#+ summary: x\n#+ columns: [{name: s, type: iri}]\n"
+     "SELECT ?s WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }",
+     "uses SERVICE but its header does not say 'federated: true'"),
+    ("service-not-allowed", "#+ summary: x\n#+ federated: true\n#+ columns: [{name: s, type: iri}]\n"
+     "SELECT ?s WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }",
+     "SERVICE <http://evil.example/sparql> is not in the SERVICE allow-list"),
+    ("service-variable", "#+ summary: x\n#+ federated: true\n#+ params:\n#+   - {name: e, type: iri, default: x}\n"
+     "#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { VALUES ?e { UNDEF } SERVICE ?e { ?s ?p ?o } }",
+     "?e must be bound by an enum parameter with 'values_from: SERVICE_ALLOWLIST'"),
+    ("bad-default", "#+ summary: x\n#+ params:\n#+   - {name: y, type: gYear, default: 20x2}\n"
+     "#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { VALUES ?y { UNDEF } ?s ?p ?o }",
+     "its default '20x2' is invalid: expected a year YYYY"),
+    ("enum-without-values", "#+ summary: x\n#+ params:\n#+   - {name: k, type: enum}\n"
+     "#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { VALUES ?k { UNDEF } ?s ?p ?o }",
+     "an enum needs exactly one of 'values'"),
+    ("list-without-items", "#+ summary: x\n#+ params:\n#+   - {name: k, type: list}\n"
+     "#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { VALUES ?k { UNDEF } ?s ?p ?o }",
+     "a list needs 'items'"),
+    ("unquoted-comma", "#+ summary: x\n#+ columns:\n#+   - {name: s, type: iri, description: one, two}\n"
+     "SELECT ?s WHERE { ?s ?p ?o }", "a comma starts a new key"),
+    ("late-header-line", "#+ summary: x\n#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { ?s ?p ?o }\n"
+     "#+ tags: [late]\n", "a '#+' header line after the query has started"),
+    ("required-with-default", "#+ summary: x\n#+ params:\n#+   - {name: y, type: gYear, required: true, "
+     "default: '2012'}\n#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE { VALUES ?y { UNDEF } ?s ?p ?o }",
+     "a required parameter cannot have a default"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "problem"), CASES, ids=[c[0] for c in CASES])
+def test_a_malformed_file_is_refused_with_file_and_problem_named(tmp_path, name, text, problem):
+    message = refused(tmp_path, text, name=name, allowlist={"https://query.wikidata.org/sparql": {}})
+    assert problem in message
+
+
+def test_a_yaml_error_names_the_line(tmp_path):
+    message = refused(tmp_path, "#+ summary: ok\n#+ tags: [a, b\n#+ columns: [{name: s, type: iri}]\n"
+                                "SELECT ?s WHERE { ?s ?p ?o }")
+    assert "bad.rq:" in message and "not valid YAML" in message
+
+
+def test_placeholders_in_comments_and_strings_do_not_count(tmp_path):
+    text = ("#+ summary: x\n#+ params:\n#+   - {name: y, type: gYear}\n#+ columns: [{name: s, type: string}]\n"
+            "SELECT ?s WHERE {\n  # VALUES ?y { UNDEF }\n  BIND(\"VALUES ?y { UNDEF }\" AS ?s)\n}\n")
+    assert "must contain a placeholder" in refused(tmp_path, text)
+
+
+def test_the_bundled_queries_all_load():
+    queries = load_queries(Path(__file__).resolve().parents[1] / "queries",
+                           {"https://query.wikidata.org/sparql": {}, "https://dbpedia.org/sparql": {}})
+    assert len([q for q in queries.values() if not q.federated]) >= 15
+
+
+def test_the_service_refuses_to_start_on_a_malformed_query(tmp_path, make_app):
+    (tmp_path / "queries").mkdir()
+    write(tmp_path / "queries", "broken", "#+ summary: x\n#+ columns: [{name: s, type: iri}]\n"
+                                           "SELECT ?s ?o WHERE { ?s ?p ?o }")
+    with pytest.raises(CannedQueryError) as info:
+        make_app(DATA_ROOT=str(tmp_path), LOAD_DATA=False)
+    message = str(info.value)
+    assert "cannot start" in message and "queries/broken.rq" in message and "do not match" in message
+
+
+def test_adding_a_valid_file_publishes_it(tmp_path, make_app):
+    (tmp_path / "queries").mkdir()
+    write(tmp_path / "queries", "events-of-a-year", GOOD)
+    client = make_app(DATA_ROOT=str(tmp_path), LOAD_DATA=False).test_client()
+    listing = client.get("/queries").get_json()
+    assert [q["name"] for q in listing["queries"]] == ["events-of-a-year"]
+    assert "/queries/events-of-a-year" in client.get("/openapi.json").get_json()["paths"]
+    answer = client.get("/queries/events-of-a-year.json?year=2012")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"head": {"vars": ["event"]}, "results": {"bindings": []}}

@@ -1,0 +1,125 @@
+"""Content negotiation: what a client gets for the Accept header it sends (a table of cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import negotiation
+from service.errors import ApiError
+
+results_cases = [
+    (None, "application/sparql-results+json"),
+    ("", "application/sparql-results+json"),
+    ("*/*", "application/sparql-results+json"),
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("application/json", "application/json"),  # compatibility alias, answered as SPARQL JSON
+    ("application/xml", "application/xml"),
+    ("text/xml", "text/xml"),
+    ("text/*", "text/csv"),
+    ("application/*", "application/sparql-results+json"),
+    ("text/csv;q=0.5, application/sparql-results+xml", "application/sparql-results+xml"),
+    ("application/sparql-results+xml;q=0.9, text/csv;q=0.9", "application/sparql-results+xml"),
+    ("text/csv, */*;q=0.1", "text/csv"),
+    ("text/turtle, */*;q=0.1", "application/sparql-results+json"),
+    ("text/csv;q=0, */*", "application/sparql-results+json"),
+    ("TEXT/CSV", "text/csv"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/xml"),
+    # what SPARQLWrapper and rdflib send
+    ("application/sparql-results+json,application/json,text/javascript,application/javascript",
+     "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+]
+
+
+@pytest.mark.parametrize(("accept", "expected"), results_cases)
+def test_select_results_follow_the_accept_header(accept, expected):
+    assert negotiation.results_format(accept).media_type == expected
+
+
+rdf_cases = [
+    (None, "text/turtle"),
+    ("*/*", "text/turtle"),
+    ("application/n-triples", "application/n-triples"),
+    ("application/ld+json", "application/ld+json"),
+    ("application/rdf+xml", "application/rdf+xml"),
+    ("application/n-quads", "application/n-quads"),
+    ("application/trig", "application/trig"),
+    ("application/json", "application/json"),
+    ("application/xml", "application/xml"),
+    ("text/plain", "text/plain"),
+    ("application/x-turtle", "application/x-turtle"),
+    ("application/*", "application/n-triples"),
+    ("text/*", "text/turtle"),
+    ("application/rdf+xml;q=0.5, application/ld+json", "application/ld+json"),
+    ("text/turtle;q=0.2, application/n-triples;q=0.8", "application/n-triples"),
+]
+
+
+@pytest.mark.parametrize(("accept", "expected"), rdf_cases)
+def test_graph_results_follow_the_accept_header(accept, expected):
+    assert negotiation.rdf_format(accept).media_type == expected
+
+
+@pytest.mark.parametrize(("accept", "content_type"), [
+    ("application/json", "application/sparql-results+json"),
+    ("text/xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv; charset=utf-8"),
+])
+def test_aliases_are_answered_with_the_standard_type(accept, content_type):
+    assert negotiation.results_format(accept).content_type == content_type
+
+
+@pytest.mark.parametrize(("accept", "content_type"), [
+    ("application/json", "application/ld+json"),
+    ("application/xml", "application/rdf+xml"),
+    ("text/plain", "application/n-triples"),
+])
+def test_graph_aliases_follow_the_clients_intent(accept, content_type):
+    assert negotiation.rdf_format(accept).content_type == content_type
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    (None, "text/turtle"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ("application/ld+json", "application/ld+json"),
+    ("application/rdf+xml", "application/rdf+xml"),
+    ("application/n-triples", "application/n-triples"),
+])
+def test_service_description_formats(accept, expected):
+    assert negotiation.description_format(accept).media_type == expected
+
+
+@pytest.mark.parametrize(("function", "accept"), [
+    (negotiation.results_format, "text/turtle"),
+    (negotiation.results_format, "image/png"),
+    (negotiation.rdf_format, "text/csv"),
+    (negotiation.rdf_format, "application/sparql-results+json"),
+    (negotiation.rdf_format, "application/json;q=0, text/csv"),
+])
+def test_nothing_acceptable_is_a_406_listing_what_we_produce(function, accept):
+    with pytest.raises(ApiError) as info:
+        function(accept)
+    assert info.value.status == 406
+    table = negotiation.RESULT_FORMATS if function is negotiation.results_format else negotiation.RDF_FORMATS
+    for fmt in table:
+        if fmt.standard:
+            assert fmt.media_type in info.value.message
+
+
+@pytest.mark.parametrize("accept", ["text/csv;q=abc", "text/csv;q=2", "textcsv"])
+def test_a_malformed_accept_header_is_a_400_naming_it(accept):
+    with pytest.raises(ApiError) as info:
+        negotiation.results_format(accept)
+    assert info.value.status == 400
+    assert "Accept" in info.value.message
+
+
+def test_the_download_parameter_names_a_format_by_short_name_or_media_type():
+    assert negotiation.by_name("csv", negotiation.RESULT_FORMATS).key == "csv"
+    assert negotiation.by_name("text/turtle", negotiation.RDF_FORMATS).key == "text/turtle"
+    with pytest.raises(ApiError) as info:
+        negotiation.by_name("png", negotiation.RESULT_FORMATS)
+    assert info.value.status == 400 and "'download'" in info.value.message

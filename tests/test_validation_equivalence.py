@@ -1,0 +1,239 @@
+"""Incremental validation gives the same answers as validating the whole graph.
+
+For each batch (valid ones, and ones breaking each kind of shape) applied to the bundled
+graph, we compare:
+
+* ``validate_change`` (incremental: affected focus nodes, small context), with
+* a full validation of the whole dataset after the change, and before it.
+
+Two claims, for every batch: (1) every result that the change adds or removes concerns
+a node the incremental validation checked (nothing is missed); (2) for those nodes, the
+incremental results are exactly the full validation's results (no false alarms caused
+by the small context). And once: the full validation used here (pySHACL's shapes, SPARQL
+constraints run by pyoxigraph) equals plain ``pyshacl.validate`` on the whole dataset.
+
+Test resources live in ``http://example.org/test/``; they reference real nodes of the
+bundled graph (so the context matters) but state no facts of the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from service import validation
+from service.graphs import SHAPES_GRAPH
+from service.stats import load_bundled
+
+PREFIXES = """
+@prefix dj: <https://w3id.org/dprk-japan-kg/ontology#> .
+@prefix djr: <https://w3id.org/dprk-japan-kg/id/> .
+@prefix ex: <http://example.org/test/> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+"""
+DJ = "https://w3id.org/dprk-japan-kg/ontology#"
+DJR = "https://w3id.org/dprk-japan-kg/id/"
+BATCH = ox.NamedNode("http://example.org/test/batch")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+@dataclass
+class Batch:
+    """A change to the bundled graph and the shapes it must break (none: it must add no violation)."""
+
+    name: str
+    trig: str = ""
+    remove: Callable[[ox.Store], list[ox.Quad]] = lambda store: []
+    drop: list[Any] = field(default_factory=list)
+    breaks: set[str] = field(default_factory=set)
+
+    def quads(self) -> list[ox.Quad]:
+        if not self.trig:
+            return []
+        text = PREFIXES + f"GRAPH <{BATCH.value}> {{\n{self.trig}\n}}"
+        return list(ox.parse(text.encode(), format=ox.RdfFormat.TRIG))
+
+
+def one(store: ox.Store, sparql: str) -> Any:
+    """The first value of the first row of a query over the bundled graph."""
+    rows = list(store.query("PREFIX dj: <%s> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> %s" % (DJ, sparql),
+                            use_default_graph_as_union=True))
+    assert rows, f"the bundled graph has no match for: {sparql}"
+    return rows[0][0]
+
+
+def quads_of(subject: str, predicate: str, obj: str | None = None) -> Callable[[ox.Store], list[ox.Quad]]:
+    def find(store: ox.Store) -> list[ox.Quad]:
+        o = ox.NamedNode(obj) if obj else None
+        found = list(store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), o, None))
+        assert found, f"nothing to remove for <{subject}> <{predicate}>"
+        return found
+    return find
+
+
+VALID_ROUND = """
+ex:round-1 a dj:IntergovernmentalTalks ; rdfs:label "Test round of talks"@en ; dct:source djr:doc-000 ;
+    dj:participant djr:japan , djr:north-korea ; dj:startDate "2014-05"^^xsd:gYearMonth ;
+    dj:level djr:level-bureau-chief ; dj:delegation ex:deleg-1 .
+ex:deleg-1 a dj:Delegation ; rdfs:label "Test delegation"@en ; dct:source djr:doc-000 ; dj:represents djr:japan .
+"""
+
+
+def batches(store: ox.Store) -> list[Batch]:
+    """The batches, some built from what the bundled graph holds right now."""
+    person = one(store, "SELECT ?p WHERE { ?p a dj:Person } ORDER BY ?p LIMIT 1")
+    event_one_start = one(store, "SELECT ?e WHERE { ?e a dj:Event ; dj:startDate ?d } GROUP BY ?e "
+                                 "HAVING (COUNT(?d) = 1) ORDER BY ?e LIMIT 1")
+    linked, wikidata = list(store.query(
+        "SELECT ?s ?w WHERE { ?s <http://www.w3.org/2004/02/skos/core#exactMatch> ?w "
+        "FILTER STRSTARTS(STR(?w), 'http://www.wikidata.org/entity/') } ORDER BY ?s LIMIT 1",
+        use_default_graph_as_union=True))[0]
+    labelled = one(store, "SELECT ?s WHERE { ?s a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* dj:Organization ; "
+                          "<http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+                          " ORDER BY ?s LIMIT 1")
+    return [
+        Batch("valid new round referencing stored participants", VALID_ROUND),
+        Batch("valid links and labels on stored nodes",
+              f'{linked} rdfs:label "Another English label"@en ; skos:altLabel "Alt"@en .'),
+        Batch("second start date on a stored event", f'{event_one_start} dj:startDate "1901"^^xsd:gYear .',
+              breaks={"Event_Property_dj_startDate"}),
+        Batch("a person as a side of a round", VALID_ROUND.replace("djr:north-korea", str(person)),
+              breaks={"NegotiationRound_Property_dj_participant"}),
+        Batch("a second resource with the same Wikidata id",
+              f'ex:dup a dj:Organization ; rdfs:label "Duplicate"@en ; dct:source djr:doc-000 ; '
+              f'skos:exactMatch {wikidata} .',
+              breaks={"Linked_Constraint_uniqueWikidata"}),
+        Batch("a stored state loses its type", remove=quads_of(DJR + "japan", RDF_TYPE.value, DJ + "State"),
+              breaks={"Organization_Property_dj_parentState"}),
+        Batch("a document without a seed file",
+              'ex:doc a dj:SourceDocument ; rdfs:label "Test document"@en ; dct:title "Test"@en ; '
+              'dct:language "en" ; dct:issued "2014"^^xsd:gYear .',
+              breaks={"SourceDocument_Constraint_seedFileGiven"}),
+        Batch("a claim whose minimum exceeds its maximum",
+              'ex:claim a dj:Claim ; rdfs:label "Test claim"@en ; dct:source djr:doc-000 ; '
+              'dj:quantityMin 10 ; dj:quantityMax 5 .',
+              breaks={"Claim_Constraint_minNotAboveMax"}),
+        Batch("an event ending before it starts",
+              'ex:ev a dj:Event ; rdfs:label "Test event"@en ; dct:source djr:doc-000 ; '
+              'dj:startDate "2014-05-02"^^xsd:date ; dj:endDate "2013"^^xsd:gYear .',
+              breaks={"Event_Constraint_endNotBeforeStart"}),
+        Batch("an issue concept that is not typed dj:Issue",
+              'ex:concept a skos:Concept ; rdfs:label "Test concept"@en ; skos:inScheme djr:issues .',
+              breaks={"Concept_Constraint_issueTyped"}),
+        Batch("a label without a language tag",
+              'ex:person a dj:Person ; rdfs:label "No language" ; dct:source djr:doc-000 .',
+              breaks={"Agent_Property_rdfs_label"}),
+        Batch("a stored organization loses its labels", remove=quads_of(str(labelled)[1:-1],
+                                                                          "http://www.w3.org/2000/01/rdf-schema#label"),
+              breaks={"Agent_Property_rdfs_label"}),
+        Batch("a class hierarchy change makes stored instances persons",
+              "dj:TalksLevel rdfs:subClassOf dj:Person .", breaks={"Agent_Property_dct_source"}),
+        Batch("a new subclass and an instance of it",
+              'ex:Spy rdfs:subClassOf dj:Person . ex:spy a ex:Spy ; rdfs:label "Test spy"@en .',
+              breaks={"Agent_Property_dct_source"}),
+        Batch("a source document graph is dropped", drop=[ox.NamedNode(DJR + "doc-004")]),
+    ]
+
+
+def copy_with(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any]) -> ox.Store:
+    """A new in-memory store holding the state after the change."""
+    after = ox.Store()
+    removed = set(remove)
+    after.extend(q for q in store.quads_for_pattern(None, None, None, None)
+                 if q not in removed and q.graph_name not in drop)
+    after.extend(add)
+    return after
+
+
+@pytest.fixture(scope="module")
+def bundled() -> ox.Store:
+    return load_bundled()
+
+
+@pytest.fixture(scope="module")
+def before(bundled: ox.Store) -> validation.ValidationReport:
+    return validation.validate_store(bundled, union=False)
+
+
+def keys(report: validation.ValidationReport, focus: set[str] | None = None) -> set[tuple]:
+    return {r.key for r in report.results if focus is None or r.focus in focus}
+
+
+def test_every_shape_in_the_batches_is_exercised(bundled: ox.Store) -> None:
+    """The batches break node shapes of every family: core, qualified, SPARQL (own and other nodes)."""
+    broken = set().union(*(b.breaks for b in batches(bundled)))
+    assert {"Linked_Constraint_uniqueWikidata", "SourceDocument_Constraint_seedFileGiven",
+            "NegotiationRound_Property_dj_participant"} <= broken
+
+
+@pytest.mark.parametrize("index", range(15))
+def test_incremental_validation_equals_full_validation(bundled: ox.Store, before: validation.ValidationReport,
+                                                       index: int) -> None:
+    batch = batches(bundled)[index]
+    add, remove = batch.quads(), batch.remove(bundled)
+    incremental = validation.validate_change(bundled, add, remove, batch.drop, union=False)
+    after = validation.validate_store(copy_with(bundled, add, remove, batch.drop), union=False)
+    assert incremental.mode == "incremental", batch.name
+
+    changed = keys(after) ^ keys(before)
+    missed = {k for k in changed if k[0] not in incremental.checked}
+    assert not missed, f"{batch.name}: results changed on nodes the incremental validation did not check: {missed}"
+    assert keys(incremental) == keys(after, incremental.checked), batch.name
+
+    new_violations = {r.shape.split("#")[-1] for r in incremental.results
+                      if r.severity == "Violation" and r.key not in keys(before)}
+    if batch.breaks:
+        assert batch.breaks <= new_violations, f"{batch.name}: expected {batch.breaks}, got {new_violations}"
+    elif not batch.drop:
+        assert not new_violations, f"{batch.name} should add no violation, got {new_violations}"
+
+
+def test_the_context_stays_small_for_a_small_batch(bundled: ox.Store) -> None:
+    """Cost follows the batch: a two-node batch checks a handful of nodes, not the graph."""
+    report = validation.validate_change(bundled, batches(bundled)[0].quads(), union=False)
+    assert report.focus_nodes <= 5
+    assert report.context_triples < len(bundled) / 5
+
+
+def test_the_full_validation_used_here_is_plain_pyshacl(bundled: ox.Store) -> None:
+    """Our full validation (SPARQL constraints on pyoxigraph) = ``pyshacl.validate`` on the same data.
+
+    Run on the bundled graph with every breaking batch applied at once, so each kind of
+    failure is part of the comparison.
+    """
+    import pyshacl
+    from rdflib import Graph
+    from rdflib.namespace import SH
+
+    add: list[ox.Quad] = []
+    remove: list[ox.Quad] = []
+    for batch in batches(bundled):
+        if batch.breaks and "hierarchy" not in batch.name:
+            add += batch.quads()
+            remove += batch.remove(bundled)
+    after = copy_with(bundled, add, remove, [])
+    ours = validation.validate_store(after, union=False)
+
+    data, shapes = Graph(), Graph()
+    for q in after.quads_for_pattern(None, None, None, None):
+        target = shapes if q.graph_name == ox.NamedNode(SHAPES_GRAPH) else data
+        target.add((validation.to_rdf(q.subject), validation.to_rdf(q.predicate), validation.to_rdf(q.object)))
+    _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
+    theirs = set()
+    for result in report_graph.subjects(predicate=SH.focusNode):
+        def text(p: Any, _r: Any = result) -> str | None:
+            value = report_graph.value(_r, p)
+            return None if value is None else validation.term_text(validation.to_ox(value)).strip("<>")
+        theirs.add((text(SH.focusNode), text(SH.sourceShape), text(SH.resultSeverity).split("#")[-1],
+                    text(SH.sourceConstraintComponent).split("#")[-1]))
+    mine = {(r.focus, r.shape, r.severity, r.component) for r in ours.results}
+    assert mine == theirs
