@@ -313,7 +313,7 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
     """Everything measured for one data size."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{size}-"))
     log = folder / "servers.log"
-    report: dict = {"size": size}
+    report: dict = {"size": size, "loadavg_before": os.getloadavg()[0]}
     try:
         data_root, figures = prepare_data(size, folder)
         report["synthetic"] = figures
@@ -338,6 +338,7 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
             params = parameters(oxigraph)
             report["queries"] = run_queries(ours, oxigraph, params, args, size)
             report["rss_mb_after"] = {"ours": ours.rss_mb(), "oxigraph": oxigraph.rss_mb()}
+            report["loadavg_after"] = os.getloadavg()[0]
         finally:
             ours.stop()
             oxigraph.stop()

@@ -19,7 +19,7 @@ import json
 import logging
 import sys
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -125,7 +125,7 @@ def query_url(query: CannedQuery, params: dict[str, Any] | None = None, suffix: 
     """``/queries/<name>[.<suffix>]?…`` with list values repeated."""
     path = url_for("canned.run_query", target=query.name + (f".{suffix}" if suffix else ""), _external=external)
     pairs = [(k, item) for k, v in (params or {}).items() for item in (v if isinstance(v, list) else [v])]
-    return path + ("?" + urlencode(pairs) if pairs else "")
+    return path + ("?" + urlencode(pairs, quote_via=quote, safe=":") if pairs else "")
 
 
 def catalog_entry(query: CannedQuery) -> dict[str, Any]:

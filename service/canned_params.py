@@ -90,7 +90,7 @@ def parse_iri(text: str) -> str:
         full = RESOURCE_NS + text
     if full is None and _ABSOLUTE_IRI.fullmatch(text):
         full = text
-    if full is None:
+    if full is None or not _ABSOLUTE_IRI.fullmatch(full):
         raise ValueError("expected an IRI: absolute (https://…), prefixed (djr:chongryon) or a bare id "
                          "(chongryon); spaces and the characters < > \" { } | ^ ` \\ are not allowed")
     try:

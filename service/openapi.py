@@ -11,7 +11,7 @@ server-rendered ``/api`` page, so that page shows exactly what the document says
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from .canned_header import CannedQuery, ParamSpec, TypeSpec, curie
 from .canned_run import formats_for
@@ -294,7 +294,7 @@ def example_url(path: str, operation: dict[str, Any]) -> str:
             continue
         for value in example if isinstance(example, list) else [example]:
             pairs.append((parameter["name"], str(value).lower() if isinstance(value, bool) else str(value)))
-    return path + ("?" + urlencode(pairs) if pairs else "")
+    return path + ("?" + urlencode(pairs, quote_via=quote, safe=":") if pairs else "")
 
 
 def operations(document: dict[str, Any]) -> list[dict[str, Any]]:

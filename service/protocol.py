@@ -14,7 +14,6 @@ Specification: https://www.w3.org/TR/sparql11-protocol/ (sections 2.1 query, 2.2
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import logging
 import re
@@ -147,6 +146,26 @@ QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 
 
+def _after_prologue(tokens: list[Token]) -> int:
+    """Index of the first token after the BASE/PREFIX declarations that open ``tokens``."""
+    i = 0
+    while i < len(tokens):
+        if tokens[i].is_word("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == "iri":
+            i += 2
+        elif (tokens[i].is_word("PREFIX") and i + 2 < len(tokens) and tokens[i + 1].kind == "pname"
+              and tokens[i + 2].kind == "iri"):
+            i += 3
+        else:
+            break
+    return i
+
+
+def is_empty_update(text: str) -> bool:
+    """True for an update with no operation (only comments and declarations): valid SPARQL that does nothing."""
+    tokens = tokenize(text)
+    return _after_prologue(tokens) == len(tokens)
+
+
 def query_kind(text: str) -> str | None:
     """``select``/``ask``/``construct``/``describe`` for a query, ``update`` for an update, else ``None``.
 
@@ -155,19 +174,11 @@ def query_kind(text: str) -> str | None:
     with its line and column.
     """
     tokens = tokenize(text)
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token.is_word("BASE"):
-            i += 2
-        elif token.is_word("PREFIX"):
-            i += 3
-        elif token.is_word(*QUERY_FORMS):
-            return token.text.lower()
-        elif token.is_word(*UPDATE_WORDS):
-            return "update"
-        else:
-            return None
+    i = _after_prologue(tokens)
+    if i < len(tokens) and tokens[i].is_word(*QUERY_FORMS):
+        return tokens[i].text.lower()
+    if i < len(tokens) and tokens[i].is_word(*UPDATE_WORDS):
+        return "update"
     return None
 
 
@@ -263,11 +274,11 @@ class SparqlRequest:
         return bool(self.default_graphs or self.named_graphs)
 
 
-def _decode(data: bytes, what: str, charset: str = "utf-8") -> str:
+def _decode(data: bytes, what: str) -> str:
     try:
-        return data.decode(charset)
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise errors.bad_request(f"The {what} is not valid {charset.upper()} (byte {exc.start}).") from exc
+        raise errors.bad_request(f"The {what} is not valid UTF-8 (byte {exc.start}).") from exc
 
 
 def parse_pairs(data: bytes, what: str) -> list[tuple[str, str]]:
@@ -292,13 +303,12 @@ def read_body(request: Request) -> bytes:
 
 
 def _body_text(request: Request, media_type: str, params: dict[str, str]) -> str:
-    charset = params.get("charset", "utf-8").lower()
-    try:
-        codecs.lookup(charset)
-    except LookupError as exc:
-        raise errors.unsupported_media_type(f"{media_type}; charset={charset}",
-                                            [f"{QUERY_TYPE}; charset=utf-8", f"{UPDATE_TYPE}; charset=utf-8"]) from exc
-    return _decode(read_body(request), "request body", charset)
+    """The body of a direct POST as text: the protocol carries queries and updates in UTF-8 only."""
+    charset = params.get("charset", "utf-8").strip().lower()
+    if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        raise errors.unsupported_media_type(
+            f"{media_type}; charset={charset}", [f"{QUERY_TYPE}; charset=utf-8", f"{UPDATE_TYPE}; charset=utf-8"])
+    return _decode(read_body(request), "request body")
 
 
 def _single(values: dict[str, list[str]], name: str) -> str | None:
@@ -346,8 +356,8 @@ def parse_request(request: Request) -> SparqlRequest | None:
                 raise errors.bad_request(f"A POST with Content-Type {media_type} carries the {name} in its body; "
                                          "the URL may not also have a 'query' or 'update' parameter.")
             text = _body_text(request, media_type, params)
-            if not text.strip():
-                raise errors.bad_request(f"The request body is empty: it should be the SPARQL {name}.")
+            if name == "query" and not text.strip():
+                raise errors.bad_request("The request body is empty: it should be the SPARQL query.")
             values[name] = [text]
         else:
             raise errors.unsupported_media_type(request.content_type, [QUERY_TYPE, UPDATE_TYPE, FORM_TYPE])

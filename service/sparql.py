@@ -116,6 +116,8 @@ def run_update(sparql_request: protocol.SparqlRequest) -> Response:
     if kind in ("select", "ask", "construct", "describe"):
         raise errors.bad_request(f"This is a SPARQL {kind.upper()} query, sent as an update: send it in the "
                                  "'query' parameter (or as application/sparql-query).")
+    if protocol.is_empty_update(sparql_request.text):
+        return Response(status=204)  # a valid update with no operation: nothing to do
     text = protocol.add_using_clauses(sparql_request.text, sparql_request.default_graphs,
                                       sparql_request.named_graphs)
     prepared = security.guard(text, request.base_url)

@@ -894,7 +894,9 @@ class ValidationReport:
             lines.append("")
             lines.append(f"{short_node(focus)}" + (f"  “{label}”" if label else ""))
             for r in results:
-                value = f"  value {r.value_text}" if r.value_text is not None and r.value != r.focus else ""
+                value = ""
+                if r.value_text is not None and r.value != r.focus:
+                    value = f"  value {r.value_text}" + (f" ({r.value_label})" if r.value_label else "")
                 lines.append(f"  {r.severity:<9} {r.path_text or '-':<28}{value}")
                 lines.append(f"            rule: {r.shape_name or short_node(r.shape)} ({short_node(r.shape)})")
                 lines.append(f"            {r.message}")

@@ -71,7 +71,8 @@ REPORT_FORMATS: tuple[negotiation.Format, ...] = (
 FORMAT_NAMES = {fmt: name for name, fmt in (
     ("Turtle", ox.RdfFormat.TURTLE), ("TriG", ox.RdfFormat.TRIG), ("N-Triples", ox.RdfFormat.N_TRIPLES),
     ("N-Quads", ox.RdfFormat.N_QUADS), ("JSON-LD", ox.RdfFormat.JSON_LD), ("RDF/XML", ox.RdfFormat.RDF_XML))}
-_POSITION = re.compile(r"^Parser error at line (\d+),? (?:between columns (\d+) and \d+|column (\d+)): ")
+#: pyoxigraph's positions: "at line 3 between columns 11 and 14", "at line 2 column 8", "between line 2 column 9 and …".
+_POSITION = re.compile(r"^Parser error .*?line (\d+)\D+?(\d+).*?: ")
 
 
 class InputError(ValueError):
@@ -136,7 +137,7 @@ def parse_rdf(data: bytes, rdf_format: ox.RdfFormat, *, source: str = "the reque
         message = str(exc.msg if hasattr(exc, "msg") else exc)
         match = _POSITION.match(message)
         if match:
-            where = f" at line {match.group(1)}, column {match.group(2) or match.group(3)}"
+            where = f" at line {match.group(1)}, column {match.group(2)}"
             message = message[match.end():]
         elif exc.lineno:
             where = f" at line {exc.lineno}, column {exc.offset}"

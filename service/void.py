@@ -254,11 +254,22 @@ class _Cache:
 CACHE = _Cache()
 
 
+def _by_name(value: str, table: tuple[negotiation.Format, ...]) -> negotiation.Format:
+    """The format a ``?format=`` value names (short name or media type); 400 listing the choices."""
+    wanted = value.strip().lower()
+    for fmt in table:
+        if wanted in (fmt.name, fmt.media_type):
+            return fmt
+    names = sorted({f.name for f in table})
+    raise errors.bad_request(f"The 'format' parameter {value!r} is not one of: {', '.join(names)} "
+                             "(or leave it out and send an Accept header).")
+
+
 def _chosen(table: tuple[negotiation.Format, ...], default: negotiation.Format) -> negotiation.Format:
     """The format named by ``?format=`` or negotiated from Accept."""
     name = request.args.get("format")
     if name is not None:
-        return negotiation.by_name(name, table)
+        return _by_name(name, table)
     return negotiation.negotiate(request.headers.get("Accept"), table, default)
 
 
@@ -312,7 +323,7 @@ def dump() -> ResponseReturnValue:
     graph = _graph_parameter()
     if graph is None:
         name = request.args.get("format")
-        if name is not None and negotiation.by_name(name, negotiation.RDF_FORMATS) in GRAPH_FORMATS:
+        if name is not None and _by_name(name, negotiation.RDF_FORMATS) in GRAPH_FORMATS:
             raise errors.bad_request(f"format={name} holds a single graph: add ?graph=<iri> for one graph, or ask "
                                      "for the whole dataset as trig or nquads.")
         try:
@@ -348,31 +359,46 @@ EXPORT_FORMATS = {
 
 
 def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
-    """Serialize the bundled files (no derived graphs) deterministically: sorted quads.
+    """Serialize the bundled files (no derived graphs) deterministically.
 
+    The files are read in their fixed order and blank nodes are numbered in order of first
+    appearance, then the quads are sorted: the same files always give the same bytes.
     Dataset formats keep the named graphs; Turtle and N-Triples need ``graph``.
     """
-    from .stats import load_bundled
+    from .dataset import bundled_files
+    from .store_worker import RDF_FORMATS
 
     rdf_format, keeps_graphs = EXPORT_FORMATS[fmt]
-    store = load_bundled(root)
+    blank: dict[str, ox.BlankNode] = {}
+
+    def stable(term: Any) -> Any:
+        if isinstance(term, ox.BlankNode):
+            return blank.setdefault(term.value, ox.BlankNode(f"b{len(blank)}"))
+        return term
+
+    quads: set[ox.Quad] = set()
+    for item in bundled_files(root):
+        to_graph = ox.NamedNode(item.graph) if item.graph else None
+        for quad in ox.parse(path=str(item.path), format=RDF_FORMATS[item.format]):
+            name = to_graph if to_graph is not None else quad.graph_name
+            quads.add(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), name))
+    graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
     if graph is None and not keeps_graphs:
-        raise ValueError(f"{fmt} holds one graph: give --graph (one of: "
-                         f"{', '.join(sorted(g.value for g in store.named_graphs()))})")
-    if graph is not None:
-        node = ox.NamedNode(graph)
-        if not store.contains_named_graph(node):
-            raise ValueError(f"no graph <{graph}> in the bundled files (graphs: "
-                             f"{', '.join(sorted(g.value for g in store.named_graphs()))})")
-        quads = store.quads_for_pattern(None, None, None, node)
-        items: list[Any] = sorted((ox.Triple(q.subject, q.predicate, q.object) for q in quads), key=str)
-        if keeps_graphs:
-            items = [ox.Quad(t.subject, t.predicate, t.object, node) for t in items]
-    else:
-        items = sorted(store.quads_for_pattern(None, None, None, None),
-                       key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-    prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TRIG, ox.RdfFormat.TURTLE) else None
-    return ox.serialize(items, format=rdf_format, prefixes=prefixes) or b""
+        raise ValueError(f"{fmt} holds one graph: give --graph (one of: {', '.join(graphs)})")
+    if graph is not None and graph not in graphs:
+        raise ValueError(f"no graph <{graph}> in the bundled files (graphs: {', '.join(graphs)})")
+    items: list[Any] = sorted((q for q in quads if graph is None or (
+        isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == graph)),
+                              key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    if not keeps_graphs:
+        items = [ox.Triple(q.subject, q.predicate, q.object) for q in items]
+    if rdf_format not in (ox.RdfFormat.TRIG, ox.RdfFormat.TURTLE):
+        return ox.serialize(items, format=rdf_format) or b""
+    body = ox.serialize(items, format=rdf_format, prefixes=PREFIXES) or b""
+    # The serializer writes the prefixes in no fixed order: sort those lines.
+    lines = body.splitlines(keepends=True)
+    head = sorted(line for line in lines if line.startswith(b"@prefix"))
+    return b"".join(head) + b"".join(line for line in lines if not line.startswith(b"@prefix"))
 
 
 @click.command("export")

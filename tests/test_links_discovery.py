@@ -247,3 +247,25 @@ def test_a_bad_endpoint_url_is_refused(root, tmp_path):
                  "--output", str(tmp_path / "c.ttl"))
     assert result.exit_code == 2
     assert "--endpoint" in result.output and "ftp://example.org/sparql" in result.output
+
+
+def test_a_review_can_be_applied_to_a_running_service(endpoint, make_live_server, tmp_path):
+    import json
+    import urllib.parse
+    import urllib.request
+
+    server = make_live_server("--write-token", "test-write-token")
+    review = tmp_path / "candidates.ttl"
+    assert run("link", "discover", "--endpoint", endpoint, "--delay", "0", "--retries", "0", "--no-cache",
+               "--entity", "djr:hiroshi-nakai", "--output", str(review)).exit_code == 0
+    reviewed = set_status(review, {(DJR + "hiroshi-nakai", WD + "Q9999000001"): "accepted"}, tmp_path / "r.ttl")
+    refused = run("link", "apply", str(reviewed), "--service", server.url, "--token", "wrong-token")
+    assert refused.exit_code == 1 and "HTTP 403" in refused.output
+    result = run("link", "apply", str(reviewed), "--service", server.url, "--token", "test-write-token")
+    assert result.exit_code == 0, result.output
+    ask = (f"ASK {{ GRAPH <https://w3id.org/dprk-japan-kg/graph/links> {{ <{DJR}hiroshi-nakai> "
+           f"<{SKOS_EXACT}> <{WD}Q9999000001> }} }}")
+    url = server.sparql + "?" + urllib.parse.urlencode({"query": ask})
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request) as response:
+        assert json.load(response)["boolean"] is True

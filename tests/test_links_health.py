@@ -128,3 +128,36 @@ def test_every_verified_wikidata_item_is_in_the_sample():
     links = {q.object.value for q in ox.parse(path=str(REPO / "data" / "links.trig"), format=ox.RdfFormat.TRIG)
              if q.predicate.value == "http://www.w3.org/2004/02/skos/core#exactMatch" and q.object.value.startswith(WD)}
     assert links <= sample, sorted(links - sample)
+
+
+DBPEDIA_SAMPLE = b"""\
+@prefix dbr: <http://dbpedia.org/resource/> .
+@prefix dbo: <http://dbpedia.org/ontology/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+dbr:Japan a owl:Thing , dbo:Place , dbo:PopulatedPlace , dbo:Country ;
+    rdfs:label "Japan"@en , "\xe6\x97\xa5\xe6\x9c\xac"@ja .
+dbr:Nippon dbo:wikiPageRedirects dbr:Japan .
+dbr:Global_Times a owl:Thing ; rdfs:label "Global Times"@en .
+"""
+
+
+def test_dbpedia_links_are_checked_with_dbpedia_conventions(oxigraph_server, tmp_path):
+    oxigraph_server.load(DBPEDIA_SAMPLE, "text/turtle")
+    planted = tmp_path / "planted.ttl"
+    planted.write_text("""\
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix djr: <https://w3id.org/dprk-japan-kg/id/> .
+djr:japan skos:exactMatch <http://dbpedia.org/resource/Japan> .
+djr:south-korea skos:exactMatch <http://dbpedia.org/resource/Nippon> .
+djr:global-times skos:exactMatch <http://dbpedia.org/resource/Global_Times> .
+djr:china skos:exactMatch <http://www.wikidata.org/entity/Q148> .
+""", encoding="utf-8")
+    result = check(oxigraph_server.query_url, "--dataset", "dbpedia", "--links", str(planted), "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["checked"] == 3, "only the DBpedia links"
+    kinds = {(d["subject"].removeprefix(DJR), d["kind"]) for d in report["drift"]}
+    # Nippon redirects to Japan, whose names do not fit South Korea; Global Times has no DBpedia-ontology
+    # class at all, which is not drift; Japan is fine.
+    assert kinds == {("south-korea", "redirected"), ("south-korea", "label")}

@@ -4,6 +4,7 @@ get it wrong (a 4xx naming the problem, nothing changed), dataset parameters, fo
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -71,11 +72,13 @@ def test_a_query_by_get_by_post_form_and_by_post_direct_gives_the_same_answer(cl
     assert int(values(by_get, "n")[0]) > 100
 
 
-def test_a_direct_post_may_declare_its_charset(client):
-    response = client.post("/sparql", data="ASK { FILTER(\"é\" = \"é\") }".encode("latin-1"),
-                           content_type="application/sparql-query; charset=ISO-8859-1")
-    assert response.status_code == 200
-    assert response.get_json(force=True)["boolean"] is True
+def test_a_direct_post_must_be_utf8_whatever_charset_it_declares(client):
+    ok = client.post("/sparql", data="ASK { FILTER(\"é\" = \"é\") }".encode(),
+                     content_type="application/sparql-query; charset=UTF-8")
+    assert ok.status_code == 200 and ok.get_json(force=True)["boolean"] is True
+    response = client.post("/sparql", data="ASK {}".encode("utf-16"),
+                           content_type="application/sparql-query; charset=UTF-16")
+    assert response.status_code == 415 and "charset=utf-16" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("kwargs", "named"), [
@@ -262,8 +265,35 @@ def test_get_without_a_query_describes_the_service(client):
     response = client.get("/sparql")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/turtle")
     triples = list(ox.parse(response.data, ox.RdfFormat.TURTLE))
-    sd = "http://www.w3.org/ns/sparql-service-description#"
-    assert any(t.predicate.value == sd + "endpoint" and t.object.value == "http://localhost/sparql" for t in triples)
+    assert any(t.predicate.value == SD + "endpoint" and t.object.value == "http://localhost/sparql" for t in triples)
+
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+def description(client, accept: str, rdf_format: ox.RdfFormat) -> set[tuple[str, str]]:
+    response = client.get("/sparql", headers={"Accept": accept})
+    assert response.status_code == 200 and response.headers["Content-Type"].split(";")[0] == accept
+    return {(t.predicate.value, t.object.value) for t in ox.parse(response.data, rdf_format)}
+
+
+def test_the_service_description_follows_the_settings_in_every_syntax(make_app):
+    app = make_app(LOAD_DATA=False)
+    seed(app)
+    client = buffered_client(app)
+    for accept, rdf_format in (("application/ld+json", ox.RdfFormat.JSON_LD),
+                               ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+                               ("application/n-triples", ox.RdfFormat.N_TRIPLES)):
+        facts = description(client, accept, rdf_format)
+        assert (SD + "feature", SD + "UnionDefaultGraph") in facts
+        assert (SD + "feature", SD + "BasicFederatedQuery") in facts
+        assert (SD + "defaultEntailmentRegime", "http://www.w3.org/ns/entailment/RDFS") in facts
+        assert (SD + "resultFormat", "http://www.w3.org/ns/formats/SPARQL_Results_CSV") in facts
+        assert {(SD + "name", EX + "g1"), (SD + "name", EX + "g2")} <= facts
+    plain = make_app(LOAD_DATA=False, ENTAILMENT="none", UNION_DEFAULT_GRAPH=False, SERVICE_ALLOWLIST={})
+    facts = description(buffered_client(plain), "application/n-triples", ox.RdfFormat.N_TRIPLES)
+    assert (SD + "defaultEntailmentRegime", "http://www.w3.org/ns/entailment/Simple") in facts
+    assert not {p for p, o in facts if p == SD + "feature"}
 
 
 def test_a_browser_without_a_query_gets_the_query_page(client):
@@ -329,6 +359,16 @@ def test_updates_by_post_form_and_post_direct(writable):
                   "s") == [EX + "a", EX + "b"]
     client.post("/sparql", data={"update": INSERT}, headers=AUTH)
     assert EX + "c" in values(client.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s ?p ?o }"}), "s")
+
+
+@pytest.mark.parametrize("update", ["", "# nothing", "BASE <http://e/>\nPREFIX : <http://e/> # otherwise empty"])
+def test_an_update_with_no_operation_is_valid_and_changes_nothing(writable, update):
+    before = snapshot(writable)
+    client = buffered_client(writable)
+    assert client.post("/sparql", data={"update": update}, headers=AUTH).status_code == 204
+    assert client.post("/sparql", data=update, content_type="application/sparql-update", headers=AUTH
+                       ).status_code == 204
+    assert snapshot(writable) == before
 
 
 def test_without_a_configured_token_the_service_is_read_only(client, app):
@@ -411,6 +451,9 @@ def test_delete_where_with_using_graph_uri_only_deletes_what_that_graph_matches(
     {"update": INSERT, "query": COUNT},
     {"update": "LOAD <http://example.org/data.ttl> INTO GRAPH <http://example.org/g4>"},
     {"update": f"DELETE {{ ?s ?p ?o }} WHERE {{ SERVICE <{EX}sparql> {{ ?s ?p ?o }} }}"},
+    {"update": f"INSERT DATA {{ <{EX}c> <{EX}p> 3 }}"},  # the union default graph cannot be written
+    {"update": f"INSERT DATA {{ GRAPH <{EX}g3> {{ <{EX}c> <{EX}p> 3 }} }} ; "
+               "INSERT DATA { GRAPH <https://w3id.org/dprk-japan-kg/graph/entailed> { <http://e/x> <http://e/y> 1 } }"},
 ])
 def test_every_refused_update_leaves_the_store_unchanged(writable, data):
     before_count, before = quad_count(writable), snapshot(writable)
@@ -445,3 +488,28 @@ def test_cors_can_be_turned_off(make_app):
     app = make_app(CORS_ORIGINS="", LOAD_DATA=False)
     response = buffered_client(app).get("/sparql", query_string={"query": "ASK {}"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# -- the lexer agrees with the store on the W3C test suites -------------------------------------------------
+
+W3C = Path(__file__).resolve().parents[2] / "shared" / "w3c" / "sparql"
+
+
+def test_the_lexer_reads_every_w3c_query_as_the_store_does():
+    """Every query of the W3C suites that the store parses: no unknown characters, and the same query form."""
+    store = ox.Store()  # an empty in-memory store, only to ask the engine what each query is
+    forms = {ox.QueryBoolean: {"ask"}, ox.QuerySolutions: {"select"}, ox.QueryTriples: {"construct", "describe"}}
+    checked = 0
+    for path in sorted(W3C.rglob("*.rq")):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        try:
+            result = store.query(text, base_iri="http://example.org/base/")
+        except (SyntaxError, OSError, RuntimeError):
+            continue
+        assert query_kind(text) in forms[type(result)], path
+        assert not [t for t in tokenize(text) if t.kind == "error"], path
+        checked += 1
+    assert checked > 500
+    for path in sorted(W3C.rglob("*.ru")):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        assert query_kind(text) in ("update", None), path

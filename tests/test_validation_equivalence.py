@@ -65,7 +65,7 @@ class Batch:
 
 def one(store: ox.Store, sparql: str) -> Any:
     """The first value of the first row of a query over the bundled graph."""
-    rows = list(store.query("PREFIX dj: <%s> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> %s" % (DJ, sparql),
+    rows = list(store.query(f"PREFIX dj: <{DJ}> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> {sparql}",
                             use_default_graph_as_union=True))
     assert rows, f"the bundled graph has no match for: {sparql}"
     return rows[0][0]
@@ -93,10 +93,10 @@ def batches(store: ox.Store) -> list[Batch]:
     person = one(store, "SELECT ?p WHERE { ?p a dj:Person } ORDER BY ?p LIMIT 1")
     event_one_start = one(store, "SELECT ?e WHERE { ?e a dj:Event ; dj:startDate ?d } GROUP BY ?e "
                                  "HAVING (COUNT(?d) = 1) ORDER BY ?e LIMIT 1")
-    linked, wikidata = list(store.query(
+    linked, wikidata = next(iter(store.query(
         "SELECT ?s ?w WHERE { ?s <http://www.w3.org/2004/02/skos/core#exactMatch> ?w "
         "FILTER STRSTARTS(STR(?w), 'http://www.wikidata.org/entity/') } ORDER BY ?s LIMIT 1",
-        use_default_graph_as_union=True))[0]
+        use_default_graph_as_union=True)))
     labelled = one(store, "SELECT ?s WHERE { ?s a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* dj:Organization ; "
                           "<http://www.w3.org/2000/01/rdf-schema#label> ?l }"
                           " ORDER BY ?s LIMIT 1")

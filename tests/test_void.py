@@ -3,6 +3,7 @@ out whole (/dump with its named graphs, per-graph Turtle, and `dprk-kg export` o
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -149,8 +150,13 @@ def test_an_unacceptable_description_format_is_406(client):
 # -- dumps --------------------------------------------------------------------------------------
 
 
-def bundled_quads(bundled: ox.Store) -> set[ox.Quad]:
-    return set(bundled.quads_for_pattern(None, None, None, None))
+def without_blank_labels(quads: Any) -> Counter:
+    """Quads with blank nodes made anonymous, counted: equal for the same data, whatever the labels."""
+    return Counter(tuple("_:" if isinstance(t, ox.BlankNode) else str(t) for t in quad) for quad in quads)
+
+
+def bundled_quads(bundled: ox.Store) -> Counter:
+    return without_blank_labels(bundled.quads_for_pattern(None, None, None, None))
 
 
 def test_the_dump_is_the_dataset_with_its_graphs(client, bundled):
@@ -158,7 +164,7 @@ def test_the_dump_is_the_dataset_with_its_graphs(client, bundled):
     assert response.status_code == 200
     assert response.mimetype == "application/trig"
     assert response.headers["Content-Disposition"] == 'attachment; filename="dprk-japan-kg.trig"'
-    assert set(ox.parse(response.data, format=ox.RdfFormat.TRIG)) == bundled_quads(bundled)
+    assert without_blank_labels(ox.parse(response.data, format=ox.RdfFormat.TRIG)) == bundled_quads(bundled)
 
 
 @pytest.mark.parametrize(("args", "headers"), [("", {"Accept": "application/n-quads"}), ("?format=nquads", {})])
@@ -167,7 +173,7 @@ def test_the_dump_as_n_quads(client, bundled, args, headers):
     assert response.status_code == 200
     assert response.mimetype == "application/n-quads"
     assert response.headers["Content-Disposition"] == 'attachment; filename="dprk-japan-kg.nq"'
-    assert set(ox.parse(response.data, format=ox.RdfFormat.N_QUADS)) == bundled_quads(bundled)
+    assert without_blank_labels(ox.parse(response.data, format=ox.RdfFormat.N_QUADS)) == bundled_quads(bundled)
 
 
 def test_one_graph_as_turtle(client, bundled):
@@ -205,7 +211,7 @@ def test_export_writes_the_dataset_with_its_graphs(tmp_path, bundled):
     out = tmp_path / "dump.nq"
     result = run("export", "--format", "nquads", "--output", str(out))
     assert result.exit_code == 0, result.output
-    assert set(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS)) == bundled_quads(bundled)
+    assert without_blank_labels(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS)) == bundled_quads(bundled)
 
 
 def test_export_is_deterministic(tmp_path):

@@ -141,13 +141,12 @@ def label_queries(rows: list[tuple[str, str, str]], dataset: TargetDataset, batc
     for batch in _batched(rows, batch_size):
         values = "\n    ".join(f'("{key}" {_literal(text, lang)})' for key, text, lang in batch)
         yield (f"SELECT DISTINCT ?key ?item ?via WHERE {{\n  VALUES (?key ?label) {{\n    {values}\n  }}\n"
-               f"  {unions}\n  FILTER(STRSTARTS(STR(?item), \"{dataset.namespace}\"))\n}}")
+               f"  {unions}\n  FILTER(STRSTARTS(STR(?item), \"{dataset.item_prefix}\"))\n}}")
 
 
 def detail_queries(items: list[str], dataset: TargetDataset, batch_size: int) -> Iterator[tuple[str, str, str]]:
     """Per batch of items: (names and dates, direct types, compatible classes reached) queries."""
     classes = " ".join(f"<{c}>" for c in sorted(dataset.all_classes()))
-    type_step = f"<{dataset.type_predicate}>"
     for batch in _batched(items, batch_size):
         values = " ".join(f"<{item}>" for item in batch)
         yield (
@@ -157,7 +156,8 @@ def detail_queries(items: list[str], dataset: TargetDataset, batch_size: int) ->
             f"  OPTIONAL {{ ?item <{dataset.description_predicate}> ?description "
             f"FILTER(LANGMATCHES(LANG(?description), \"en\")) }}\n"
             f"  OPTIONAL {{ ?item <{dataset.birth_predicate}> ?birth }}\n}}",
-            f"SELECT DISTINCT ?item ?type WHERE {{\n  VALUES ?item {{ {values} }}\n  ?item {type_step} ?type\n}}",
+            f"SELECT DISTINCT ?item ?type WHERE {{\n  VALUES ?item {{ {values} }}\n"
+            f"  {dataset.direct_types_pattern()}\n}}",
             f"SELECT DISTINCT ?item ?class WHERE {{\n  VALUES ?item {{ {values} }}\n  VALUES ?class {{ {classes} }}\n"
             f"  ?item {dataset.type_path} ?class\n}}",
         )

@@ -132,7 +132,6 @@ def check_links(
     reached: dict[str, set[str]] = defaultdict(set)
     typed: set[str] = set()
     classes = " ".join(f"<{c}>" for c in sorted(dataset.all_classes()))
-    type_step = f"<{dataset.type_predicate}>"
     languages = sorted({label.lang.split("-")[0] for e in entities.values() for label in e.labels if label.lang}
                        | {"mul"})
     lang_filter = " || ".join(f'LANGMATCHES(LANG(?name), "{lang}")' for lang in languages) or "true"
@@ -144,7 +143,8 @@ def check_links(
                 f"  VALUES ?class {{ {classes} }}\n  ?item {dataset.type_path} ?class\n}}"):
             reached[term_value(binding, "item") or ""].add(term_value(binding, "class") or "")
         for binding in client.select(
-                f"SELECT DISTINCT ?item WHERE {{\n  VALUES ?item {{ {values} }}\n  ?item {type_step} ?type\n}}"):
+                f"SELECT DISTINCT ?item WHERE {{\n  VALUES ?item {{ {values} }}\n"
+                f"  {dataset.direct_types_pattern()}\n}}"):
             typed.add(term_value(binding, "item") or "")
         for binding in client.select(
                 f"SELECT DISTINCT ?item ?name WHERE {{\n  VALUES ?item {{ {values} }}\n"

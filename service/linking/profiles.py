@@ -56,12 +56,23 @@ class TargetDataset:
     type_path: str
     #: The predicate of an item's direct classes.
     type_predicate: str
+    #: IRIs of the dataset's items start with this (Wikidata: items, not properties or lexemes).
+    item_prefix: str
     #: A predicate whose presence means "this item now lives elsewhere".
     redirect_predicate: str
     birth_predicate: str
     description_predicate: str
     #: Our kind → compatible external classes {IRI: English name}.
     classes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: When set, only direct classes in this namespace tell what an item is.
+    type_namespace: str | None = None
+
+    def direct_types_pattern(self, item: str = "?item", var: str = "?type") -> str:
+        """A graph pattern binding ``var`` to the item's direct classes that tell what it is."""
+        pattern = f"{item} <{self.type_predicate}> {var}"
+        if self.type_namespace:
+            pattern += f' FILTER(STRSTARTS(STR({var}), "{self.type_namespace}"))'
+        return pattern
 
     def short(self, iri: str) -> str:
         """``wd:Q17`` / ``dbr:Japan`` for reports."""
@@ -89,6 +100,7 @@ WIKIDATA = TargetDataset(
     label_predicates=((RDFS_LABEL, "label"), (SKOS_ALT, "alias")),
     type_path=f"<{WDT}P31>/<{WDT}P279>*",
     type_predicate=WDT + "P31",
+    item_prefix=WD + "Q",
     redirect_predicate=OWL_SAMEAS,
     birth_predicate=WDT + "P569",
     description_predicate="http://schema.org/description",
@@ -114,6 +126,9 @@ DBPEDIA = TargetDataset(
     label_predicates=((RDFS_LABEL, "label"), ("http://xmlns.com/foaf/0.1/name", "name")),
     type_path="<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
     type_predicate="http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    item_prefix=DBR,
+    # Only classes of the DBpedia ontology count as "typed" (owl:Thing, YAGO or schema.org types do not).
+    type_namespace=DBO,
     redirect_predicate=DBO + "wikiPageRedirects",
     birth_predicate=DBO + "birthDate",
     description_predicate="http://www.w3.org/2000/01/rdf-schema#comment",
@@ -126,7 +141,7 @@ DBPEDIA = TargetDataset(
         "group": {DBO + "EthnicGroup": "ethnic group"},
         "place": {DBO + "Place": "place"},
         "event": {DBO + "Event": "event"},
-        "agreement": {DBO + "Event": "event"},
+        "agreement": {DBO + "Event": "event", DBO + "Treaty": "treaty"},
     },
 )
 

@@ -1,0 +1,264 @@
+"""The canned-query HTTP API as clients use it: the catalog, formats, forms, errors and the cache."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from service.canned_header import query_files
+from service.store import get_store
+from service.writes import add_to_graph
+
+REPO = Path(__file__).resolve().parents[1]
+DJR = "https://w3id.org/dprk-japan-kg/id/"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+# -- the catalog -----------------------------------------------------------------------------
+
+
+def test_the_catalog_lists_every_query_file_with_its_text_and_an_example_url(client):
+    catalog = client.get("/queries", headers={"Accept": "application/json"})
+    assert catalog.status_code == 200 and catalog.mimetype == "application/json"
+    entries = {q["name"]: q for q in catalog.get_json()["queries"]}
+    assert set(entries) == {p.stem for p in query_files(REPO / "queries")}
+    for entry in entries.values():
+        assert entry["query"].lstrip().upper().startswith("PREFIX"), entry["name"]
+        assert "#+" not in entry["query"], "the header is metadata, not part of the query text"
+        assert entry["example_url"].startswith(f"/queries/{entry['name']}")
+        assert entry["summary"] and entry["params"] is not None
+
+
+#: The queries that need no remote endpoint (federated ones are run in tests/test_canned_federated.py).
+LOCAL = [p.stem for p in query_files(REPO / "queries") if "#+ federated: true" not in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("name", LOCAL)
+def test_every_example_url_answers(client, name):
+    entry = next(q for q in client.get("/queries.json").get_json()["queries"] if q["name"] == name)
+    response = client.get(entry["example_url"], headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_browsers_get_an_html_catalog_with_a_form_per_query_and_a_machine_twin(client):
+    page = client.get("/queries", headers={"Accept": BROWSER})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert '</queries.json>; rel="alternate"; type="application/json"' in page.headers["Link"]
+    html = page.get_data(as_text=True)
+    for entry in client.get("/queries.json").get_json()["queries"]:
+        assert f'action="/queries/{entry["name"]}"' in html, f"no form for {entry['name']}"
+    assert "<script" not in html and "cdn" not in html.lower()
+
+
+# -- formats ---------------------------------------------------------------------------------
+
+TIMELINE = "/queries/contacts-timeline"
+PARAMS = "?year_from=2012&year_to=2012&level=djr:level-bureau-chief"
+
+
+@pytest.mark.parametrize(("suffix", "media_type"), [
+    ("json", "application/sparql-results+json"), ("xml", "application/sparql-results+xml"),
+    ("csv", "text/csv"), ("tsv", "text/tab-separated-values")])
+def test_a_suffix_chooses_the_format(client, suffix, media_type):
+    response = client.get(f"{TIMELINE}.{suffix}{PARAMS}")
+    assert response.status_code == 200 and response.mimetype == media_type
+
+
+@pytest.mark.parametrize(("accept", "media_type"), [
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/json", "application/sparql-results+json"),
+    ("text/csv", "text/csv"), ("text/tab-separated-values", "text/tab-separated-values"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("*/*", "application/sparql-results+json"), (BROWSER, "text/html")])
+def test_the_accept_header_chooses_the_format(client, accept, media_type):
+    response = client.get(TIMELINE + PARAMS, headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == media_type
+
+
+def test_all_formats_carry_the_same_rows(client):
+    data = client.get(f"{TIMELINE}.json{PARAMS}").get_json()
+    events = [b["event"]["value"] for b in data["results"]["bindings"]]
+    assert events == [DJR + "ev-2012-11-mongolia-talks", DJR + "ev-2012-12-talks-postponed"]
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{TIMELINE}.csv{PARAMS}").get_data(as_text=True))))
+    assert [r["event"] for r in rows] == events
+    tsv = client.get(f"{TIMELINE}.tsv{PARAMS}").get_data(as_text=True).splitlines()
+    assert [line.split("\t")[0] for line in tsv[1:]] == [f"<{e}>" for e in events]
+
+
+def test_an_unacceptable_accept_header_gets_406_listing_the_formats(client):
+    response = client.get(TIMELINE, headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert "text/csv" in response.get_json()["message"]
+
+
+def test_an_unknown_suffix_or_query_is_a_404_that_says_what_exists(client):
+    response = client.get(f"{TIMELINE}.pdf")
+    assert response.status_code == 404 and "available: json, xml, csv, tsv" in response.get_json()["message"]
+    response = client.get("/queries/no-such-query")
+    assert response.status_code == 404 and "GET /queries lists them" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize(("suffix", "rdf_format"), [
+    ("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES), ("jsonld", ox.RdfFormat.JSON_LD)])
+def test_a_construct_query_answers_in_rdf_formats(client, suffix, rdf_format):
+    response = client.get(f"/queries/round-in-full.{suffix}?round=djr:ev-2012-11-mongolia-talks")
+    assert response.status_code == 200
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(response.data, format=rdf_format)]
+    mongolia = ox.Triple(ox.NamedNode(DJR + "ev-2012-11-mongolia-talks"),
+                         ox.NamedNode("https://w3id.org/dprk-japan-kg/ontology#location"), ox.NamedNode(DJR + "mongolia"))
+    assert mongolia in triples
+
+
+def test_a_construct_query_refuses_result_formats(client):
+    assert client.get("/queries/round-in-full.csv?round=djr:ev-2012-11-mongolia-talks").status_code == 404
+    response = client.get("/queries/round-in-full?round=djr:ev-2012-11-mongolia-talks",
+                          headers={"Accept": "text/csv"})
+    assert response.status_code == 406
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def test_the_html_page_of_a_query_shows_its_rows_and_links_its_machine_twin(client):
+    page = client.get(TIMELINE + PARAMS, headers={"Accept": BROWSER})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "2 rows" in html and "djr:ev-2012-11-mongolia-talks" in html
+    link = page.headers["Link"]
+    assert 'rel="alternate"; type="application/sparql-results+json"' in link
+    twin = link.split(">")[0].lstrip("<")
+    assert client.get(twin).get_json()["results"]["bindings"], "the twin answers the same question"
+
+
+def test_an_html_page_with_a_bad_value_shows_the_form_and_the_problem(client):
+    page = client.get(TIMELINE + "?year_from=twenty", headers={"Accept": BROWSER})
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    assert "expected a year YYYY" in page.get_data(as_text=True)
+
+
+def test_machine_answers_point_back_to_their_page(client):
+    response = client.get(f"{TIMELINE}.json{PARAMS}")
+    assert 'rel="alternate"; type="text/html"' in response.headers["Link"]
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+
+def test_post_form_json_and_get_give_the_same_answer(client):
+    get = client.get(f"{TIMELINE}.csv?participant=djr:song-il-ho").data
+    form = client.post(f"{TIMELINE}.csv", data={"participant": "djr:song-il-ho"}).data
+    body = client.post(f"{TIMELINE}.csv", data=json.dumps({"participant": "djr:song-il-ho"}),
+                       content_type="application/json").data
+    assert get == form == body
+    assert get.count(b"\r\n") == 3, "a header line and the two Song–Nakai meetings"
+
+
+def test_list_values_repeat_or_are_space_separated(client):
+    repeated = client.get(f"{TIMELINE}.csv?issue=djr:grave-visits&issue=djr:japanese-wives-issue").data
+    spaced = client.get(f"{TIMELINE}.csv?issue=djr:grave-visits%20djr:japanese-wives-issue").data
+    assert repeated == spaced
+    events = [r["event"] for r in csv.DictReader(io.StringIO(repeated.decode()))]
+    assert events == [DJR + "ev-2012-01-song-nakai", DJR + "ev-2012-03-song-nakai", DJR + "ev-2012-08-beijing-talks"]
+
+
+def test_iri_spellings_are_equivalent(client):
+    full = client.get(f"{TIMELINE}.csv?participant={DJR}song-il-ho").data
+    assert full == client.get(f"{TIMELINE}.csv?participant=djr:song-il-ho").data
+    assert full == client.get(f"{TIMELINE}.csv?participant=song-il-ho").data
+    assert full == client.get(f"{TIMELINE}.csv?participant=%3C{DJR}song-il-ho%3E").data
+
+
+def test_empty_form_fields_count_as_absent(client):
+    assert client.get(f"{TIMELINE}.csv?year_from=&participant=").data == client.get(f"{TIMELINE}.csv").data
+
+
+def test_defaults_apply_when_a_parameter_is_absent(client):
+    default = client.get("/queries/sub-organizations.csv").data
+    assert default == client.get("/queries/sub-organizations.csv?state=djr:north-korea").data
+    assert b"/rgb," in default
+
+
+BAD_REQUESTS = [
+    # (query, parameters, parameter named, what the message says)
+    ("contacts-timeline", "participant=djr:song il-ho", "participant", "spaces and the characters"),
+    ("contacts-timeline", "participant=djr:japan%3E", "participant", "expected an IRI"),
+    ("contacts-timeline", "participant=djr:abduction-issue", "participant", "is not an instance of dj:Agent"),
+    ("round-details", "round=djr:japan", "round", "djr:japan is not an instance of dj:Event"),
+    ("round-details", "", "round", "is required (for example round=djr:ev-2012-11-mongolia-talks)"),
+    ("contacts-timeline", "year_from=2012-01-01", "year_from", "expected a year YYYY"),
+    ("documents", "issued_from=2013-02-30", "issued_from", "expected a date YYYY-MM-DD"),
+    ("documents", "issued_from=23/01/2013", "issued_from", "expected a date YYYY-MM-DD"),
+    ("contacts-timeline", "level=djr:level-galactic", "level", "unknown value 'djr:level-galactic'; expected one of"),
+    ("contacts-timeline", "kind=dj:Person", "kind", "expected one of: dj:NegotiationRound"),
+    ("contacts-timeline", "yearfrom=2012", "yearfrom", "unknown parameter for query 'contacts-timeline'"),
+    ("contacts-timeline", "year_from=2012&year_from=2013", "year_from", "takes one value, got 2"),
+    ("issue-frequency", "min_rounds=two", "min_rounds", "expected an integer"),
+    ("issue-frequency", "min_rounds=-1", "min_rounds", "expected at least 0"),
+    ("claims", "min_value=1e5", "min_value", "expected a decimal number"),
+    ("entities-without-links", "include_candidates=maybe", "include_candidates", "expected true or false"),
+    ("entities-without-links", "class=djr:japan", "class", "is not an instance of owl:Class"),
+    ("find-entity", "text=" + "x" * 101, "text", "expected at most 100 characters"),
+    ("find-entity", "text=a%00b", "text", "control characters are not allowed"),
+    ("contacts-timeline", "issue=djr:abduction-issue%20djr:japan", "issue", "djr:japan is not an instance of skos:Concept"),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "param", "fragment"), BAD_REQUESTS,
+                         ids=[f"{n}-{p}-{i}" for i, (n, _, p, _) in enumerate(BAD_REQUESTS)])
+def test_a_bad_value_gets_400_naming_the_parameter_and_what_was_expected(client, name, query, param, fragment):
+    response = client.get(f"/queries/{name}?{query}")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["parameter"] == param
+    assert f"parameter {param!r}" in body["message"] and fragment in body["message"], body["message"]
+
+
+def test_errors_are_plain_text_for_clients_that_ask_for_it(client):
+    response = client.get("/queries/round-details.csv", headers={"Accept": "text/plain"})
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert "parameter 'round': is required" in response.get_data(as_text=True)
+
+
+def test_read_answers_allow_cross_origin_use(client):
+    assert client.get(f"{TIMELINE}.json").headers["Access-Control-Allow-Origin"] == "*"
+
+
+# -- the cache -------------------------------------------------------------------------------
+
+
+def test_answers_are_cached_per_parameters_and_format(client):
+    url = f"{TIMELINE}.tsv?participant=djr:hiroshi-nakai"
+    first = client.get(url)
+    second = client.get(url)
+    assert second.headers["X-Cache"] == "HIT" and second.data == first.data
+    assert client.get(f"{TIMELINE}.tsv?participant={DJR}hiroshi-nakai").headers["X-Cache"] == "HIT", \
+        "the key is the bound terms, not their spelling"
+    assert client.get(f"{TIMELINE}.csv?participant=djr:hiroshi-nakai").headers["X-Cache"] == "MISS"
+
+
+def test_a_write_invalidates_the_cache(make_app, tmp_path):
+    app = make_app(WRITE_TOKEN="test-write-token", VALIDATE_WRITES=False)
+    client = app.test_client()
+    url = "/queries/find-entity.json?text=Zzyzx"
+    assert client.get(url).get_json()["results"]["bindings"] == []
+    assert client.get(url).headers["X-Cache"] == "HIT"
+    graph = ox.NamedNode("https://w3id.org/dprk-japan-kg/graph/test-batch")
+    with app.app_context():
+        add_to_graph(get_store(), graph, [ox.Quad(ox.NamedNode(DJR + "zzyzx"),
+                                                  ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                                                  ox.Literal("Zzyzx", language="en"), graph)])
+    after = client.get(url)
+    assert after.headers["X-Cache"] == "MISS"
+    assert [b["entity"]["value"] for b in after.get_json()["results"]["bindings"]] == [DJR + "zzyzx"]
+
+
+def test_the_cache_can_be_turned_off(make_app):
+    client = make_app(CANNED_CACHE_SIZE=0, LOAD_DATA=False).test_client()
+    url = "/queries/documents.json"
+    assert client.get(url).headers["X-Cache"] == "MISS"
+    assert client.get(url).headers["X-Cache"] == "MISS"

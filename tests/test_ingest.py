@@ -1,0 +1,272 @@
+"""Guarded writes: /ingest, SPARQL Update and the Graph Store all check the state after the change
+against the shapes and refuse the whole change (422, with the report) when it breaks one.
+
+Accepted batches land in their own graph with provenance; refused changes leave the store exactly
+as it was (the tests count quads before and after). Test resources live in ``http://example.org/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from service import create_app
+from service.graphs import BATCH_GRAPH_NS
+
+TOKEN = "test-write-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PREFIXES = """PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>
+PREFIX djr: <https://w3id.org/dprk-japan-kg/id/>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX ex: <http://example.org/>
+"""
+PERSON_OK = PREFIXES + 'ex:{name} a dj:Person ; rdfs:label "Test person {name}"@en ; dct:source djr:doc-000 .'
+PERSON_NO_LABEL = PREFIXES + "ex:{name} a dj:Person ; dct:source djr:doc-000 ."
+PROVENANCE = "https://w3id.org/dprk-japan-kg/graph/provenance"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    application = create_app({"TESTING": True, "STORE_DIR": str(tmp_path_factory.mktemp("store")),
+                              "WRITE_TOKEN": TOKEN, "WRITE_TOKEN_NAME": "curator-bot"})
+    yield application
+    application.extensions["dprk_kg_store"].close()
+
+
+@pytest.fixture(scope="module")
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+def store(app: Any) -> Any:
+    return app.extensions["dprk_kg_store"]
+
+
+def quad_count(app: Any) -> int:
+    return int(store(app).select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+               .rows[0][0].value)
+
+
+def ask(app: Any, pattern: str) -> bool:
+    return store(app).ask(PREFIXES + f"ASK {{ {pattern} }}")
+
+
+@pytest.fixture
+def unchanged(app: Any) -> Iterator[None]:
+    before = quad_count(app)
+    yield
+    assert quad_count(app) == before, "a refused write changed the store"
+
+
+def ingest(client: Any, body: str, content_type: str = "text/turtle", headers: dict | None = None,
+           query: str = "") -> Any:
+    return client.post(f"/ingest{query}", data=body, content_type=content_type, headers={**AUTH, **(headers or {})})
+
+
+# -- /ingest ---------------------------------------------------------------------------------------
+
+
+def test_an_accepted_batch_is_201_in_its_own_graph_with_provenance(app: Any, client: Any) -> None:
+    response = ingest(client, PERSON_OK.format(name="p1"), headers={"X-Source": "https://w3id.org/dprk-japan-kg/id/doc-002"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["added"] == 3 and body["graph"] == BATCH_GRAPH_NS + body["batch"]
+    assert response.headers["Location"].endswith("/store?graph=" + quote(body["graph"], safe=""))
+    graph = body["graph"]
+    assert ask(app, f"GRAPH <{graph}> {{ ex:p1 a dj:Person }}")
+    assert ask(app, f"""GRAPH <{PROVENANCE}> {{
+        <{graph}> <http://www.w3.org/ns/prov#generatedAtTime> ?t ;
+                  <http://www.w3.org/ns/prov#wasAttributedTo> ?agent ;
+                  <http://www.w3.org/ns/prov#hadPrimarySource> djr:doc-002 ;
+                  <http://purl.org/dc/terms/identifier> "{body['batch']}" .
+        ?agent rdfs:label "curator-bot" . FILTER(DATATYPE(?t) = xsd:dateTime) }}""")
+    assert ask(app, "ex:p1 a dj:Agent"), "the accepted batch joins the union default graph, with inferences"
+
+
+def test_a_source_note_may_be_given_as_a_parameter(app: Any, client: Any) -> None:
+    response = ingest(client, PERSON_OK.format(name="p2"), query="?source=" + quote("typed in from a press release"))
+    assert response.status_code == 201
+    graph = response.get_json()["graph"]
+    assert ask(app, f'GRAPH <{PROVENANCE}> {{ <{graph}> rdfs:comment "typed in from a press release" }}')
+
+
+def test_a_batch_breaking_a_shape_is_422_with_the_report_and_nothing_is_written(
+        app: Any, client: Any, unchanged: None) -> None:
+    response = ingest(client, PERSON_NO_LABEL.format(name="p3"))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "nothing was written" in body["message"]
+    report = body["report"]
+    assert report["conforms"] is False
+    [group] = report["by_focus_node"]
+    assert group["focus"] == "http://example.org/p3"
+    assert any(r["path_text"] == "rdfs:label" and r["severity"] == "Violation" for r in group["results"])
+    assert not ask(app, "ex:p3 ?p ?o")
+
+
+def test_warnings_are_reported_but_accepted(client: Any) -> None:
+    response = ingest(client, PERSON_OK.format(name="p4"))
+    assert response.status_code == 201
+    assert response.get_json()["report"]["warnings"] >= 1, "a person without an external link is a warning"
+
+
+def test_a_batch_may_reference_nodes_already_in_the_graph(client: Any) -> None:
+    batch = PREFIXES + """ex:round a dj:IntergovernmentalTalks ; rdfs:label "Test round"@en ; dct:source djr:doc-000 ;
+        dj:participant djr:japan , djr:north-korea ; dj:startDate "2014-05"^^xsd:gYearMonth ."""
+    assert ingest(client, batch).status_code == 201
+
+
+def test_blank_nodes_of_a_batch_become_skolem_iris(app: Any, client: Any) -> None:
+    batch = PREFIXES + """ex:round2 a dj:IntergovernmentalTalks ; rdfs:label "Test round 2"@en ;
+        dct:source djr:doc-000 ; dj:participant djr:japan , djr:north-korea ;
+        dj:delegation [ a dj:Delegation ; rdfs:label "Test delegation"@en ; dct:source djr:doc-000 ;
+                        dj:represents djr:japan ] ."""
+    response = ingest(client, batch)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    rows = store(app).select(PREFIXES + "SELECT ?d WHERE { ex:round2 dj:delegation ?d }").rows
+    assert rows and rows[0][0].value.startswith("https://w3id.org/dprk-japan-kg/.well-known/genid/")
+
+
+@pytest.mark.parametrize("headers, status", [({}, 401), ({"Authorization": "Bearer wrong"}, 403)])
+def test_ingest_needs_the_write_token(app: Any, client: Any, unchanged: None, headers: dict, status: int) -> None:
+    response = client.post("/ingest", data=PERSON_OK.format(name="p5"), content_type="text/turtle", headers=headers)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("body, content_type, status, needle", [
+    ("ex:a ex:b", "text/turtle", 400, "line 1"),
+    (PERSON_OK.format(name="p6"), "text/csv", 415, "Unsupported Content-Type"),
+    ("", "text/turtle", 400, "empty"),
+    ("INSERT DATA { <http://example.org/a> <http://example.org/b> 1 }", "application/sparql-update", 415,
+     "text/turtle"),
+])
+def test_bad_batches_are_4xx_naming_the_problem(client: Any, unchanged: None, body: str, content_type: str,
+                                                 status: int, needle: str) -> None:
+    response = ingest(client, body, content_type)
+    assert response.status_code == status
+    assert needle in response.get_json()["message"]
+
+
+def test_a_batch_over_the_size_limit_is_413(make_app: Any) -> None:
+    small = make_app(WRITE_TOKEN=TOKEN, LOAD_DATA=False, MAX_BODY_BYTES=200)
+    response = small.test_client().post("/ingest", data=PERSON_OK.format(name="p7") * 3, content_type="text/turtle",
+                                        headers=AUTH)
+    assert response.status_code == 413 and "MAX_BODY_BYTES" in response.get_json()["message"]
+
+
+# -- the same guard on SPARQL Update and the Graph Store -----------------------------------------
+
+
+def update(client: Any, text: str) -> Any:
+    return client.post("/sparql", data=text, content_type="application/sparql-update",
+                       headers={**AUTH, "Accept": "application/json"})
+
+
+def test_an_update_that_breaks_a_shape_is_refused_whole(app: Any, client: Any, unchanged: None) -> None:
+    text = PREFIXES + """INSERT DATA { GRAPH ex:upd {
+        ex:u1 a dj:Person ; rdfs:label "Fine"@en ; dct:source djr:doc-000 .
+        ex:u2 a dj:Person ; dct:source djr:doc-000 . } }"""
+    response = update(client, text)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["report"]["by_focus_node"][0]["focus"] == "http://example.org/u2"
+    assert not ask(app, "ex:u1 ?p ?o"), "the valid half of the update was not written either"
+
+
+def test_an_update_that_conforms_is_applied_with_its_inferences(app: Any, client: Any) -> None:
+    text = PREFIXES + 'INSERT DATA { GRAPH ex:upd { ex:u3 a dj:Person ; rdfs:label "U3"@en ; dct:source djr:doc-000 } }'
+    assert update(client, text).status_code == 204
+    assert ask(app, "ex:u3 a dj:Agent")
+
+
+def test_an_update_removing_what_others_need_is_refused(app: Any, client: Any, unchanged: None) -> None:
+    """Deleting Japan's type would break every node that points to Japan as a state."""
+    text = PREFIXES + """DELETE { GRAPH ?g { djr:japan a dj:State } } WHERE { GRAPH ?g { djr:japan a dj:State }
+        FILTER(?g != <https://w3id.org/dprk-japan-kg/graph/entailed>) }"""
+    response = update(client, text)
+    assert response.status_code == 422
+    assert len(response.get_json()["report"]["by_focus_node"]) > 1
+    assert ask(app, "GRAPH djr:doc-000 { djr:japan a dj:State }")
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('INSERT DATA { <http://example.org/d1> <http://example.org/p> "x" }', "GRAPH"),
+    ("DELETE WHERE { <https://w3id.org/dprk-japan-kg/id/japan> ?p ?o }", "GRAPH"),
+    ('INSERT DATA { GRAPH <https://w3id.org/dprk-japan-kg/graph/entailed> { <http://example.org/d2> '
+     '<http://example.org/p> "x" } }', "derives"),
+])
+def test_updates_writing_the_union_default_graph_or_a_derived_graph_are_400(
+        client: Any, unchanged: None, text: str, needle: str) -> None:
+    response = update(client, text)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert needle in response.get_json()["message"]
+
+
+def test_blank_nodes_created_by_insert_are_fresh_per_solution(app: Any, client: Any) -> None:
+    setup = PREFIXES + """INSERT DATA { GRAPH ex:bn { ex:s1 a dj:Person ; rdfs:label "S1"@en ; dct:source djr:doc-000 .
+        ex:s2 a dj:Person ; rdfs:label "S2"@en ; dct:source djr:doc-000 . } }"""
+    assert update(client, setup).status_code == 204
+    text = PREFIXES + """INSERT { GRAPH ex:bn { ?s ex:note [ ex:text "n" ] } }
+        WHERE { GRAPH ex:bn { ?s a dj:Person } }"""
+    assert update(client, text).status_code == 204
+    rows = store(app).select(PREFIXES + "SELECT DISTINCT ?n WHERE { GRAPH ex:bn { ?s ex:note ?n } }").rows
+    assert len(rows) == 2
+
+
+def test_an_update_rewriting_stored_blank_nodes_is_applied_as_validated(app: Any, client: Any) -> None:
+    """Blank nodes read from the store keep their identity (the update is then run natively, once)."""
+    text = PREFIXES + """DELETE { GRAPH ex:bn { ?n ex:text "n" } } INSERT { GRAPH ex:bn { ?n ex:text "m" } }
+        WHERE { GRAPH ex:bn { ?n ex:text "n" } }"""
+    assert update(client, text).status_code == 204
+    texts = {r[0].value for r in store(app).select(PREFIXES + "SELECT ?t WHERE { GRAPH ex:bn { ?n ex:text ?t } }")
+             .rows}
+    assert texts == {"m"}
+    count = store(app).select(PREFIXES + "SELECT (COUNT(DISTINCT ?n) AS ?c) WHERE { GRAPH ex:bn { ?s ex:note ?n } }")
+    assert count.rows[0][0].value == "2"
+
+
+def test_using_restricts_the_where_clause_to_the_named_graphs(app: Any, client: Any) -> None:
+    text = PREFIXES + """INSERT { GRAPH ex:copy { ?s rdfs:label ?l } } USING ex:upd
+        WHERE { ?s rdfs:label ?l }"""
+    assert update(client, text).status_code == 204
+    labels = {r[0].value for r in store(app).select(PREFIXES + "SELECT ?l WHERE { GRAPH ex:copy { ?s rdfs:label ?l } }")
+              .rows}
+    assert labels == {"U3"}
+
+
+def test_graph_store_put_post_and_delete_are_guarded(app: Any, client: Any) -> None:
+    target = "/store?graph=" + quote("http://example.org/gs", safe="")
+    good = PERSON_OK.format(name="g1")
+    assert client.put(target, data=good, content_type="text/turtle", headers=AUTH).status_code == 201
+    before = quad_count(app)
+    json_auth = {**AUTH, "Accept": "application/json"}
+    response = client.post(target, data=PERSON_NO_LABEL.format(name="g2"), content_type="text/turtle",
+                           headers=json_auth)
+    assert response.status_code == 422 and response.get_json()["report"]["conforms"] is False
+    response = client.put(target, data=PERSON_NO_LABEL.format(name="g3"), content_type="text/turtle",
+                          headers=json_auth)
+    assert response.status_code == 422
+    assert quad_count(app) == before and ask(app, "GRAPH ex:gs { ex:g1 a dj:Person }")
+    assert client.delete(target, headers=AUTH).status_code == 204
+    assert not ask(app, "ex:g1 ?p ?o")
+
+
+def test_deleting_a_document_graph_others_depend_on_is_refused(app: Any, client: Any, unchanged: None) -> None:
+    """Dropping djr:doc-000's graph removes the document itself, which many nodes cite as their source."""
+    response = client.delete("/store?graph=" + quote("https://w3id.org/dprk-japan-kg/id/doc-000", safe=""),
+                             headers=AUTH)
+    assert response.status_code == 422
+    assert ask(app, "GRAPH djr:doc-000 { djr:doc-000 a dj:SourceDocument }")
+
+
+def test_without_union_or_validation_updates_run_natively(make_app: Any) -> None:
+    """The configuration of the W3C conformance runs: plain SPARQL Update semantics, no guard."""
+    native = make_app(WRITE_TOKEN=TOKEN, LOAD_DATA=False, UNION_DEFAULT_GRAPH=False, VALIDATE_WRITES=False,
+                      ENTAILMENT="none")
+    client = native.test_client()
+    assert update(client, 'INSERT DATA { <http://example.org/a> <http://example.org/p> "1" }').status_code == 204
+    assert native.extensions["dprk_kg_store"].ask("ASK { <http://example.org/a> ?p ?o }")
