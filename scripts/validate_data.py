@@ -66,10 +66,10 @@ def short(term: object) -> str:
     text = str(term)
     for prefix, namespace in PREFIXES.items():
         if text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
+            return f"{prefix}:{text[len(namespace) :]}"
     for prefix, namespace in (("sh", str(SH)), ("rdfs", "http://www.w3.org/2000/01/rdf-schema#")):
         if text.startswith(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
+            return f"{prefix}:{text[len(namespace) :]}"
     return text
 
 

@@ -291,7 +291,10 @@ def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
         return {"text": curie(term["value"]), "href": term["value"], "title": term["value"]}
     if term["type"] == "bnode":
         return {"text": "_:" + term["value"], "href": None, "title": None}
-    title = term.get("xml:lang") and "@" + term["xml:lang"] or (curie(term["datatype"]) if "datatype" in term else None)
+    if "xml:lang" in term:
+        title = "@" + term["xml:lang"]
+    else:
+        title = curie(term["datatype"]) if "datatype" in term else None
     return {"text": term["value"], "href": None, "title": title}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,9 +122,11 @@ class RemoteError(Exception):
 
 
 def _get(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"Accept": "application/json, */*;q=0.5"})
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"--endpoint must be an http(s) URL, got {url!r}")
+    request = urllib.request.Request(url, headers={"Accept": "application/json, */*;q=0.5"})  # noqa: S310 - checked
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the user's endpoint
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - http(s) only, checked above
             return response.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()

@@ -300,8 +300,8 @@ def bind(query: CannedQuery, args: Mapping[str, Sequence[str]], lookups: Lookups
             default = spec.default if isinstance(spec.default, list) else [spec.default]
             terms = parse_param(spec, default, lookups)
         if not terms and spec.required:
-            example = f" (for example {spec.name}={spec.example if not isinstance(spec.example, list) else spec.example[0]})" \
-                if spec.example is not None else ""
+            shown = spec.example[0] if isinstance(spec.example, list) else spec.example
+            example = f" (for example {spec.name}={shown})" if shown is not None else ""
             raise ParamError(spec.name, f"is required{example}")
         values.append((spec.var, terms))
     return Binding(query, tuple(values))

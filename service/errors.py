@@ -125,12 +125,15 @@ def timeout(limit: float, setting: str = "QUERY_TIMEOUT") -> ApiError:
 
 
 def wants_json() -> bool:
-    """True when the client prefers JSON to plain text for an error body."""
-    best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"])
-    return best == "application/json" or (
-        request.path.endswith(".json") or (request.path.startswith(("/queries", "/validate", "/ingest", "/openapi"))
-        and best != "text/plain")
-    )
+    """True when the client prefers JSON to plain text for an error body.
+
+    The JSON APIs (/queries, /validate, /ingest, /openapi.json) answer errors in JSON unless
+    the client asks for text; elsewhere (/sparql, /store) a client that accepts anything
+    gets plain text, as SPARQL clients expect.
+    """
+    json_api = request.path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known"))
+    order = ["application/json", "text/plain"] if json_api else ["text/plain", "application/json"]
+    return request.accept_mimetypes.best_match([*order, "text/html"]) == "application/json"
 
 
 def to_response(error: ApiError) -> Response:

@@ -27,7 +27,9 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
         host=host,
         port=port,
         threads=int(app.config["THREADS"]),
-        max_request_body_size=int(app.config["MAX_BODY_BYTES"]) + 1,
+        # Larger than our own limit, so that the service (not waitress) answers 413 with a message
+        # naming MAX_BODY_BYTES; waitress spools bodies above 512 KiB to disk, not to memory.
+        max_request_body_size=max(4 * int(app.config["MAX_BODY_BYTES"]), int(app.config["MAX_BODY_BYTES"]) + 2**26),
         ident="dprk-kg",
         channel_timeout=int(max(app.config["QUERY_TIMEOUT"], app.config["UPDATE_TIMEOUT"]) + 30),
     )

@@ -476,6 +476,34 @@ def sparql_reads(query: str) -> dict[Steps, Reads]:
 # -- the shapes, parsed once ---------------------------------------------------------------
 
 
+class FrozenGraph(Graph):
+    """A graph that no longer changes, with every triple-pattern lookup memoized.
+
+    Why: pySHACL re-reads each shape's parameters from the shapes graph for every focus
+    node and every value node of a nested shape; memoizing those lookups makes a large
+    batch several times faster. Any ``add`` clears the memo, so it is always exact.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._memo: dict[tuple, list] = {}
+
+    def add(self, triple: Any) -> Any:
+        self._memo.clear()
+        return super().add(triple)
+
+    def triples(self, triple: Any) -> Iterator[Any]:  # type: ignore[override]
+        from rdflib.paths import Path
+
+        if isinstance(triple[1], Path):
+            yield from super().triples(triple)
+            return
+        found = self._memo.get(triple)
+        if found is None:
+            found = self._memo[triple] = list(super().triples(triple))
+        yield from found
+
+
 class ShapesModel:
     """The shapes graph parsed for pySHACL and analysed, kept until the shapes change."""
 
@@ -539,7 +567,7 @@ def shapes_model(store: ox.Store) -> ShapesModel:
         model = _models.get(fingerprint)
         if model is not None:
             return model
-        graph = Graph()
+        graph = FrozenGraph()
         for quad in store.quads_for_pattern(None, None, None, SHAPES):
             graph.add((to_rdf(quad.subject), to_rdf(quad.predicate), to_rdf(quad.object)))
         model = ShapesModel(graph, fingerprint)
@@ -670,16 +698,31 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
                                 if value is not None} for row in answer]
             return result
 
+    triples = list(triples)
     graph = Graph()
+    graph.addN((to_rdf(s), to_rdf(p), to_rdf(o), graph) for s, p, o in triples)
     oxstore = ox.Store()
-    quads = []
-    for s, p, o in triples:
-        graph.add((to_rdf(s), to_rdf(p), to_rdf(o)))
-        quads.append(ox.Quad(s, p, o, ox.DefaultGraph()))
-    oxstore.extend(quads)
+    oxstore.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
     data = HybridDataGraph(graph.store, graph)
     data.oxstore = oxstore
     return data
+
+
+def _fast_parameter_lookup() -> None:
+    """Let pySHACL test "is this predicate a constraint parameter?" with a set instead of a list.
+
+    Why: ``Shape.validate`` runs that test for every predicate of a shape, for every
+    focus node and every value node of a nested shape, against a list of ~40 IRIs —
+    most of a large batch's validation time went to ``URIRef.__eq__``. pySHACL caches
+    the (list, map) pair on its ``shape`` module the first time; we seed that cache with
+    a frozenset of the same IRIs. Membership is the only use of it outside pySHACL's
+    advanced/JS modes (which we do not enable), so results cannot change.
+    """
+    from pyshacl import shape
+    from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+
+    if not isinstance(getattr(shape, "CONSTRAINT_PARAMS", (None,))[0], frozenset):
+        shape.CONSTRAINT_PARAMS = (frozenset(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
 
 
 def _run(model: ShapesModel, data: Any, focus: set[Any] | None) -> list[tuple[Any, Any, list]]:
@@ -688,6 +731,7 @@ def _run(model: ShapesModel, data: Any, focus: set[Any] | None) -> list[tuple[An
     from pyshacl.pytypes import SHACLExecutor
 
     apply_patches()
+    _fast_parameter_lookup()
     executor = SHACLExecutor(allow_warnings=True, allow_infos=True)
     wanted = {to_rdf(n) for n in focus} if focus is not None else None
     reports: list[tuple[Any, Any, list]] = []

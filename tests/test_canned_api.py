@@ -109,8 +109,8 @@ def test_a_construct_query_answers_in_rdf_formats(client, suffix, rdf_format):
     response = client.get(f"/queries/round-in-full.{suffix}?round=djr:ev-2012-11-mongolia-talks")
     assert response.status_code == 200
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(response.data, format=rdf_format)]
-    mongolia = ox.Triple(ox.NamedNode(DJR + "ev-2012-11-mongolia-talks"),
-                         ox.NamedNode("https://w3id.org/dprk-japan-kg/ontology#location"), ox.NamedNode(DJR + "mongolia"))
+    location = ox.NamedNode("https://w3id.org/dprk-japan-kg/ontology#location")
+    mongolia = ox.Triple(ox.NamedNode(DJR + "ev-2012-11-mongolia-talks"), location, ox.NamedNode(DJR + "mongolia"))
     assert mongolia in triples
 
 
@@ -204,7 +204,8 @@ BAD_REQUESTS = [
     ("entities-without-links", "class=djr:japan", "class", "is not an instance of owl:Class"),
     ("find-entity", "text=" + "x" * 101, "text", "expected at most 100 characters"),
     ("find-entity", "text=a%00b", "text", "control characters are not allowed"),
-    ("contacts-timeline", "issue=djr:abduction-issue%20djr:japan", "issue", "djr:japan is not an instance of skos:Concept"),
+    ("contacts-timeline", "issue=djr:abduction-issue%20djr:japan", "issue",
+     "djr:japan is not an instance of skos:Concept"),
 ]
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from service.canned_header import blank_non_code, load_queries
 from service.canned_params import ParamError, bind
+from service.config import DEFAULT_SERVICE_ALLOWLIST
 from service.store import get_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -118,7 +119,7 @@ def _shape(sparql: str) -> str:
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
 def test_the_bound_query_has_the_structure_of_the_template(payload):
-    queries = load_queries(REPO / "queries", {"https://query.wikidata.org/sparql": {}, "https://dbpedia.org/sparql": {}})
+    queries = load_queries(REPO / "queries", DEFAULT_SERVICE_ALLOWLIST)
     for name, param, safe in [("find-entity", "text", "Koizumi"), ("entity-mentions", "entity", "djr:chongryon"),
                               ("external-links", "entity", "djr:kim-jong-un")]:
         query = queries[name]

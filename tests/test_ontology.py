@@ -50,41 +50,102 @@ attributionNote""".split()
 
 # Alignment the vocabulary spec states (term, rdfs:subClassOf/subPropertyOf, target).
 SUBCLASS = [
-    ("Agent", FOAF.Agent), ("Agent", PROV.Agent), ("State", DJ.Agent), ("State", SCHEMA.Country),
-    ("Organization", DJ.Agent), ("Organization", ORG.Organization), ("GovernmentBody", DJ.Organization),
-    ("Ministry", DJ.GovernmentBody), ("Bureau", DJ.GovernmentBody), ("Administration", DJ.GovernmentBody),
-    ("IntelligenceAgency", DJ.Organization), ("PartyOrganization", DJ.Organization),
-    ("PoliticalParty", DJ.PartyOrganization), ("PartyDepartment", DJ.PartyOrganization),
-    ("MilitaryBody", DJ.Organization), ("Association", DJ.Organization),
-    ("HumanitarianOrganization", DJ.Organization), ("CivicGroup", DJ.Organization),
-    ("MediaOrganization", DJ.Organization), ("InternationalOrganization", DJ.Organization),
-    ("AcademicInstitution", DJ.Organization), ("Group", DJ.Agent), ("Group", FOAF.Group),
-    ("Person", DJ.Agent), ("Person", FOAF.Person), ("Person", SCHEMA.Person), ("Place", SCHEMA.Place),
-    ("City", DJ.Place), ("Region", DJ.Place), ("BodyOfWater", DJ.Place), ("Islands", DJ.Place),
-    ("Border", DJ.Place), ("Event", SCHEMA.Event), ("Event", PROV.Activity), ("NegotiationRound", DJ.Event),
-    ("IntergovernmentalTalks", DJ.NegotiationRound), ("RedCrossTalks", DJ.NegotiationRound),
-    ("InformalContact", DJ.NegotiationRound), ("Summit", DJ.Event), ("Visit", DJ.Event),
-    ("Invitation", DJ.Event), ("Agreement", DJ.Event), ("SanctionsMeasure", DJ.Event),
-    ("WeaponsTest", DJ.Event), ("NuclearTest", DJ.WeaponsTest), ("Launch", DJ.WeaponsTest),
-    ("PartyCongress", DJ.Event), ("Statement", DJ.Event), ("Period", DJ.Event), ("PoliticalChange", DJ.Event),
-    ("Membership", ORG.Membership), ("Role", ORG.Role), ("Claim", PROV.Entity),
-    ("SourceDocument", FOAF.Document), ("SourceDocument", PROV.Entity), ("SourceDocument", SCHEMA.CreativeWork),
-    ("TalksLevel", SKOS.Concept), ("Issue", SKOS.Concept), ("QuantityKind", SKOS.Concept),
+    ("Agent", FOAF.Agent),
+    ("Agent", PROV.Agent),
+    ("State", DJ.Agent),
+    ("State", SCHEMA.Country),
+    ("Organization", DJ.Agent),
+    ("Organization", ORG.Organization),
+    ("GovernmentBody", DJ.Organization),
+    ("Ministry", DJ.GovernmentBody),
+    ("Bureau", DJ.GovernmentBody),
+    ("Administration", DJ.GovernmentBody),
+    ("IntelligenceAgency", DJ.Organization),
+    ("PartyOrganization", DJ.Organization),
+    ("PoliticalParty", DJ.PartyOrganization),
+    ("PartyDepartment", DJ.PartyOrganization),
+    ("MilitaryBody", DJ.Organization),
+    ("Association", DJ.Organization),
+    ("HumanitarianOrganization", DJ.Organization),
+    ("CivicGroup", DJ.Organization),
+    ("MediaOrganization", DJ.Organization),
+    ("InternationalOrganization", DJ.Organization),
+    ("AcademicInstitution", DJ.Organization),
+    ("Group", DJ.Agent),
+    ("Group", FOAF.Group),
+    ("Person", DJ.Agent),
+    ("Person", FOAF.Person),
+    ("Person", SCHEMA.Person),
+    ("Place", SCHEMA.Place),
+    ("City", DJ.Place),
+    ("Region", DJ.Place),
+    ("BodyOfWater", DJ.Place),
+    ("Islands", DJ.Place),
+    ("Border", DJ.Place),
+    ("Event", SCHEMA.Event),
+    ("Event", PROV.Activity),
+    ("NegotiationRound", DJ.Event),
+    ("IntergovernmentalTalks", DJ.NegotiationRound),
+    ("RedCrossTalks", DJ.NegotiationRound),
+    ("InformalContact", DJ.NegotiationRound),
+    ("Summit", DJ.Event),
+    ("Visit", DJ.Event),
+    ("Invitation", DJ.Event),
+    ("Agreement", DJ.Event),
+    ("SanctionsMeasure", DJ.Event),
+    ("WeaponsTest", DJ.Event),
+    ("NuclearTest", DJ.WeaponsTest),
+    ("Launch", DJ.WeaponsTest),
+    ("PartyCongress", DJ.Event),
+    ("Statement", DJ.Event),
+    ("Period", DJ.Event),
+    ("PoliticalChange", DJ.Event),
+    ("Membership", ORG.Membership),
+    ("Role", ORG.Role),
+    ("Claim", PROV.Entity),
+    ("SourceDocument", FOAF.Document),
+    ("SourceDocument", PROV.Entity),
+    ("SourceDocument", SCHEMA.CreativeWork),
+    ("TalksLevel", SKOS.Concept),
+    ("Issue", SKOS.Concept),
+    ("QuantityKind", SKOS.Concept),
 ]
 SUBPROPERTY = [
-    ("subOrganizationOf", ORG.subOrganizationOf), ("birthDate", SCHEMA.birthDate), ("parent", SCHEMA.parent),
-    ("startDate", SCHEMA.startDate), ("endDate", SCHEMA.endDate), ("participant", SCHEMA.participant),
-    ("discussedIssue", DCTERMS.subject), ("actor", PROV.wasAssociatedWith),
+    ("subOrganizationOf", ORG.subOrganizationOf),
+    ("birthDate", SCHEMA.birthDate),
+    ("parent", SCHEMA.parent),
+    ("startDate", SCHEMA.startDate),
+    ("endDate", SCHEMA.endDate),
+    ("participant", SCHEMA.participant),
+    ("discussedIssue", DCTERMS.subject),
+    ("actor", PROV.wasAssociatedWith),
 ]
 # Properties that apply to anything, so they have no rdfs:domain by design.
 NO_DOMAIN = {DJ.candidateMatch}
 
-TALKS_LEVELS = ["level-summit", "level-ministerial", "level-bureau-chief", "level-working", "level-red-cross",
-                "level-informal"]
-QUANTITY_KINDS = ["qk-abductees-total", "qk-abductees-admitted", "qk-abductees-returned",
-                  "qk-abductees-remaining", "qk-reparations-amount", "qk-chongryon-members",
-                  "qk-ethnic-koreans-in-japan", "qk-japanese-in-korea-1945", "qk-china-trade-share",
-                  "qk-china-oil-share", "qk-nuclear-tests-count", "qk-time-gap", "qk-duration"]
+TALKS_LEVELS = [
+    "level-summit",
+    "level-ministerial",
+    "level-bureau-chief",
+    "level-working",
+    "level-red-cross",
+    "level-informal",
+]
+QUANTITY_KINDS = [
+    "qk-abductees-total",
+    "qk-abductees-admitted",
+    "qk-abductees-returned",
+    "qk-abductees-remaining",
+    "qk-reparations-amount",
+    "qk-chongryon-members",
+    "qk-ethnic-koreans-in-japan",
+    "qk-japanese-in-korea-1945",
+    "qk-china-trade-share",
+    "qk-china-oil-share",
+    "qk-nuclear-tests-count",
+    "qk-time-gap",
+    "qk-duration",
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +155,9 @@ def onto() -> rdflib.Graph:
 
 def dj_terms(graph: rdflib.Graph) -> set[URIRef]:
     return {
-        s for kind in TERM_KINDS for s in graph.subjects(RDF.type, kind)
+        s
+        for kind in TERM_KINDS
+        for s in graph.subjects(RDF.type, kind)
         if isinstance(s, URIRef) and s.startswith(str(DJ))
     }
 
@@ -136,8 +199,11 @@ def test_prefix_block_comes_first_and_is_aligned() -> None:
 
 @pytest.mark.parametrize(
     ("names", "kind"),
-    [(VOCAB_CLASSES, OWL.Class), (VOCAB_OBJECT_PROPERTIES, OWL.ObjectProperty),
-     (VOCAB_DATATYPE_PROPERTIES, OWL.DatatypeProperty)],
+    [
+        (VOCAB_CLASSES, OWL.Class),
+        (VOCAB_OBJECT_PROPERTIES, OWL.ObjectProperty),
+        (VOCAB_DATATYPE_PROPERTIES, OWL.DatatypeProperty),
+    ],
     ids=["classes", "object-properties", "datatype-properties"],
 )
 def test_every_vocabulary_term_is_declared(onto: rdflib.Graph, names: list[str], kind: URIRef) -> None:
@@ -178,8 +244,9 @@ def test_main_classes_have_japanese_and_korean_labels(onto: rdflib.Graph) -> Non
 
 
 def test_every_property_has_a_domain(onto: rdflib.Graph) -> None:
-    properties = {t for t in dj_terms(onto) if (t, RDF.type, OWL.Class) not in onto
-                  and (t, RDF.type, RDFS.Datatype) not in onto}
+    properties = {
+        t for t in dj_terms(onto) if (t, RDF.type, OWL.Class) not in onto and (t, RDF.type, RDFS.Datatype) not in onto
+    }
     assert sorted(p for p in properties - NO_DOMAIN if onto.value(p, RDFS.domain) is None) == []
 
 
@@ -233,8 +300,11 @@ def store_with(*trig: str, data_files: list[Path] | None = None, shapes: bool = 
     store = ox.Store()
     store.load(path=str(ONTOLOGY_FILE), format=ox.RdfFormat.TURTLE, to_graph=ONTOLOGY_GRAPH)
     if shapes:
-        store.load(path=str(SHAPES_FILE), format=ox.RdfFormat.TURTLE,
-                   to_graph=ox.NamedNode("https://w3id.org/dprk-japan-kg/graph/shapes"))
+        store.load(
+            path=str(SHAPES_FILE),
+            format=ox.RdfFormat.TURTLE,
+            to_graph=ox.NamedNode("https://w3id.org/dprk-japan-kg/graph/shapes"),
+        )
     for path in data_files or []:
         store.load(path=str(path), format=ox.RdfFormat.TRIG)
     for text in trig:
@@ -256,16 +326,16 @@ DOC = 'djr:doc-x a dj:SourceDocument ; rdfs:label "X"@en ; dct:title "X"@en ; dj
 # Planted mistakes per check: the check must report each of them.
 PLANTED = {
     "undefined-dj-term-violation.rq": [
-        f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; dj:partcipant djr:doc-x . }}',
-        f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Grup . }}',
+        f"GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; dj:partcipant djr:doc-x . }}",
+        f"GRAPH djr:doc-x {{ {DOC} djr:g a dj:Grup . }}",
     ],
     "unlabelled-resource-violation.rq": [f"GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; dct:source djr:doc-x . }}"],
     "undated-event-violation.rq": [f'GRAPH djr:doc-x {{ {DOC} djr:e a dj:Summit ; rdfs:label "E"@en . }}'],
-    "dangling-object-violation.rq": [f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; dj:basedIn djr:nowhere . }}'],
+    "dangling-object-violation.rq": [f"GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; dj:basedIn djr:nowhere . }}"],
     "term-annotation-violation.rq": [
         'GRAPH djr:doc-x { dj:NewThing a owl:Class ; rdfs:label "new thing"@en . }',
         'GRAPH djr:doc-x { dj:newLink a owl:ObjectProperty ; rdfs:label "new link" ; rdfs:comment "c"@en ; '
-        'rdfs:isDefinedBy <https://w3id.org/dprk-japan-kg/ontology> . }',
+        "rdfs:isDefinedBy <https://w3id.org/dprk-japan-kg/ontology> . }",
     ],
     "graph-source-violation.rq": [
         f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; rdfs:label "G"@en ; dct:source djr:doc-y . }}',
@@ -312,4 +382,4 @@ def test_checks_readme_lists_every_check() -> None:
 
 def test_no_dj_iri_in_shapes_is_undefined(onto: rdflib.Graph) -> None:
     used = set(re.findall(r"\bdj:([A-Za-z]+)", SHAPES_FILE.read_text(encoding="utf-8")))
-    assert sorted(name for name in used if not (DJ[name], None, None) in onto) == []
+    assert sorted(name for name in used if (DJ[name], None, None) not in onto) == []

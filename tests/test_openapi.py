@@ -31,9 +31,9 @@ def test_every_canned_query_is_an_operation_with_its_parameters(client):
 
 def test_enums_drawn_from_the_data_list_their_values(client):
     document = client.get("/openapi.json").get_json()
-    level = next(p for p in document["paths"]["/queries/contacts-timeline"]["get"]["parameters"] if p["name"] == "level")
+    parameters = {p["name"]: p for p in document["paths"]["/queries/contacts-timeline"]["get"]["parameters"]}
+    level, issue = parameters["level"], parameters["issue"]
     assert "djr:level-bureau-chief" in level["schema"]["enum"]
-    issue = next(p for p in document["paths"]["/queries/contacts-timeline"]["get"]["parameters"] if p["name"] == "issue")
     assert issue["schema"]["type"] == "array" and issue["explode"] is True
     assert issue["schema"]["items"]["x-rdf-class"] == "skos:Concept"
 

@@ -63,7 +63,9 @@ def ontology() -> rdflib.Graph:
     return rdflib.Graph().parse(ONTOLOGY_FILE)
 
 
-def run(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None, mode: str = "ont_graph") -> list[Outcome]:
+def run(
+    data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None, mode: str = "ont_graph"
+) -> list[Outcome]:
     """Validate like the service does; mode 'merged' adds the ontology to the data graph instead."""
     if mode == "merged" and ontology is not None:
         data = data + ontology
@@ -93,10 +95,7 @@ def named_shapes(shapes: rdflib.Graph) -> set[URIRef]:
 
 def rule_shapes(shapes: rdflib.Graph) -> set[URIRef]:
     """Named shapes that carry constraints of their own (not mere containers of property shapes)."""
-    return {
-        s for s in named_shapes(shapes)
-        if set(shapes.predicates(s)) - CONTAINER_PREDICATES
-    }
+    return {s for s in named_shapes(shapes) if set(shapes.predicates(s)) - CONTAINER_PREDICATES}
 
 
 def fixture_shape(path: Path) -> URIRef:
@@ -173,9 +172,7 @@ def test_every_invalid_fixture_names_an_existing_shape(shapes: rdflib.Graph) -> 
 
 @pytest.mark.parametrize("mode", ["ont_graph", "merged"])
 @pytest.mark.parametrize("path", INVALID_FIXTURES, ids=lambda p: p.stem)
-def test_invalid_fixture_fires_its_shape(
-    path: Path, mode: str, shapes: rdflib.Graph, ontology: rdflib.Graph
-) -> None:
+def test_invalid_fixture_fires_its_shape(path: Path, mode: str, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
     expected = fixture_shape(path)
     message = str(shapes.value(expected, SH.message))
     severity = shapes.value(expected, SH.severity)

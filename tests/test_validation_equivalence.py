@@ -91,8 +91,10 @@ ex:deleg-1 a dj:Delegation ; rdfs:label "Test delegation"@en ; dct:source djr:do
 def batches(store: ox.Store) -> list[Batch]:
     """The batches, some built from what the bundled graph holds right now."""
     person = one(store, "SELECT ?p WHERE { ?p a dj:Person } ORDER BY ?p LIMIT 1")
-    event_one_start = one(store, "SELECT ?e WHERE { ?e a dj:Event ; dj:startDate ?d } GROUP BY ?e "
-                                 "HAVING (COUNT(?d) = 1) ORDER BY ?e LIMIT 1")
+    membership = one(store, "SELECT ?m WHERE { ?m a dj:Membership ; dj:member ?p } GROUP BY ?m "
+                            "HAVING (COUNT(?p) = 1) ORDER BY ?m LIMIT 1")
+    other_person = one(store, f"SELECT ?p WHERE {{ ?p a dj:Person FILTER NOT EXISTS {{ {membership} dj:member ?p }} }}"
+                              " ORDER BY ?p LIMIT 1")
     linked, wikidata = next(iter(store.query(
         "SELECT ?s ?w WHERE { ?s <http://www.w3.org/2004/02/skos/core#exactMatch> ?w "
         "FILTER STRSTARTS(STR(?w), 'http://www.wikidata.org/entity/') } ORDER BY ?s LIMIT 1",
@@ -104,8 +106,8 @@ def batches(store: ox.Store) -> list[Batch]:
         Batch("valid new round referencing stored participants", VALID_ROUND),
         Batch("valid links and labels on stored nodes",
               f'{linked} rdfs:label "Another English label"@en ; skos:altLabel "Alt"@en .'),
-        Batch("second start date on a stored event", f'{event_one_start} dj:startDate "1901"^^xsd:gYear .',
-              breaks={"Event_Property_dj_startDate"}),
+        Batch("a second member on a stored membership", f"{membership} dj:member {other_person} .",
+              breaks={"Membership_Property_dj_member"}),
         Batch("a person as a side of a round", VALID_ROUND.replace("djr:north-korea", str(person)),
               breaks={"NegotiationRound_Property_dj_participant"}),
         Batch("a second resource with the same Wikidata id",

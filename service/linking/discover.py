@@ -184,76 +184,98 @@ def discover(
     """Look our unlinked resources up on the endpoint and rank what is found."""
     started = now_iso()
     targets = searchable(entities, dataset, only)
-    rows: list[tuple[str, str, str]] = []
-    asked: dict[str, tuple[Label, str]] = {}
+    asked = _label_forms(targets)
+    found = _match_labels(targets, asked, dataset, client, batch_size)
+    details = _item_details(sorted({c.target for c in found}), dataset, client, batch_size)
+    kept = []
+    for candidate in found:
+        candidate.target_label = details.names.get(candidate.target)
+        candidate.description = details.descriptions.get(candidate.target)
+        candidate.birth_years = details.births.get(candidate.target, set())
+        score(candidate, dataset, details.direct_types.get(candidate.target, set()),
+              details.reached.get(candidate.target, set()))
+        if candidate.score >= min_score:
+            kept.append(candidate)
+    return Discovery(dataset, client.endpoint, started, now_iso(), targets, _ranked(kept, per_entity), len(asked),
+                     client.requests, client.cache_hits)
+
+
+def _label_forms(targets: list[Entity]) -> dict[str, tuple[int, Label, str]]:
+    """Every (resource, label, language to look it up in), keyed by a short id used in the queries."""
+    asked: dict[str, tuple[int, Label, str]] = {}
     for index, entity in enumerate(targets):
         seen: set[tuple[str, str]] = set()
         for label in entity.labels:
             if len(label.text) < 2:
                 continue  # one character ("日") names everything
             for lang in lookup_languages(label):
-                if (label.text, lang) in seen:
-                    continue
-                seen.add((label.text, lang))
-                key = f"{index}.{len(rows)}"
-                rows.append((key, label.text, lang))
-                asked[key] = (label, lang)
+                if (label.text, lang) not in seen:
+                    seen.add((label.text, lang))
+                    asked[f"{index}.{len(asked)}"] = (index, label, lang)
+    return asked
 
+
+def _match_labels(targets: list[Entity], asked: dict[str, tuple[int, Label, str]], dataset: TargetDataset,
+                  client: SparqlClient, batch_size: int) -> list[Candidate]:
+    """Items whose label or alias equals one of our label forms, one candidate per (resource, item)."""
+    rows = [(key, label.text, lang) for key, (_, label, lang) in asked.items()]
     found: dict[tuple[int, str], Candidate] = {}
     for query in label_queries(rows, dataset, batch_size):
         for binding in client.select(query):
             key, item, via = term_value(binding, "key"), term_value(binding, "item"), term_value(binding, "via")
             if not key or not item or key not in asked:
                 continue
-            entity = targets[int(key.split(".")[0])]
+            index, label, lang = asked[key]
+            entity = targets[index]
             if item in entity.rejected:
-                continue
-            candidate = found.setdefault((int(key.split(".")[0]), item), Candidate(entity, item))
-            label, lang = asked[key]
+                continue  # a reviewer already said no
+            candidate = found.setdefault((index, item), Candidate(entity, item))
             candidate.name_matches.append((label, lang, via or "label"))
+    return list(found.values())
 
-    items = sorted({item for _, item in found})
-    names: dict[str, str] = {}
-    descriptions: dict[str, str] = {}
-    births: dict[str, set[int]] = defaultdict(set)
-    direct_types: dict[str, set[str]] = defaultdict(set)
-    reached: dict[str, set[str]] = defaultdict(set)
-    for details, types, classes in detail_queries(items, dataset, batch_size):
-        for binding in client.select(details):
+
+@dataclass
+class _Details:
+    names: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    births: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    direct_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    reached: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _item_details(items: list[str], dataset: TargetDataset, client: SparqlClient, batch_size: int) -> _Details:
+    """English name, description, birth years, direct classes and fitting classes reached, per item."""
+    details = _Details()
+    for names_query, types_query, classes_query in detail_queries(items, dataset, batch_size):
+        for binding in client.select(names_query):
             item = term_value(binding, "item") or ""
-            if term_value(binding, "name"):
-                names.setdefault(item, term_value(binding, "name"))  # type: ignore[arg-type]
-            if term_value(binding, "description"):
-                descriptions.setdefault(item, term_value(binding, "description"))  # type: ignore[arg-type]
+            name, description = term_value(binding, "name"), term_value(binding, "description")
+            if name:
+                details.names.setdefault(item, name)
+            if description:
+                details.descriptions.setdefault(item, description)
             year = _birth_year(binding)
             if year is not None:
-                births[item].add(year)
-        for binding in client.select(types):
-            direct_types[term_value(binding, "item") or ""].add(term_value(binding, "type") or "")
-        for binding in client.select(classes):
-            reached[term_value(binding, "item") or ""].add(term_value(binding, "class") or "")
+                details.births[item].add(year)
+        for binding in client.select(types_query):
+            details.direct_types[term_value(binding, "item") or ""].add(term_value(binding, "type") or "")
+        for binding in client.select(classes_query):
+            details.reached[term_value(binding, "item") or ""].add(term_value(binding, "class") or "")
+    return details
 
-    candidates: list[Candidate] = []
-    for candidate in found.values():
-        item = candidate.target
-        candidate.target_label = names.get(item)
-        candidate.description = descriptions.get(item)
-        candidate.birth_years = births.get(item, set())
-        score(candidate, dataset, direct_types.get(item, set()), reached.get(item, set()))
-        if candidate.score >= min_score:
-            candidates.append(candidate)
 
-    ranked: list[Candidate] = []
+def _ranked(candidates: list[Candidate], per_entity: int) -> list[Candidate]:
+    """Best first per resource (at most ``per_entity``), resources in IRI order; sets ``rank``."""
     grouped: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in candidates:
         grouped[candidate.entity.iri].append(candidate)
+    ranked: list[Candidate] = []
     for iri in sorted(grouped):
         group = sorted(grouped[iri], key=lambda c: (-c.score, _item_order(c.target)))[:per_entity]
         for rank, candidate in enumerate(group, start=1):
             candidate.rank = rank
             ranked.append(candidate)
-    return Discovery(dataset, client.endpoint, started, now_iso(), targets, ranked, len(rows),
-                     client.requests, client.cache_hits)
+    return ranked
 
 
 def _item_order(iri: str) -> tuple[int, str]:

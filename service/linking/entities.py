@@ -62,18 +62,12 @@ def _year(literal: ox.Literal) -> int | None:
     return sign * int(digits) if digits.isdigit() else None
 
 
-def load_entities(root: Path, extra: list[Path] | None = None) -> dict[str, Entity]:
-    """Every typed resource of the bundled graph under ``root`` (plus ``extra`` TriG/Turtle files).
+def load_entities(root: Path) -> dict[str, Entity]:
+    """Every typed resource of the bundled graph under ``root`` (ontology, data, links).
 
-    Only resources in our namespace are returned; link records (dj:ExternalLink) and the
-    documents' own graphs' metadata are left out.
+    Only resources in our namespace are returned; link records (dj:ExternalLink) are left out.
     """
-    store = load_bundled(root)
-    for path in extra or []:
-        fmt = ox.RdfFormat.TRIG if path.suffix in {".trig", ".nq"} else ox.RdfFormat.TURTLE
-        store.load(path=str(path), format=fmt, to_graph=None if fmt == ox.RdfFormat.TRIG else
-                   ox.NamedNode("urn:x-dprk-kg:extra"))
-    return entities_from_store(store)
+    return entities_from_store(load_bundled(root))
 
 
 def entities_from_store(store: ox.Store) -> dict[str, Entity]:
