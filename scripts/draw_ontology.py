@@ -7,7 +7,7 @@ lack), with a layout that depends only on the ontology: the same input gives a b
 SVG, and tests/test_picture.py fails when the committed docs/ontology.svg is stale.
 
     python scripts/draw_ontology.py                     # writes docs/ontology.svg
-    python scripts/draw_ontology.py --output /tmp/o.svg
+    python scripts/draw_ontology.py --output preview.svg
 
 Layout (a small Sugiyama-style layered drawing):
 * A class gets its own box if it is a root of the dj: hierarchy, a direct subclass of

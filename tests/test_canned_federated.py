@@ -46,7 +46,9 @@ def federated(tmp_path: Path, make_app, oxigraph_server):
     dead = f"http://127.0.0.1:{free_port()}/query"
     allowlist = {oxigraph_server.query_url: {"timeout": 10.0, "row_cap": 100}, dead: {"timeout": 5.0, "row_cap": 100}}
     app = make_app(DATA_ROOT=str(tmp_path / "root"), LOAD_DATA=False, SERVICE_ALLOWLIST=allowlist)
-    return app.test_client(), oxigraph_server.query_url, dead
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT"] = "*/*"
+    return client, oxigraph_server.query_url, dead
 
 
 def names(response) -> list[str]:

@@ -46,6 +46,14 @@ PAYLOADS = [
 
 
 @pytest.fixture(scope="module")
+def client(app):
+    """A test client that sends ``Accept: */*`` as curl and browsers do (Flask's sends no Accept header)."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT"] = "*/*"
+    return test_client
+
+
+@pytest.fixture(scope="module")
 def names(app) -> list[tuple[str, str]]:
     """Every (entity, name) pair find-entity searches — read with a fixed query, no parameters."""
     with app.app_context():

@@ -130,7 +130,7 @@ def measured() -> dict[str, float]:
     return {}
 
 
-@pytest.mark.parametrize("fraction", [0.15, 0.5, 0.8, 0.92, 1.0, 1.1])
+@pytest.mark.parametrize("fraction", [0.15, 0.5, 0.8, 0.92, 0.96, 1.0, 1.04, 1.1])
 def test_a_service_killed_during_an_ingest_leaves_all_or_nothing(
         make_live_server: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory,
         measured: dict[str, float], fraction: float) -> None:
