@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from . import openapi
 from .canned_backend import ServiceBackend, StoreAnalyser
 from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
-from .canned_params import RESERVED, Binding, ParamError
+from .canned_params import RESERVED, Binding, ParamError, bind
 from .canned_run import CannedRunner, accept_table, formats_for, machine_format
 from .config import REPO_ROOT
 from .errors import ApiError, bad_request, not_acceptable, not_found, timeout
@@ -139,6 +139,7 @@ def catalog_entry(query: CannedQuery) -> dict[str, Any]:
         "kind": query.kind,
         "url": query_url(query),
         "example_url": query_url(query, example),
+        "example_query": _example_query(query, example),
         "example_params": example,
         "formats": {suffix: {"media_type": media.split(";")[0], "url": query_url(query, example, suffix)}
                     for suffix, (media, _) in formats_for(query).items()},
@@ -147,6 +148,15 @@ def catalog_entry(query: CannedQuery) -> dict[str, Any]:
         "federated": query.federated,
         "query": query.body.lstrip("\n"),
     }
+
+
+def _example_query(query: CannedQuery, example: dict[str, Any]) -> str:
+    """The query text with the example's values bound (what the example URL runs), for editors such as the UI."""
+    try:
+        args = {k: v if isinstance(v, list) else [v] for k, v in example.items()}
+        return bind(query, args, lookups=None).sparql().lstrip("\n")
+    except ParamError:  # an example needing data-driven checks is still shown unbound
+        return query.body.lstrip("\n")
 
 
 def _with_cors(response: Response) -> Response:

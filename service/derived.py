@@ -184,6 +184,14 @@ def _incremental(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, 
     """Derived-graph changes for a blank-node-free change that leaves the hierarchy alone."""
     removed = {(q.subject, q.predicate, q.object, q.graph_name) for q in remove}
     added = {(q.subject, q.predicate, q.object, q.graph_name) for q in add}
+    # Indexes of the added quads (named graphs only), so each look-up costs O(its answer):
+    # scanning ``added`` per subject made large batches quadratic.
+    added_by_subject: dict[object, set[tuple]] = defaultdict(set)
+    added_by_triple: dict[Triple3, set[tuple]] = defaultdict(set)
+    for quad in added:
+        if not isinstance(quad[3], ox.DefaultGraph):
+            added_by_subject[quad[0]].add(quad)
+            added_by_triple[quad[:3]].add(quad)
 
     def asserted_after(s: object, p: object | None = None, o: object | None = None) -> set[tuple]:
         """Quads in real named graphs (not default, not entailed) after the change."""
@@ -191,8 +199,10 @@ def _incremental(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, 
                  for q in store.quads_for_pattern(s, p, o, None)
                  if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name != ENTAILED}
         found -= removed
-        found |= {a for a in added if a[0] == s and (p is None or a[1] == p) and (o is None or a[2] == o)
-                  and not isinstance(a[3], ox.DefaultGraph)}
+        if p is not None and o is not None:
+            found |= added_by_triple.get((s, p, o), set())
+        else:
+            found |= {a for a in added_by_subject.get(s, ()) if (p is None or a[1] == p) and (o is None or a[2] == o)}
         return found
 
     e_add: set[Triple3] = set()

@@ -132,8 +132,10 @@ def wants_json() -> bool:
     gets plain text, as SPARQL clients expect.
     """
     json_api = request.path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known"))
-    order = ["application/json", "text/plain"] if json_api else ["text/plain", "application/json"]
-    return request.accept_mimetypes.best_match([*order, "text/html"]) == "application/json"
+    if json_api:
+        return request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"]) not in (
+            "text/plain", "text/html")
+    return request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"]) == "application/json"
 
 
 def to_response(error: ApiError) -> Response:

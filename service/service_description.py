@@ -33,6 +33,9 @@ DESCRIPTION_PREFIXES = {"sd": SD, "formats": FORMATS, "ent": ENTAILMENT, "rdfs":
                         "dct": PREFIXES["dct"], "djg": PREFIXES["djg"], "djr": PREFIXES["djr"]}
 
 
+RDFS_SEEALSO = ox.NamedNode(PREFIXES["rdfs"] + "seeAlso")
+
+
 def _sd(local: str) -> ox.NamedNode:
     return ox.NamedNode(SD + local)
 
@@ -62,10 +65,14 @@ def build(endpoint: str, settings: dict[str, Any], named_graphs: list[Any]) -> l
             f"<{ENTAILED_GRAPH}>, which the default graph includes.", language="en")))
     else:
         triples.append(ox.Triple(service, _sd("defaultEntailmentRegime"), ox.NamedNode(ENTAILMENT + "Simple")))
-    dataset, default_graph = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")
+    # The default dataset is the dataset the VoID description (/.well-known/void) describes.
+    from .void import DATASET_IRI, VOID_PATH
+
+    dataset, default_graph = ox.NamedNode(DATASET_IRI), ox.BlankNode("defaultGraph")
     triples += [
         ox.Triple(service, _sd("defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, _sd("Dataset")),
+        ox.Triple(dataset, RDFS_SEEALSO, ox.NamedNode(endpoint.rsplit("/sparql", 1)[0] + VOID_PATH)),
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
     ]

@@ -157,11 +157,15 @@ class AfterView:
     """
 
     def __init__(self, store: ox.Store, add: Iterable[ox.Quad] = (), remove: Iterable[ox.Quad] = (),
-                 drop_graphs: Iterable[Any] = (), scope: DataScope | None = None) -> None:
+                 drop_graphs: Iterable[Any] = (), scope: DataScope | None = None, *, fast_types: bool = False) -> None:
         self.store = store
         self.scope = scope or DataScope()
         self.dropped = set(drop_graphs)
         self.removed = set(remove)
+        # Graph names whose quads are not data after the change (checked for every quad read).
+        self._hidden: set[Any] = {SHAPES, *(ox.NamedNode(g) for g in DERIVED_GRAPHS), *self.dropped}
+        if self.scope.union:
+            self._hidden.add(ox.DefaultGraph())
         self.added = [q for q in add if self.scope.is_data(q.graph_name)]
         self._by_subject: dict[Any, set[tuple[Any, Any]]] = defaultdict(set)
         self._by_object: dict[Any, set[tuple[Any, Any]]] = defaultdict(set)
@@ -169,10 +173,15 @@ class AfterView:
             self._by_subject[q.subject].add((q.predicate, q.object))
             self._by_object[q.object].add((q.subject, q.predicate))
         self._out_cache: dict[Any, set[tuple[Any, Any]]] = {}
+        self._pred_cache: dict[tuple[Any, Any], set[Any]] = {}
+        # Types may be read from the maintained union default graph (deduplicated: a state restated by
+        # a thousand documents has one type triple there) unless the change could make it stale.
+        self.fast_types = (fast_types and self.scope.union and not self.dropped
+                           and not any(q.predicate == SUBCLASS for q in (*self.added, *self.removed)))
+        self._types_touched = {q.subject for q in self.removed if q.predicate == RDF_TYPE}
 
     def _kept(self, quad: ox.Quad) -> bool:
-        return (self.scope.is_data(quad.graph_name) and quad.graph_name not in self.dropped
-                and quad not in self.removed)
+        return quad.graph_name not in self._hidden and (not self.removed or quad not in self.removed)
 
     def out(self, subject: Any) -> set[tuple[Any, Any]]:
         """Every (predicate, object) of ``subject`` after the change."""
@@ -185,8 +194,40 @@ class AfterView:
         return cached
 
     def out_pred(self, subject: Any, predicate: Any) -> set[Any]:
-        """The objects of ``subject predicate`` after the change."""
-        return {o for p, o in self.out(subject) if p == predicate}
+        """The objects of ``subject predicate`` after the change.
+
+        Looked up by predicate unless the node's whole description is already cached:
+        nodes that many others point to (states, documents) have large descriptions,
+        and a value check usually needs only their types.
+        """
+        cached = self._out_cache.get(subject)
+        if cached is not None:
+            return {o for p, o in cached if p == predicate}
+        key = (subject, predicate)
+        found = self._pred_cache.get(key)
+        if found is None:
+            if predicate == RDF_TYPE and self._fast_types_for(subject):
+                quads = self.store.quads_for_pattern(subject, predicate, None, ox.DefaultGraph())
+                found = {q.object for q in quads}
+            else:
+                found = {q.object for q in self.store.quads_for_pattern(subject, predicate, None, None)
+                         if self._kept(q)}
+            found |= {o for p, o in self._by_subject.get(subject, ()) if p == predicate}
+            self._pred_cache[key] = found
+        return found
+
+    def _fast_types_for(self, subject: Any) -> bool:
+        """May this node's types come from the union default graph?
+
+        That graph also holds the inferred supertypes (harmless: SHACL follows the
+        subclass hierarchy, which every context holds, so ``sh:class`` and
+        ``sh:targetClass`` answer the same) and the shapes graph's triples (so nodes
+        described there take the exact path). Not when the change removes a type of
+        the node: its inferred supertypes would outlive it until the commit.
+        """
+        if not self.fast_types or subject in self._types_touched or isinstance(subject, ox.Literal):
+            return False
+        return next(iter(self.store.quads_for_pattern(subject, None, None, SHAPES)), None) is None
 
     def inc(self, obj: Any, predicate: Any) -> set[Any]:
         """The subjects of ``? predicate obj`` after the change."""
@@ -224,7 +265,8 @@ class AfterView:
         """The node's English label (rdfs:label, else skos:prefLabel), else any label."""
         if not isinstance(node, ox.NamedNode | ox.BlankNode):
             return None
-        labels = [(p, o) for p, o in self.out(node) if p in (RDFS_LABEL, SKOS_PREFLABEL) and isinstance(o, ox.Literal)]
+        labels = [(p, o) for p in (RDFS_LABEL, SKOS_PREFLABEL) for o in self.out_pred(node, p)
+                  if isinstance(o, ox.Literal)]
         if not labels:
             return None
 
@@ -269,6 +311,9 @@ class ShapesAnalysis:
         self.graph = graph
         self.reads: dict[Steps, Reads] = defaultdict(Reads)
         self.unbounded_reason: str | None = None
+        #: Some rule looks at a node's exact set of types (a path through rdf:type, a closed shape, a
+        #: SPARQL pattern on rdf:type other than rdf:type/rdfs:subClassOf*), not just class membership.
+        self.exact_types = False
 
     def run(self) -> None:
         """Analyse every shape that has targets (the others are reached through them)."""
@@ -306,6 +351,7 @@ class ShapesAnalysis:
         for constraint in g.objects(shape, SH.sparql):
             self.sparql(constraint, at)
         if (shape, SH.closed, Literal(True)) in g:
+            self.exact_types = True
             for value_at in values:
                 self.reads[value_at].add_out(ALL)
 
@@ -326,12 +372,14 @@ class ShapesAnalysis:
         """Record the reads a SHACL path makes from ``at``; return where its values are."""
         g = self.graph
         if isinstance(path, URIRef):
+            self.exact_types = self.exact_types or path == RDF.type
             self.reads[at].add_out([str(path)])
             return [(*at, (str(path), "out"))]
         inverse = g.value(path, SH.inversePath)
         if inverse is not None:
             if not isinstance(inverse, URIRef):
                 raise Unbounded("complex inverse path")
+            self.exact_types = self.exact_types or inverse == RDF.type
             self.reads[at].inc.add(str(inverse))
             return [(*at, (str(inverse), "in"))]
         alternative = g.value(path, SH.alternativePath)
@@ -355,7 +403,9 @@ class ShapesAnalysis:
         text = str(select)
         if "$PATH" in text or "$shapesGraph" in text or "$currentShape" in text:
             raise Unbounded("SPARQL constraint using $PATH, $shapesGraph or $currentShape")
-        for steps, reads in sparql_reads(prefixed_query(self.graph, constraint, text)).items():
+        found, plain_type = _sparql_analysis(prefixed_query(self.graph, constraint, text))
+        self.exact_types = self.exact_types or plain_type
+        for steps, reads in found.items():
             location = (*at, *steps)
             if len(location) > MAX_DEPTH:
                 raise Unbounded("SPARQL constraint reaches too far")
@@ -377,6 +427,15 @@ def prefixed_query(graph: Graph, constraint: Node, text: str) -> str:
 
 def sparql_reads(query: str) -> dict[Steps, Reads]:
     """What a SELECT reads relative to ``$this``: per location, outgoing and incoming predicates.
+
+    See :func:`_sparql_analysis`.
+    """
+    return _sparql_analysis(query)[0]
+
+
+def _sparql_analysis(query: str) -> tuple[dict[Steps, Reads], bool]:
+    """What a SELECT reads relative to ``$this``, and whether it looks at rdf:type other than through
+    ``rdf:type/rdfs:subClassOf*`` (class membership).
 
     Every triple pattern must connect to ``$this`` (through variables); patterns that
     do not, property paths with repetition (other than ``rdfs:subClassOf*``, which
@@ -429,12 +488,15 @@ def sparql_reads(query: str) -> dict[Steps, Reads]:
         return isinstance(path, MulPath) and path.path == RDFS.subClassOf and path.mod in ("*", "+")
 
     resolved: list[tuple[Any, list[tuple[str, str]], Any]] = []
+    plain_type = False
     for s, p, o in patterns:
-        if isinstance(p, SequencePath) and len(p.args) == 2 and hierarchy_tail(p.args[1]):
+        membership = isinstance(p, SequencePath) and len(p.args) == 2 and hierarchy_tail(p.args[1])
+        if membership:
             p = p.args[0]  # x rdf:type/rdfs:subClassOf* C: the type step; the hierarchy is always there
         steps = simple(p)
         if steps is None:
             raise Unbounded(f"SPARQL property path {p} cannot be bounded")
+        plain_type = plain_type or (not membership and any(step == str(RDF.type) for step, _ in steps))
         resolved.append((s, steps, o))
 
     # Breadth-first from $this: each variable is placed where the first patterns reach it.
@@ -470,7 +532,7 @@ def sparql_reads(query: str) -> dict[Steps, Reads]:
                     reads[at].add_out([predicate])
                 else:
                     reads[at].inc.add(predicate)
-    return reads
+    return reads, plain_type
 
 
 # -- the shapes, parsed once ---------------------------------------------------------------
@@ -520,6 +582,7 @@ class ShapesModel:
         analysis.run()
         self.reads = dict(analysis.reads)
         self.unbounded_reason = analysis.unbounded_reason
+        self.exact_types = analysis.exact_types
         self.lock = threading.Lock()  # pySHACL's shape objects keep caches: one validation at a time
 
     def name(self, shape: Any) -> str | None:
@@ -654,9 +717,10 @@ def context_triples(model: ShapesModel, view: AfterView, focus: Iterable[Any]) -
                     continue
                 if reads.out is ALL:
                     triples |= {(n, p, o) for p, o in view.out(n)}
-                elif reads.out:
-                    wanted = {ox.NamedNode(x) for x in reads.out}
-                    triples |= {(n, p, o) for p, o in view.out(n) if p in wanted}
+                else:
+                    for predicate in reads.out or ():
+                        p = ox.NamedNode(predicate)
+                        triples |= {(n, p, o) for o in view.out_pred(n, p)}
                 for predicate in reads.inc:
                     p = ox.NamedNode(predicate)
                     triples |= {(s, p, n) for s in view.inc(n, p)}
@@ -715,14 +779,29 @@ def _fast_parameter_lookup() -> None:
     focus node and every value node of a nested shape, against a list of ~40 IRIs —
     most of a large batch's validation time went to ``URIRef.__eq__``. pySHACL caches
     the (list, map) pair on its ``shape`` module the first time; we seed that cache with
-    a frozenset of the same IRIs. Membership is the only use of it outside pySHACL's
-    advanced/JS modes (which we do not enable), so results cannot change.
+    a list whose membership test uses a set. It stays a real list — pySHACL's advanced
+    mode, which other callers in the same process may use, copies it and appends to the
+    copy — so results cannot change.
     """
     from pyshacl import shape
     from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
 
-    if not isinstance(getattr(shape, "CONSTRAINT_PARAMS", (None,))[0], frozenset):
-        shape.CONSTRAINT_PARAMS = (frozenset(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
+    if not isinstance(getattr(shape, "CONSTRAINT_PARAMS", (None,))[0], _ParameterList):
+        shape.CONSTRAINT_PARAMS = (_ParameterList(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
+
+
+class _ParameterList(list):
+    """A list with set-speed membership; ``copy()`` gives a plain list pySHACL may append to."""
+
+    def __init__(self, items: Any) -> None:
+        super().__init__(items)
+        self._members = frozenset(self)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._members
+
+    def copy(self) -> list:  # type: ignore[override]
+        return list(self)
 
 
 def _run(model: ShapesModel, data: Any, focus: set[Any] | None) -> list[tuple[Any, Any, list]]:
@@ -1060,9 +1139,9 @@ def validate_change(
     started = time.perf_counter()
     add, remove, drop_graphs = list(add), list(remove), list(drop_graphs)
     scope = DataScope(union=union)
-    view = AfterView(store, add, remove, drop_graphs, scope)
     shapes_change = SHAPES in drop_graphs or any(q.graph_name == SHAPES for q in (*add, *remove))
     model = shapes_model(_store_with_new_shapes(store, add, remove, drop_graphs) if shapes_change else store)
+    view = AfterView(store, add, remove, drop_graphs, scope, fast_types=not model.exact_types)
     reason = "full validation was asked for" if full else full_validation_reason(model, add, remove, drop_graphs)
     hierarchy = view.hierarchy()
     if reason:

@@ -250,8 +250,16 @@ def validate_view() -> ResponseReturnValue:
     wants = negotiation.negotiate(request.headers.get("Accept"), REPORT_FORMATS,
                                   REPORT_FORMATS[3] if _media(request.content_type) in FORM_TYPES
                                   else REPORT_FORMATS[0])
-    submission = read_submission()
-    answer = _dry_run(submission)
+    try:
+        submission = read_submission()
+        answer = _dry_run(submission)
+    except errors.ApiError as exc:
+        if wants.key != "html" or exc.status >= 500:
+            raise
+        # A person at the form: show what is wrong above the text they pasted, not a bare error page.
+        return render_template("validate.html", text=request.form.get("data", ""), error=exc.message,
+                               media_type=_media(request.form.get("format")) or "text/turtle",
+                               formats=_form_formats(), report=None), exc.status
     report = ValidationReport.from_json(answer["report"])
     diff = _diff_json(answer, update=submission.update is not None)
     refused = answer.get("refused")

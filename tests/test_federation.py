@@ -17,6 +17,8 @@ from tests.linking_helpers import DJR, REPO, WD, closed_port_url, data_root, loa
 
 FEDERATED = sorted((REPO / "queries").glob("federated-*.rq"))
 SELECT_JSON = {"Accept": "application/sparql-results+json"}
+#: Plain JSON: results in SPARQL JSON, errors as a JSON object (message, parameter).
+JSON = {"Accept": "application/json"}
 
 
 def rows(response: Any) -> list[dict[str, str]]:
@@ -96,14 +98,14 @@ def test_heads_of_state_with_their_birth_dates(client, endpoint):
 def test_a_state_our_graph_does_not_link_is_refused(client, endpoint):
     response = client.get("/queries/federated-heads-of-state", query_string={"endpoint": endpoint,
                                                                              "state": "wd:Q9999000001"},
-                          headers=SELECT_JSON)
+                          headers=JSON)
     assert response.status_code == 400
     assert "state" in response.get_json()["message"]
 
 
 def test_a_failing_service_is_an_error_that_says_so(client):
     response = client.get("/queries/federated-heads-of-state", query_string={"endpoint": client.dead},
-                          headers=SELECT_JSON)
+                          headers=JSON)
     assert response.status_code == 502
     assert response.get_json()["message"]
 
@@ -117,7 +119,7 @@ def test_a_silent_endpoint_is_cut_off_at_its_time_limit(client):
 def test_an_endpoint_not_on_the_allow_list_is_refused(client):
     elsewhere = closed_port_url()
     response = client.get("/queries/federated-state-capitals", query_string={"endpoint": elsewhere},
-                          headers=SELECT_JSON)
+                          headers=JSON)
     assert response.status_code == 400
     body = response.get_json()
     assert body["parameter"] == "endpoint" and elsewhere in body["message"]

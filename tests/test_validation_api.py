@@ -150,6 +150,14 @@ def test_a_person_pastes_turtle_and_reads_which_node_broke_which_rule(client: An
     assert "Conforms — no rule is broken" in ok
 
 
+def test_the_form_shows_a_syntax_error_above_the_pasted_text(client: Any, unchanged: None) -> None:
+    response = client.post("/validate", data={"data": "@prefix ex: <http://example.org/> .\nex:a ex:b", "format":
+                                              "text/turtle"})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "could not be checked" in page and "line 2" in page and "ex:a ex:b</textarea>" in page
+
+
 def test_an_update_dry_run_shows_what_would_be_added_and_removed(client: Any, unchanged: None) -> None:
     update = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
               "DELETE { GRAPH ?g { <https://w3id.org/dprk-japan-kg/id/japan> rdfs:label ?l } } "

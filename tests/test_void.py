@@ -251,3 +251,18 @@ def test_export_reads_another_root(tmp_path):
     assert run("export", "--format", "nquads", "--root", str(root), "--output", str(out)).exit_code == 0
     graphs = {q.graph_name.value for q in ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS)}
     assert RESOURCE_NS + "doc-test" in graphs
+
+
+def test_the_service_description_points_to_the_void_description(client):
+    import pyoxigraph as ox
+
+    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    triples = list(ox.parse(response.data, format=ox.RdfFormat.TURTLE))
+    see_also = [t.object.value for t in triples
+                if t.subject.value.endswith("/id/dataset") and t.predicate.value.endswith("#seeAlso")]
+    assert see_also == ["http://localhost/.well-known/void"]
+    void = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert void.status_code == 200
+    described = {t.subject.value for t in ox.parse(void.data, format=ox.RdfFormat.TURTLE)}
+    assert "https://w3id.org/dprk-japan-kg/id/dataset" in described

@@ -214,6 +214,11 @@ def shacl_problems(root: Path, new: list[ox.Quad], links_file: Path, entities: d
 def merge_into_file(links_file: Path, new: list[ox.Quad]) -> int:
     """Add the new records to the links file, replacing earlier records of the same links; returns quads added."""
     current = linkfile.read(links_file)
+    # A decision already recorded as it stands keeps its record (and time): applying twice is a no-op.
+    existing = {iri: linkfile.value(record, "linkStatus") for iri, record in linkfile.records(current).items()}
+    unchanged = {q.subject.value for q in new if q.predicate.value == DJ + "linkStatus"
+                 and existing.get(q.subject.value) == q.object.value}
+    new = [q for q in new if q.subject.value not in unchanged]
     replaced = {q.subject.value for q in new}
     kept = [q for q in current if q.subject.value not in replaced]
     # A rejection replaces an earlier acceptance of the same pair: drop that link too.

@@ -1,0 +1,134 @@
+"""The delta of a SPARQL Update, computed without writing: what a guarded update validates and commits.
+
+Each case states an update on a small store and the quads it would add and remove; the store
+itself must stay untouched (pyoxigraph has no rollback, so nothing may be written before the check).
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from service.update_delta import UpdateRefused, compute_delta
+
+EX = "http://example.org/"
+
+
+def n(local: str) -> ox.NamedNode:
+    return ox.NamedNode(EX + local)
+
+
+def lit(text: str) -> ox.Literal:
+    return ox.Literal(text)
+
+
+@pytest.fixture
+def store() -> ox.Store:
+    store = ox.Store()
+    store.extend([
+        ox.Quad(n("a"), n("p"), lit("1"), n("g")), ox.Quad(n("b"), n("p"), lit("2"), n("g")),
+        ox.Quad(n("c"), n("q"), lit("3"), n("h")),
+        # the union default graph, as the service maintains it
+        ox.Quad(n("a"), n("p"), lit("1"), ox.DefaultGraph()), ox.Quad(n("b"), n("p"), lit("2"), ox.DefaultGraph()),
+        ox.Quad(n("c"), n("q"), lit("3"), ox.DefaultGraph()),
+    ])
+    return store
+
+
+def texts(quads: list[ox.Quad]) -> set[str]:
+    return {str(q) for q in quads}
+
+
+def test_nothing_is_written_while_the_delta_is_computed(store: ox.Store) -> None:
+    before = set(store)
+    compute_delta(store, f"DELETE WHERE {{ GRAPH <{EX}g> {{ ?s ?p ?o }} }} ; DROP GRAPH <{EX}h>")
+    assert set(store) == before
+
+
+def test_delete_insert_moves_triples_between_graphs(store: ox.Store) -> None:
+    delta = compute_delta(store, f"DELETE {{ GRAPH <{EX}g> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{EX}k> {{ ?s ?p ?o }} }} "
+                                 f"WHERE {{ GRAPH <{EX}g> {{ ?s ?p ?o }} }}")
+    assert texts(delta.add) == {f'<{EX}a> <{EX}p> "1" <{EX}k>', f'<{EX}b> <{EX}p> "2" <{EX}k>'}
+    assert texts(delta.remove) == {f'<{EX}a> <{EX}p> "1" <{EX}g>', f'<{EX}b> <{EX}p> "2" <{EX}g>'}
+
+
+def test_a_later_operation_sees_what_an_earlier_one_did_also_through_the_union_graph(store: ox.Store) -> None:
+    delta = compute_delta(store, f'INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}d> <{EX}p> "4" }} }} ; '
+                                 f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}seen> ?o }} }} WHERE {{ ?s <{EX}p> ?o }}")
+    seen = {str(q.subject) for q in delta.add if q.predicate == n("seen")}
+    assert seen == {f"<{EX}a>", f"<{EX}b>", f"<{EX}d>"}
+
+
+def test_deletes_of_a_request_apply_before_its_inserts(store: ox.Store) -> None:
+    """SPARQL 1.1 Update §3.1.3: both templates are instantiated first; a re-inserted triple stays."""
+    delta = compute_delta(store, f"DELETE {{ GRAPH <{EX}g> {{ ?s <{EX}p> ?o }} }} "
+                                 f"INSERT {{ GRAPH <{EX}g> {{ <{EX}a> <{EX}p> \"1\" }} }} "
+                                 f"WHERE {{ GRAPH <{EX}g> {{ ?s <{EX}p> ?o }} }}")
+    assert texts(delta.remove) == {f'<{EX}b> <{EX}p> "2" <{EX}g>'} and delta.add == []
+
+
+def test_blank_nodes_of_insert_templates_are_fresh_per_solution(store: ox.Store) -> None:
+    delta = compute_delta(store, f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}r> [ <{EX}v> ?o ] }} }} "
+                                 f"WHERE {{ GRAPH <{EX}g> {{ ?s <{EX}p> ?o }} }}")
+    blanks = {q.object for q in delta.add if q.predicate == n("r")}
+    assert len(blanks) == 2 and all(isinstance(b, ox.BlankNode) for b in blanks)
+    assert not delta.touches_stored_blank_nodes
+
+
+def test_literals_keep_their_lexical_form(store: ox.Store) -> None:
+    delta = compute_delta(store, f'INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}e> <{EX}p> "01"^^'
+                                 '<http://www.w3.org/2001/XMLSchema#integer> } }')
+    assert delta.add[0].object.value == "01"
+
+
+def test_using_and_using_named_restrict_the_where_clause(store: ox.Store) -> None:
+    only_h = compute_delta(store, f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}x> ?o }} }} USING <{EX}h> "
+                                  "WHERE { ?s ?p ?o }")
+    assert {str(q.subject) for q in only_h.add} == {f"<{EX}c>"}
+    named = compute_delta(store, f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}in> ?g }} }} USING NAMED <{EX}g> "
+                                 "WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert {str(q.object) for q in named.add} == {f"<{EX}g>"}
+    protocol = compute_delta(store, f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}x> ?o }} }} WHERE {{ ?s ?p ?o }}",
+                             using_graphs=[EX + "g"])
+    assert {str(q.subject) for q in protocol.add} == {f"<{EX}a>", f"<{EX}b>"}
+
+
+def test_with_names_the_graph_of_the_templates_and_the_where_clause(store: ox.Store) -> None:
+    delta = compute_delta(store, f'WITH <{EX}g> DELETE {{ ?s ?p "1" }} WHERE {{ ?s ?p "1" }}')
+    assert texts(delta.remove) == {f'<{EX}a> <{EX}p> "1" <{EX}g>'}
+
+
+def test_graph_management_operations(store: ox.Store) -> None:
+    clear = compute_delta(store, f"CLEAR GRAPH <{EX}g>")
+    assert clear.drop_graphs == [n("g")] and clear.create_graphs == [n("g")]
+    copy = compute_delta(store, f"COPY <{EX}g> TO <{EX}k>")
+    assert len(copy.add) == 2 and {q.graph_name for q in copy.add} == {n("k")}
+    move = compute_delta(store, f"MOVE <{EX}h> TO <{EX}g>")
+    assert n("h") in move.drop_graphs and texts(move.add) == {f'<{EX}c> <{EX}q> "3" <{EX}g>'}
+    create = compute_delta(store, f"CREATE GRAPH <{EX}new>")
+    assert create.create_graphs == [n("new")]
+    with pytest.raises(ValueError, match="already exists"):
+        compute_delta(store, f"CREATE GRAPH <{EX}g>")
+    with pytest.raises(ValueError, match="does not exist"):
+        compute_delta(store, f"DROP GRAPH <{EX}absent>")
+    assert compute_delta(store, f"DROP SILENT GRAPH <{EX}absent>").drop_graphs == []
+
+
+def test_writes_to_the_default_graph_are_visible_in_the_delta(store: ox.Store) -> None:
+    delta = compute_delta(store, f"INSERT DATA {{ <{EX}z> <{EX}p> 1 }}")
+    assert delta.writes_default_graph()
+
+
+@pytest.mark.parametrize("update, message", [
+    ("LOAD <http://example.org/data.ttl>", "fetches nothing"),
+    ("INSERT { GRAPH <http://example.org/k> { ?s ?p ?o } } WHERE { SERVICE <http://example.org/sparql> "
+     "{ ?s ?p ?o } }", "SERVICE"),
+])
+def test_what_would_fetch_is_refused(store: ox.Store, update: str, message: str) -> None:
+    with pytest.raises(UpdateRefused, match=message):
+        compute_delta(store, update)
+
+
+def test_a_syntax_error_names_line_and_column(store: ox.Store) -> None:
+    with pytest.raises(SyntaxError, match=r"2:\d+"):
+        compute_delta(store, "INSERT DATA {\n GRAPH <http://example.org/g> { <http://example.org/a> ; } }")
