@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import pyoxigraph as ox  # noqa: E402
 
-from service.canned_backend import local_store  # noqa: E402
+from service.canned_backend import DataLookups, LocalBackend, local_store  # noqa: E402
 from service.canned_header import load_queries  # noqa: E402
 from service.canned_params import bind  # noqa: E402
 from service.config import DEFAULT_SERVICE_ALLOWLIST  # noqa: E402
@@ -101,13 +101,14 @@ def start_oxigraph(location: Path) -> tuple[subprocess.Popen, str]:
 def requests_mix() -> list[tuple[str, str, str]]:
     """(label, canned path with query string, the bound SPARQL text) for every request of the mix."""
     queries = load_queries(ROOT / "queries", DEFAULT_SERVICE_ALLOWLIST)
+    lookups = DataLookups(LocalBackend(local_store(ROOT)))  # enums drawn from the data are checked as the service does
     mix = []
     for name, query in queries.items():
         if query.federated:
             continue
         for params in [query.example_params(), *VARIATIONS.get(name, [])]:
             args = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
-            binding = bind(query, args, lookups=None)
+            binding = bind(query, args, lookups)
             suffix = "ttl" if query.is_graph else "json"
             pairs = [(k, item) for k, values in args.items() for item in values]
             path = f"/queries/{name}.{suffix}" + ("?" + urllib.parse.urlencode(pairs) if pairs else "")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -28,10 +29,11 @@ from werkzeug.datastructures import MultiDict
 from . import openapi
 from .canned_backend import ServiceBackend, StoreAnalyser
 from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
-from .canned_params import RESERVED, Binding, ParamError, bind
+from .canned_params import RESERVED, Binding, ParamError
 from .canned_run import CannedRunner, accept_table, formats_for, machine_format
 from .config import REPO_ROOT
 from .errors import ApiError, bad_request, not_acceptable, not_found, timeout
+from .graphs import RESOURCE_NS
 from .store import EXTENSION_KEY as STORE_KEY
 from .store import StoreError, StoreTimeout
 
@@ -40,12 +42,12 @@ log = logging.getLogger(__name__)
 bp = Blueprint("canned", __name__)
 
 EXTENSION_KEY = "dprk_kg_canned"
+#: HTML tables link our resources to this query's page (what the documents say about them).
+ABOUT_QUERY = "about-entity"
 
 
-def queries_folder(app: Flask) -> Any:
+def queries_folder(app: Flask) -> Path:
     """The folder the canned queries are read from: ``<DATA_ROOT>/queries``."""
-    from pathlib import Path
-
     return Path(app.config.get("DATA_ROOT") or REPO_ROOT) / "queries"
 
 
@@ -57,7 +59,8 @@ def init_app(app: Flask) -> None:
     """
     allowlist = app.config.get("SERVICE_ALLOWLIST") or {}
     try:
-        queries = load_queries(queries_folder(app), allowlist, StoreAnalyser(app.extensions[STORE_KEY]))
+        analyser = StoreAnalyser(app.extensions[STORE_KEY], timeout=min(10.0, float(app.config["QUERY_TIMEOUT"])))
+        queries = load_queries(queries_folder(app), allowlist, analyser)
     except CannedQueryError as exc:
         store = app.extensions.get(STORE_KEY)
         if store is not None:
@@ -154,8 +157,8 @@ def _example_query(query: CannedQuery, example: dict[str, Any]) -> str:
     """The query text with the example's values bound (what the example URL runs), for editors such as the UI."""
     try:
         args = {k: v if isinstance(v, list) else [v] for k, v in example.items()}
-        return bind(query, args, lookups=None).sparql().lstrip("\n")
-    except ParamError:  # an example needing data-driven checks is still shown unbound
+        return runner().bind(query, args).sparql().lstrip("\n")
+    except (ParamError, StoreError):  # an example the data no longer accepts is shown unbound
         return query.body.lstrip("\n")
 
 
@@ -174,8 +177,8 @@ def _alternate(response: Response, url: str, media_type: str) -> Response:
 # -- views -------------------------------------------------------------------------------------
 
 
-@bp.get("/queries")
 @bp.get("/queries.json")
+@bp.get("/queries")  # the inner decorator registers first: url_for() gives /queries
 def list_queries() -> ResponseReturnValue:
     """The catalog of canned queries: JSON for programs, an HTML page with a form per query for browsers."""
     queries = list(runner().queries.values())
@@ -298,7 +301,10 @@ def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
     if term is None:
         return {"text": "", "href": None, "title": None}
     if term["type"] == "uri":
-        return {"text": curie(term["value"]), "href": term["value"], "title": term["value"]}
+        href = term["value"]
+        if href.startswith(RESOURCE_NS) and ABOUT_QUERY in runner().queries:  # our IRIs do not resolve yet
+            href = query_url(runner().queries[ABOUT_QUERY], {"entity": curie(href)})
+        return {"text": curie(term["value"]), "href": href, "title": term["value"]}
     if term["type"] == "bnode":
         return {"text": "_:" + term["value"], "href": None, "title": None}
     if "xml:lang" in term:

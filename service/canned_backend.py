@@ -121,16 +121,20 @@ class StoreAnalyser:
 
     EMPTY_GRAPH = ox.NamedNode("urn:x-dprk-kg:no-such-graph")
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, timeout: float = 10.0) -> None:
         self.client = client
+        self.timeout = timeout
 
     def __call__(self, text: str) -> tuple[str, tuple[str, ...]]:
-        from .store import StoreError
+        from .canned_header import rdflib_analyse
+        from .store import StoreError, StoreTimeout
 
         try:
             result = self.client.query(text, format="terms", default_graph=[self.EMPTY_GRAPH], named_graphs=[],
-                                       row_cap=1)
+                                       row_cap=1, timeout=self.timeout)
             result.read()
+        except StoreTimeout:  # work that does not depend on the data (a huge VALUES product): parse only
+            return rdflib_analyse(text)
         except StoreError as exc:
             if exc.kind == "syntax":
                 raise SyntaxError(exc.message) from exc

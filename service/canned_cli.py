@@ -61,7 +61,7 @@ def render_table(body: bytes) -> str:
                 row.append(text if len(text) <= 80 else text[:77] + "...")
         rows.append(row)
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(variables)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)),
+    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

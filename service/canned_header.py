@@ -582,6 +582,8 @@ class _Reader:
         """Defaults and examples must themselves pass the parameter's type check (enums from data: later)."""
         from .canned_params import ParamError, parse_param
 
+        if spec.item.values_from is not None:
+            return  # the allowed values come from the data (or the allow-list): checked per request
         for key in ("default", "example"):
             value = getattr(spec, key)
             if value is None:

@@ -155,10 +155,9 @@ def parse_scalar(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
             raise ValueError(f"expected true or false, got {_shown(text)}")
         return ox.Literal(value, datatype=ox.NamedNode(XSD + "boolean"))
     if kind == "enum":
-        values = spec.values if spec.values is not None else (
-            lookups.enum_values(spec) if lookups is not None else None)
-        if values is None:  # load time: values come from the data, checked per request
-            return ox.Literal(text)
+        if spec.values is None and lookups is None:
+            raise LookupError("the allowed values come from the data: a store is needed to check this value")
+        values = spec.values if spec.values is not None else lookups.enum_values(spec)  # type: ignore[union-attr]
         chosen = match_enum(values, text)
         if chosen is None:
             keys = [v.key for v in values]
@@ -286,6 +285,8 @@ def bind(query: CannedQuery, args: Mapping[str, Sequence[str]], lookups: Lookups
 
     Raises :class:`ParamError` for an unknown parameter name, a missing required one, or
     a value of the wrong type — the message names the parameter and what was expected.
+    Without ``lookups`` (no store at hand) class memberships are not checked, and an enum
+    whose values come from the data raises ``LookupError``.
     """
     known = {p.name for p in query.params}
     unknown = sorted(name for name in args if name not in known and name not in RESERVED)

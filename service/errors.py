@@ -133,9 +133,11 @@ def wants_json() -> bool:
     """
     json_api = request.path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known"))
     if json_api:
-        return request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"]) not in (
-            "text/plain", "text/html")
-    return request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"]) == "application/json"
+        best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"],
+                                                   default="application/json")
+        return best not in ("text/plain", "text/html")
+    return request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"],
+                                               default="text/plain") == "application/json"
 
 
 def to_response(error: ApiError) -> Response:

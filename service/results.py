@@ -10,6 +10,7 @@ has one. They follow, term for term, the W3C specifications linked above each wr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -159,13 +160,22 @@ def _tsv_string(text: str) -> str:
         "\t", "\\t")
 
 
+#: Literals TSV may write bare: Turtle's number and boolean syntax, by datatype.
+_TSV_BARE = {
+    "http://www.w3.org/2001/XMLSchema#integer": re.compile(r"[+-]?[0-9]+"),
+    "http://www.w3.org/2001/XMLSchema#decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    "http://www.w3.org/2001/XMLSchema#double": re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
+    "http://www.w3.org/2001/XMLSchema#boolean": re.compile(r"true|false"),
+}
+
+
 def _tsv_field(term: Any) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
-        if datatype in {"http://www.w3.org/2001/XMLSchema#integer", "http://www.w3.org/2001/XMLSchema#decimal",
-                        "http://www.w3.org/2001/XMLSchema#double", "http://www.w3.org/2001/XMLSchema#boolean"}:
+        bare = _TSV_BARE.get(datatype)
+        if bare is not None and bare.fullmatch(term.value):
             return term.value
         quoted = '"' + _tsv_string(term.value) + '"'
         if term.language:

@@ -271,3 +271,11 @@ def test_the_cache_can_be_turned_off(make_app):
     url = "/queries/documents.json"
     assert client.get(url).headers["X-Cache"] == "MISS"
     assert client.get(url).headers["X-Cache"] == "MISS"
+
+
+def test_catalog_entries_carry_the_example_query_with_its_values_bound(client):
+    entries = {q["name"]: q for q in client.get("/queries.json").get_json()["queries"]}
+    timeline = entries["contacts-timeline"]
+    assert "VALUES ?year_from { UNDEF }" in timeline["query"]
+    assert 'VALUES ?year_from { "2012"^^<http://www.w3.org/2001/XMLSchema#gYear> }' in timeline["example_query"]
+    assert client.get(timeline["example_url"]).status_code == 200

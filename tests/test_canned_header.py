@@ -143,3 +143,23 @@ def test_adding_a_valid_file_publishes_it(tmp_path, make_app):
     answer = client.get("/queries/events-of-a-year.json?year=2012")
     assert answer.status_code == 200
     assert answer.get_json() == {"head": {"vars": ["event"]}, "results": {"bindings": []}}
+
+
+HUNDRED = " ".join(str(i) for i in range(100))
+SLOW = f"""\
+#+ summary: A product of four lists of a hundred values (a hundred million rows to count)
+#+ columns:
+#+   - {{name: n, type: integer}}
+SELECT (COUNT(*) AS ?n) WHERE {{
+  VALUES ?a {{ {HUNDRED} }} VALUES ?b {{ {HUNDRED} }} VALUES ?c {{ {HUNDRED} }} VALUES ?d {{ {HUNDRED} }}
+}}
+"""
+
+
+def test_a_query_past_the_time_limit_is_stopped_with_503_naming_the_setting(tmp_path, make_app):
+    (tmp_path / "queries").mkdir()
+    write(tmp_path / "queries", "slow", SLOW)
+    client = make_app(DATA_ROOT=str(tmp_path), LOAD_DATA=False, QUERY_TIMEOUT=1.0).test_client()
+    response = client.get("/queries/slow.json", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    assert "QUERY_TIMEOUT" in response.get_json()["message"]

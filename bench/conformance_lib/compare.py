@@ -324,7 +324,6 @@ def _distinct(rows: Sequence[Row]) -> list[Row]:
 def _to_rdflib(triples: set[tuple[Term, Term, Term]]):  # -> rdflib.Graph
     import rdflib
 
-    rdflib.NORMALIZE_LITERALS = False
     graph = rdflib.Graph()
     for s, p, o in triples:
         graph.add((terms.to_rdflib(s), terms.to_rdflib(p), terms.to_rdflib(o)))

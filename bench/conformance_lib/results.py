@@ -345,11 +345,15 @@ def parse_graph(body: bytes, media: str, base_iri: str | None = None) -> set[tup
 def _parse_graph_rdflib(body: bytes, media: str, base_iri: str | None) -> set[tuple[Term, Term, Term]]:
     import rdflib
 
-    rdflib.NORMALIZE_LITERALS = False
     names = {"text/turtle": "turtle", "application/n-triples": "nt", "application/rdf+xml": "xml",
              "text/n3": "n3", "application/ld+json": "json-ld"}
     graph = rdflib.Graph()
-    graph.parse(data=body, format=names.get(media, "turtle"), publicID=base_iri)
+    saved = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False  # keep lexical forms; restored so other rdflib users are not affected
+    try:
+        graph.parse(data=body, format=names.get(media, "turtle"), publicID=base_iri)
+    finally:
+        rdflib.NORMALIZE_LITERALS = saved
     return {(terms.from_rdflib(s), terms.from_rdflib(p), terms.from_rdflib(o)) for s, p, o in graph}
 
 

@@ -93,8 +93,8 @@ def to_rdflib(term: Term) -> Any:
     if kind == "L":
         _, lexical, datatype, language = term
         if language:
-            return Literal(lexical, lang=language)
-        return Literal(lexical, datatype=None if datatype == XSD_STRING else URIRef(datatype))
+            return Literal(lexical, lang=language, normalize=False)
+        return Literal(lexical, datatype=None if datatype == XSD_STRING else URIRef(datatype), normalize=False)
     raise TypeError(f"cannot convert {term!r} to rdflib")
 
 
