@@ -108,7 +108,8 @@
         const canned = document.createElement("optgroup");
         canned.label = "Canned queries";
         for (const item of items) {
-          const text = item.sparql || item.query || item.text;
+          // The example_query has the example values bound, so it runs as a meaningful example.
+          const text = item.example_query || item.sparql || item.query || item.text;
           const title = [item.name, item.summary || item.title].filter(Boolean).join(" — ") || "query";
           if (typeof text === "string") addExample(canned, title, text);
         }
