@@ -61,7 +61,11 @@ def decode(value: Encoded | None) -> Any:
 
 
 def to_rdflib(term: Any) -> Any:
-    """Convert a pyoxigraph term to the equivalent rdflib term (for pySHACL and rdflib users)."""
+    """Convert a pyoxigraph term to the equivalent rdflib term (for pySHACL and rdflib users).
+
+    Literals keep their lexical form exactly (``normalize=False``): a validator must see the
+    value as written, not rdflib's canonical spelling of it.
+    """
     from rdflib import BNode, Literal, URIRef
 
     if term is None:
@@ -72,10 +76,12 @@ def to_rdflib(term: Any) -> Any:
         return BNode(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
-            return Literal(term.value, lang=term.language)
+            return Literal(term.value, lang=term.language, normalize=False)
         datatype = term.datatype.value
-        return Literal(term.value, datatype=None if datatype == XSD_STRING else URIRef(datatype))
-    raise TypeError(f"cannot convert {term!r} to rdflib")
+        if datatype == XSD_STRING:
+            return Literal(term.value, normalize=False)
+        return Literal(term.value, datatype=URIRef(datatype), normalize=False)
+    raise TypeError(f"cannot convert {term!r} to rdflib (RDF-star triple terms are not supported)")
 
 
 def from_rdflib(term: Any) -> Any:

@@ -51,6 +51,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from .graphs import DERIVED_GRAPHS, PREFIXES, SHAPES_GRAPH
+from .terms import from_rdflib, to_rdflib
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
 SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
@@ -70,35 +71,9 @@ SEVERITY_NAMES = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", st
 # -- terms ---------------------------------------------------------------------------------
 
 
-def to_rdf(term: Any) -> Node:
-    """pyoxigraph term → rdflib term, keeping the literal's lexical form exactly."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language, normalize=False)
-        datatype = term.datatype.value
-        if datatype == XSD_STRING:
-            return Literal(term.value, normalize=False)
-        return Literal(term.value, datatype=URIRef(datatype), normalize=False)
-    raise TypeError(f"unsupported RDF term {term!r} (RDF-star triple terms are not validated)")
-
-
-def to_ox(term: Node) -> Any:
-    """rdflib term → pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported rdflib term {term!r}")
+#: pyoxigraph ↔ rdflib conversions live in :mod:`service.terms`; these names are kept for callers.
+to_rdf = to_rdflib
+to_ox = from_rdflib
 
 
 def curie(iri: str) -> str:
