@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from . import openapi
+from . import openapi, security
 from .canned_backend import ServiceBackend, StoreAnalyser
 from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
 from .canned_params import RESERVED, Binding, ParamError
@@ -74,7 +74,20 @@ def init_app(app: Flask) -> None:
         allowlist=allowlist,
         query_timeout=float(app.config.get("QUERY_TIMEOUT") or 30.0),
         row_cap=app.config.get("RESULT_ROW_CAP"),
+        federator=guard_federated,
     )
+
+
+def guard_federated(sparql: str) -> tuple[str, bool]:
+    """Evaluate a federated query's SERVICE blocks exactly as ``/sparql`` does (:func:`service.security.guard`).
+
+    Why: left to the store, pyoxigraph would call the endpoint itself — no per-endpoint
+    time limit or row cap, no redirect refusal — and a hanging endpoint would cost the
+    store worker (killed at the query timeout). Returns the query with each block
+    replaced by ``VALUES`` of its solutions, and whether an endpoint's row cap cut them.
+    """
+    prepared = security.guard(sparql)
+    return prepared.text, prepared.truncated
 
 
 def runner() -> CannedRunner:
@@ -228,6 +241,11 @@ def _answer(binding: Binding, fmt: str) -> Any:
     """Run through the runner, turning store failures into API errors."""
     try:
         return runner().run(binding, fmt)
+    except ApiError as exc:
+        if binding.query.federated and exc.status == 502:  # from security.guard: names the endpoint
+            raise ApiError(502, f"The federated query {binding.query.name!r} failed: {exc.message}",
+                           title="Bad Gateway") from exc
+        raise
     except StoreTimeout as exc:
         raise timeout(exc.limit) from exc
     except StoreError as exc:

@@ -7,7 +7,7 @@ same wherever a query is asked from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,10 @@ def machine_format(query: CannedQuery) -> str:
     return "ttl" if query.is_graph else "json"
 
 
+#: Evaluates a federated query's SERVICE blocks outside the store: query text → (text for the store, cut?).
+Federator = Callable[[str], tuple[str, bool]]
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the views send: the body, its media type, and how it was obtained."""
@@ -92,8 +96,16 @@ class CannedRunner:
         allowlist: Mapping[str, Any] | None = None,
         query_timeout: float | None = None,
         row_cap: int | None = None,
+        federator: Federator | None = None,
     ) -> None:
+        """``federator``: how federated queries reach their endpoints. The service passes
+        :func:`service.security.guard` (a bounded client per endpoint, results joined as
+        ``VALUES``), so the store never calls an endpoint and is never killed for one.
+        Without it (the offline CLI) the store evaluates SERVICE itself, within the limits
+        of :meth:`limits`.
+        """
         self.queries = dict(queries)
+        self.federator = federator
         self.backend = backend
         self.allowlist = dict(allowlist or {})
         self.lookups = DataLookups(backend, self.allowlist)
@@ -106,8 +118,14 @@ class CannedRunner:
         return bind(query, args, self.lookups)
 
     def limits(self, binding: Binding) -> tuple[float | None, int | None]:
-        """Timeout and row cap: the service's, tightened by the allow-list entry of a federated endpoint."""
+        """Timeout and row cap: the service's, tightened by the allow-list entry of a federated endpoint.
+
+        With a federator the endpoint's limits are applied by it, to the remote call
+        alone; the store's part of the query keeps the service's limits.
+        """
         timeout, row_cap = self.query_timeout, self.row_cap
+        if self.federator is not None and binding.query.federated:
+            return timeout, row_cap
         for param in binding.query.params:
             if not param.service_endpoint:
                 continue
@@ -130,7 +148,11 @@ class CannedRunner:
             if hit is not None:
                 return Answer(hit.body, hit.media_type, hit.truncated, True)
         timeout, row_cap = self.limits(binding)
-        output: Output = self.backend.execute(binding.sparql(), store_format, timeout=timeout, row_cap=row_cap)
+        sparql, remote_truncated = binding.sparql(), False
+        if query.federated and self.federator is not None:
+            sparql, remote_truncated = self.federator(sparql)
+        output: Output = self.backend.execute(sparql, store_format, timeout=timeout, row_cap=row_cap)
+        truncated = output.truncated or remote_truncated
         if query.cache:
-            self.cache.put(key, generation, CachedBody(output.body, media_type, output.truncated))
-        return Answer(output.body, media_type, output.truncated, False)
+            self.cache.put(key, generation, CachedBody(output.body, media_type, truncated))
+        return Answer(output.body, media_type, truncated, False)

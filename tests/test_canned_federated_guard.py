@@ -1,0 +1,51 @@
+"""Federated canned queries reach their endpoints through the same bounded client as ``/sparql``
+(service.security.guard): an endpoint that never answers is cut off at its own time limit with a 502
+naming it, and the store worker is not killed for it; an endpoint's row cap cuts its solutions and the
+answer says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.store import EXTENSION_KEY as STORE_KEY
+from tests.linking_helpers import silent_endpoint
+from tests.test_canned_federated import QUERY, names
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, make_app, oxigraph_server):
+    """An app with one federated canned query; the Oxigraph server (row cap 1) and a silent endpoint (0.5 s)."""
+    oxigraph_server.load(b'<http://example.org/a> <http://example.org/name> "Alpha" .\n'
+                         b'<http://example.org/b> <http://example.org/name> "Beta" .\n', "application/n-triples")
+    (tmp_path / "root" / "queries").mkdir(parents=True)
+    (tmp_path / "root" / "queries" / "remote-names.rq").write_text(QUERY, encoding="utf-8")
+    with silent_endpoint() as silent:
+        allowlist = {oxigraph_server.query_url: {"timeout": 10.0, "row_cap": 1}, silent: {"timeout": 0.5, "row_cap": 5}}
+        app = make_app(DATA_ROOT=str(tmp_path / "root"), LOAD_DATA=False, SERVICE_ALLOWLIST=allowlist,
+                       QUERY_TIMEOUT=30)
+        yield app, oxigraph_server.query_url, silent
+
+
+def test_a_silent_endpoint_is_a_502_naming_it_at_its_time_limit_and_the_worker_lives(guarded):
+    app, _, silent = guarded
+    store = app.extensions[STORE_KEY]
+    pid = store.pid
+    response = app.test_client().get("/queries/remote-names.json", query_string={"endpoint": silent},
+                                     headers={"Accept": "application/json"})
+    assert response.status_code == 502, response.get_data(as_text=True)
+    message = response.get_json()["message"]
+    assert "The federated query 'remote-names' failed" in message
+    assert f"SERVICE <{silent}>" in message and "time limit of 0.5 s" in message
+    assert store.pid == pid, "the store worker was killed for a remote endpoint"
+    assert store.ping()  # and it still answers
+
+
+def test_the_endpoints_row_cap_cuts_its_solutions_and_the_answer_says_so(guarded):
+    app, endpoint, _ = guarded
+    response = app.test_client().get("/queries/remote-names.json", query_string={"endpoint": endpoint},
+                                     headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(names(response)) == 1 and set(names(response)) <= {"Alpha", "Beta"}
+    assert response.headers["X-Result-Truncated"] == "true"
