@@ -9,6 +9,7 @@ table and its default. Nothing matching is an honest 406 that lists what we can 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -148,8 +149,12 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     return ranges
 
 
+@functools.lru_cache(maxsize=256)
 def negotiate(accept: str | None, table: tuple[Format, ...], default: Format) -> Format:
     """The format of ``table`` the client prefers; ``default`` for no Accept header or ``*/*``.
+
+    Cached by Accept header (clients send the same few on every request); 400s and
+    406s are raised, never cached.
 
     Each format gets the q-value of the most specific range that matches it (RFC 9110,
     section 12.5.1). The highest q wins; ties go to the range listed first, then to

@@ -15,11 +15,13 @@ Specification: https://www.w3.org/TR/sparql11-protocol/ (sections 2.1 query, 2.2
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyoxigraph as ox
 from flask import Request, current_app
@@ -68,9 +70,12 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Token:
-    """One lexical token: its kind, its text, and where it is in the source (``start``/``end`` offsets)."""
+class Token(NamedTuple):
+    """One lexical token: its kind, its text, and where it is in the source (``start``/``end`` offsets).
+
+    A named tuple rather than a dataclass: a query makes hundreds of tokens, and tuples
+    are much cheaper to build.
+    """
 
     kind: str  # iri | string | var | bnode | pname | langtag | number | word | punct | error
     text: str
@@ -82,18 +87,29 @@ class Token:
         return self.kind == "word" and self.text.upper() in words
 
 
+#: Texts up to this length have their tokens cached (every request lexes its text two or three
+#: times: query kind, security checks; clients also repeat queries). Longer ones are lexed each time.
+_CACHED_TEXT_LIMIT = 64 * 1024
+
+
 def tokenize(text: str) -> list[Token]:
     """Split SPARQL text into tokens; whitespace and comments are dropped.
 
     Never raises: a character that starts no token becomes an ``error`` token and the
-    store reports the syntax error with its line and column.
+    store reports the syntax error with its line and column. The list may be shared
+    between callers (a cache): do not change it.
     """
-    tokens = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "error"
-        if kind not in ("ws", "comment"):
-            tokens.append(Token(kind, match.group(), match.start(), match.end()))
-    return tokens
+    if len(text) <= _CACHED_TEXT_LIMIT:
+        return _tokenize_cached(text)
+    return _tokenize(text)
+
+
+def _tokenize(text: str) -> list[Token]:
+    return [Token(match.lastgroup or "error", match.group(), match.start(), match.end())
+            for match in _TOKEN.finditer(text) if match.lastgroup not in ("ws", "comment")]
+
+
+_tokenize_cached = functools.lru_cache(maxsize=256)(_tokenize)
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\(.)", re.DOTALL)

@@ -58,19 +58,53 @@ def _json_term(term: Any) -> dict[str, Any]:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+#: ``json.dumps``'s own string encoder (the C one when available), as ``ensure_ascii=False`` uses it.
+_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_NamedNode, _BlankNode, _Literal, _Triple = ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple
+
+
+def _json_term_text(term: Any) -> str:
+    """One term as JSON text, the same bytes ``json.dumps(_json_term(term), ensure_ascii=False)`` writes.
+
+    Why not ``json.dumps`` per row: building a dict per term and encoding it generically
+    was the largest cost of answering a small query; templates around the C string
+    encoder are several times faster and produce identical output.
+    """
+    kind = type(term)
+    if kind is _NamedNode:
+        return '{"type": "uri", "value": ' + _encode_string(term.value) + "}"
+    if kind is _Literal:
+        language = term.language
+        if language:
+            return ('{"type": "literal", "value": ' + _encode_string(term.value) + ', "xml:lang": '
+                    + _encode_string(language) + "}")
+        datatype = term.datatype.value
+        if datatype != XSD_STRING:
+            return ('{"type": "literal", "value": ' + _encode_string(term.value) + ', "datatype": '
+                    + _encode_string(datatype) + "}")
+        return '{"type": "literal", "value": ' + _encode_string(term.value) + "}"
+    if kind is _BlankNode:
+        return '{"type": "bnode", "value": ' + _encode_string(term.value) + "}"
+    if kind is _Triple:
+        return ('{"type": "triple", "value": {"subject": ' + _json_term_text(term.subject) + ', "predicate": '
+                + _json_term_text(term.predicate) + ', "object": ' + _json_term_text(term.object) + "}}")
+    return json.dumps(_json_term(term), ensure_ascii=False)  # subclasses, or a TypeError for non-terms
+
+
 def write_json(variables: Sequence[str], rows: Iterable[Sequence[Any]], truncated: bool) -> Iterator[bytes]:
     """SPARQL 1.1 Query Results JSON, streamed row by row."""
     head: dict[str, Any] = {"vars": list(variables)}
     if truncated:
         head["link"] = [TRUNCATION_LINK]
+    keys = [_encode_string(v) + ": " for v in variables]
 
     def parts() -> Iterator[str]:
         yield '{"head":' + json.dumps(head) + ',"results":{"bindings":['
-        first = True
+        separator = ""
         for row in rows:
-            binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
-            yield ("" if first else ",") + json.dumps(binding, ensure_ascii=False)
-            first = False
+            yield separator + "{" + ", ".join(
+                [key + _json_term_text(term) for key, term in zip(keys, row, strict=True) if term is not None]) + "}"
+            separator = ","
         yield "]}}"
 
     return _chunked(parts())

@@ -2,8 +2,9 @@
 
 Why this shape: :mod:`service.protocol` turns the HTTP request into one checked
 request, :mod:`service.security` makes it safe (SSRF guard, write token), the query
-kind picks the format table, and the store streams the serialized answer back through
-``stream_with_context``. A GET with no operation describes the service (or, for a
+kind picks the format table, and the store sends the serialized answer back: whole, with a
+``Content-Length``, when it is small (up to 1 MiB: HTTP keep-alive keeps working), else streamed
+through ``stream_with_context``. A GET with no operation describes the service (or, for a
 browser, shows the query page).
 
 Response headers we add: ``X-Result-Truncated: true`` and
@@ -96,7 +97,10 @@ def run_query(sparql_request: protocol.SparqlRequest) -> Response:
                    "named_graphs": protocol.graph_terms(sparql_request.named_graphs)}
     with protocol.store_errors("query"):
         result = get_store().query(prepared.text, format=fmt.key, base_iri=request.base_url, **dataset)
-    response = Response(stream_with_context(result.chunks), content_type=fmt.content_type)
+    if result.body is not None:  # small: sent whole with Content-Length, so the connection stays open
+        response = Response(result.body, content_type=fmt.content_type)
+    else:  # large: streamed as the worker produces it
+        response = Response(stream_with_context(result.chunks), content_type=fmt.content_type)
     response.vary.add("Accept")
     truncation_headers(response, result.truncated or prepared.truncated)
     if sparql_request.download:

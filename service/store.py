@@ -79,6 +79,8 @@ class QueryResult:
     kind: str  # "solutions" | "boolean" | "graph"
     head: dict[str, Any]
     chunks: Iterator[bytes] = field(repr=False)
+    #: The whole body when the worker sent it in one message (small answers), else ``None`` (streamed).
+    body: bytes | None = field(default=None, repr=False)
 
     @property
     def truncated(self) -> bool:
@@ -229,7 +231,7 @@ class StoreClient:
                     if kind == "error":
                         self._local.dirty = False
                         raise StoreError(message[1], message[2])
-                    if kind in ("ok", "end"):
+                    if kind in ("ok", "end", "result"):
                         self._local.dirty = False
                         yield message
                         return
@@ -299,6 +301,11 @@ class StoreClient:
         messages = self._exchange(request, timeout or self.query_timeout)
         first = next(messages)
         head = first[1]
+        if first[0] == "result":  # small: the whole answer came in one message
+            messages.close()
+            parts = first[2]
+            whole = b"".join(parts) if format != "terms" else None
+            return QueryResult(kind=head["kind"], head=head, chunks=iter(parts), body=whole)
 
         def body() -> Iterator[bytes]:
             finished = False

@@ -75,6 +75,56 @@ class ChunkWriter:
             self.buffer.clear()
 
 
+#: Answers up to this size travel as one ``("result", head, [body])`` message, so the web tier
+#: knows their length (``Content-Length``: HTTP keep-alive works) and pays one round trip, not three.
+BUFFER_LIMIT = 1024 * 1024
+
+
+class ResultSender:
+    """Sends a query answer: whole in one message while it is small, else head, chunks and end.
+
+    Why: most answers are small, and per-message pickling plus a streamed HTTP response
+    (no ``Content-Length``, so the connection closes) cost more than the query itself.
+    Large answers still stream, so memory stays bounded by :data:`BUFFER_LIMIT`.
+    A file-like ``write`` lets ``pyoxigraph.serialize`` write into it directly.
+    """
+
+    def __init__(self, conn: Connection, head: dict[str, Any], limit: int = BUFFER_LIMIT) -> None:
+        self.conn = conn
+        self.head = head
+        self.limit = limit
+        self.buffer = bytearray()
+        self.streaming = False
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if self.streaming:
+            if len(self.buffer) >= CHUNK:
+                self._send_buffer()
+        elif len(self.buffer) > self.limit:
+            self.conn.send(("head", self.head))
+            self.streaming = True
+            self._send_buffer()
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to do: :meth:`close` sends what is left (``pyoxigraph.serialize`` calls this)."""
+
+    def _send_buffer(self) -> None:
+        for start in range(0, len(self.buffer), CHUNK):
+            self.conn.send(("chunk", bytes(self.buffer[start:start + CHUNK])))
+        self.buffer.clear()
+
+    def close(self) -> None:
+        """Send what is left: the whole answer, or the last chunk and the end."""
+        if self.streaming:
+            if self.buffer:
+                self._send_buffer()
+            self.conn.send(("end", None))
+        else:
+            self.conn.send(("result", self.head, [bytes(self.buffer)]))
+
+
 class Worker:
     """Owns the store and implements the operations the web tier asks for."""
 
@@ -91,15 +141,82 @@ class Worker:
     # -- start-up -----------------------------------------------------------------
 
     def bootstrap(self) -> None:
-        """Load the bundled graph into an empty store (first start only), then derive."""
+        """Load the bundled graph into an empty store (first start only), then derive.
+
+        The first load uses the bulk loader, which is fast but not transactional, so a
+        state file beside the store records it: a first start that was killed half-way is
+        detected at the next start (status "loading"), the partial store is cleared and
+        loaded again. The file also records the derivation settings, so starting with
+        another --entailment or union setting rebuilds the derived graphs.
+        """
+        marker = Path(self.settings["STORE_DIR"]) / STATE_FILE
+        state = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
+        derivation = {"union": self.union, "entailment": self.entailment}
+        if state.get("status") == "loading":
+            log.warning("the first load of this store was interrupted: clearing it and loading again")
+            self.store.clear()
         empty = next(iter(self.store.quads_for_pattern(None, None, None, None)), None) is None
         if empty and self.settings["LOAD_DATA"]:
+            _write_state(marker, {"status": "loading", "derivation": derivation})
             root = Path(self.settings["DATA_ROOT"])
             for item in bundled_files(root):
                 to_graph = ox.NamedNode(item.graph) if item.graph else None
                 self.store.bulk_load(path=str(item.path), format=RDF_FORMATS[item.format], to_graph=to_graph)
+            if not self.bulk_derive():
+                self.rebuild_derived()
+        elif state and state.get("derivation") != derivation:
+            log.info("derivation settings changed (%s -> %s): rebuilding the derived graphs",
+                     state.get("derivation"), derivation)
             self.rebuild_derived()
         self.store.flush()
+        _write_state(marker, {"status": "ready", "derivation": derivation})
+
+    def bulk_derive(self) -> bool:
+        """Write the derived graphs of a freshly loaded store with the bulk loader; False if not applicable.
+
+        Why: :func:`derived.full_rebuild` is one SPARQL update, a single transaction that
+        held 1M triples' worth of new quads in memory and took 18x Oxigraph's load time.
+        On first start nothing else reads the store yet, so the same quads are computed
+        here in one streaming pass and written with ``bulk_extend`` (not transactional:
+        a crash during first start leaves a store to delete and load again). The result
+        equals ``full_rebuild``'s: entailed = rules rdfs9 (types of subclasses) and rdfs7
+        (super-properties) applied once to the named graphs; default = the set union of
+        every named graph, the entailed graph included. Applies only while the default
+        graph and the entailed graph are still empty (otherwise: ``full_rebuild``).
+        """
+        rdfs = self.entailment == "rdfs"
+        if not (self.union or rdfs):
+            return True
+        if self.union and next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None):
+            return False
+        if next(iter(self.store.quads_for_pattern(None, None, None, derived.ENTAILED)), None):
+            return False
+        supers, superprops = derived.hierarchy(self.store) if rdfs else ({}, {})
+        rdf_type, entailed, default = derived.RDF_TYPE, derived.ENTAILED, ox.DefaultGraph()
+        union = self.union
+
+        def quads() -> Iterator[ox.Quad]:
+            for quad in self.store.quads_for_pattern(None, None, None, None):
+                graph = quad.graph_name
+                if type(graph) is ox.DefaultGraph:  # exact type: faster than isinstance here
+                    continue
+                s, p, o = quad.subject, quad.predicate, quad.object
+                if union:
+                    yield ox.Quad(s, p, o, default)
+                if graph == entailed:
+                    continue
+                if p == rdf_type:
+                    for d in supers.get(o, ()):
+                        yield ox.Quad(s, rdf_type, d, entailed)
+                        if union:
+                            yield ox.Quad(s, rdf_type, d, default)
+                for q in superprops.get(p, ()):
+                    yield ox.Quad(s, q, o, entailed)  # type: ignore[arg-type]
+                    if union:
+                        yield ox.Quad(s, q, o, default)  # type: ignore[arg-type]
+
+        self.store.bulk_extend(quads())
+        return True
 
     def rebuild_derived(self) -> None:
         """Recompute the union default graph and the entailed graph from scratch."""
@@ -136,7 +253,7 @@ class Worker:
         return kwargs
 
     def op_query(self, conn: Connection, req: dict) -> None:
-        """Evaluate a query; answer a head, then the serialized result in chunks.
+        """Evaluate a query; answer ``("result", head, chunks)`` when small, else a head, chunks and an end.
 
         ``format`` is a results key (json, xml, csv, tsv), an RDF media type, or
         ``terms`` for encoded rows (internal callers).
@@ -146,31 +263,44 @@ class Worker:
         cap: int = req.get("row_cap") or 0
         if isinstance(result, ox.QueryBoolean):
             value = bool(result)
-            conn.send(("head", {"kind": "boolean", "value": value, "truncated": False}))
-            if fmt != "terms":
-                for chunk in results.BOOLEAN_WRITERS[fmt](value):
-                    conn.send(("chunk", chunk))
+            head = {"kind": "boolean", "value": value, "truncated": False}
+            chunks = [] if fmt == "terms" else list(results.BOOLEAN_WRITERS[fmt](value))
+            conn.send(("result", head, chunks))
         elif isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
             rows, truncated = self._capped((tuple(s) for s in result), cap)
-            conn.send(("head", {"kind": "solutions", "vars": variables, "truncated": truncated}))
+            head = {"kind": "solutions", "vars": variables, "truncated": truncated}
             if fmt == "terms":
-                for batch in _batched(rows, 2000):
-                    conn.send(("rows", [tuple(encode(t) for t in row) for row in batch]))
+                self._send_terms(conn, head, (tuple(encode(t) for t in row) for row in rows))
             else:
+                sender = ResultSender(conn, head)
                 for chunk in results.SOLUTION_WRITERS[fmt](variables, rows, truncated):
-                    conn.send(("chunk", chunk))
+                    sender.write(chunk)
+                sender.close()
         else:
             triples, truncated = self._capped(iter(result), cap)
-            conn.send(("head", {"kind": "graph", "truncated": truncated}))
+            head = {"kind": "graph", "truncated": truncated}
             if fmt == "terms":
-                for batch in _batched(triples, 2000):
-                    conn.send(("rows", [(encode(t.subject), encode(t.predicate), encode(t.object)) for t in batch]))
+                self._send_terms(conn, head, ((encode(t.subject), encode(t.predicate), encode(t.object))
+                                              for t in triples))
             else:
-                writer = ChunkWriter(conn)
-                ox.serialize(triples, writer, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt in (
+                sender = ResultSender(conn, head)
+                ox.serialize(triples, sender, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt in (
                     "text/turtle", "application/trig") else None)
-                writer.flush()
+                sender.close()
+
+    @staticmethod
+    def _send_terms(conn: Connection, head: dict[str, Any], rows: Iterator[Any]) -> None:
+        """Encoded rows for internal callers: one message when they fit one batch, else head, batches, end."""
+        batches = _batched(rows, 2000)
+        first = next(batches, [])
+        if len(first) < 2000:
+            conn.send(("result", head, [first] if first else []))
+            return
+        conn.send(("head", head))
+        conn.send(("rows", first))
+        for batch in batches:
+            conn.send(("rows", batch))
         conn.send(("end", None))
 
     @staticmethod
@@ -300,6 +430,20 @@ class Worker:
             except Exception as exc:
                 log.error("store operation %s failed:\n%s", op, traceback.format_exc())
                 conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
+
+
+#: The file beside the store that records its first load and its derivation settings.
+STATE_FILE = "dprk-kg-state.json"
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace the state file atomically (write, fsync, rename)."""
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
 
 
 def _batched(items: Any, size: int) -> Iterator[list[Any]]:

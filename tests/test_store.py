@@ -94,3 +94,41 @@ def test_a_syntax_error_names_its_position(store):
         store.query("SELECT * WHERE { ?s ?p }")
     assert info.value.kind == "syntax"
     assert "1:" in info.value.message
+
+
+def _client(store_dir: Path, **settings) -> StoreClient:
+    values = config.defaults()
+    values.update(STORE_DIR=str(store_dir), DATA_ROOT=str(config.REPO_ROOT), **settings)
+    return StoreClient(values)
+
+
+def _count(client: StoreClient, where: str = "GRAPH ?g { ?s ?p ?o }") -> int:
+    return int(client.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}").rows[0][0].value)
+
+
+def test_a_first_load_that_was_killed_is_done_again_at_the_next_start(tmp_path: Path):
+    fresh = _client(tmp_path / "fresh")
+    expected = _count(fresh), _count(fresh, "?s ?p ?o")
+    fresh.close()
+    interrupted = tmp_path / "interrupted"
+    partial = _client(interrupted, LOAD_DATA=False)  # a store holding part of the data, and no derived graphs
+    partial.apply(add=[ox.Quad(n("half"), n("loaded"), ox.Literal("1"), n("g"))])
+    partial.close()
+    (interrupted / "dprk-kg-state.json").write_text('{"status": "loading"}')
+    restarted = _client(interrupted)
+    try:
+        assert (_count(restarted), _count(restarted, "?s ?p ?o")) == expected
+    finally:
+        restarted.close()
+
+
+def test_changing_the_entailment_setting_rebuilds_the_inferences(tmp_path: Path):
+    ask = "ASK { <https://w3id.org/dprk-japan-kg/id/rgb> a <https://w3id.org/dprk-japan-kg/ontology#Organization> }"
+    plain = _client(tmp_path / "s", ENTAILMENT="none")
+    assert plain.ask(ask) is False
+    plain.close()
+    entailing = _client(tmp_path / "s", ENTAILMENT="rdfs")
+    try:
+        assert entailing.ask(ask) is True
+    finally:
+        entailing.close()
