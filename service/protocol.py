@@ -228,7 +228,7 @@ def add_using_clauses(update: str, using: list[str], using_named: list[str]) -> 
             )
         elif depth == 0 and token.is_word("WHERE"):
             if i > 0 and tokens[i - 1].is_word("DELETE"):
-                end = _group_end(tokens, i + 1)
+                end = group_end(tokens, i + 1)
                 if end is None:
                     continue  # malformed: the store reports it
                 pattern = update[tokens[i + 1].start:tokens[end].end]
@@ -240,7 +240,7 @@ def add_using_clauses(update: str, using: list[str], using_named: list[str]) -> 
     return update
 
 
-def _group_end(tokens: list[Token], start: int) -> int | None:
+def group_end(tokens: list[Token], start: int) -> int | None:
     """Index of the ``}`` closing the ``{`` at ``tokens[start]``."""
     if start >= len(tokens) or tokens[start].text != "{":
         return None

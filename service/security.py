@@ -39,7 +39,7 @@ import pyoxigraph as ox
 from flask import current_app, request
 
 from . import __version__, errors
-from .protocol import Prologue, Token, read_prologues, tokenize
+from .protocol import Prologue, Token, group_end, read_prologues, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def find_services(text: str, base_iri: str | None, allowlist: dict[str, Any]) ->
                 allowed = ", ".join(f"<{e}>" for e in allowlist) or "none"
                 raise errors.bad_request(f"SERVICE <{iri}> is refused: it is not on the allow-list "
                                          f"(setting SERVICE_ALLOWLIST; allowed: {allowed}).")
-            end = _closing_brace(tokens, j + 1)
+            end = group_end(tokens, j + 1)
             if end is None:
                 continue  # malformed: the store reports it
             blocks.append(ServiceBlock(iri, silent, token.start, tokens[end].end,
@@ -160,20 +160,6 @@ def find_services(text: str, base_iri: str | None, allowlist: dict[str, Any]) ->
     if sum(not b.nested for b in blocks) > MAX_SERVICE_CALLS:
         raise errors.bad_request(f"The operation has more than {MAX_SERVICE_CALLS} SERVICE blocks.")
     return blocks, prologue
-
-
-def _closing_brace(tokens: list[Token], start: int) -> int | None:
-    if start >= len(tokens) or tokens[start].text != "{":
-        return None
-    depth = 0
-    for j in range(start, len(tokens)):
-        if tokens[j].kind == "punct" and tokens[j].text == "{":
-            depth += 1
-        elif tokens[j].kind == "punct" and tokens[j].text == "}":
-            depth -= 1
-            if depth == 0:
-                return j
-    return None
 
 
 # -- federation -------------------------------------------------------------------------------
