@@ -178,14 +178,14 @@ def negotiate(accept: str | None, table: tuple[Format, ...], default: Format) ->
     return best[1]
 
 
-def by_name(value: str, table: tuple[Format, ...]) -> Format:
-    """The format named by the non-standard ``download`` parameter (a short name or a media type)."""
+def by_name(value: str, table: tuple[Format, ...], parameter: str = "download") -> Format:
+    """The format a non-standard query parameter names (a short name or a media type); 400 listing the choices."""
     wanted = value.strip().lower()
     for fmt in table:
         if wanted in (fmt.name, fmt.media_type):
             return fmt
     names = sorted({f.name for f in table})
-    raise errors.bad_request(f"The 'download' parameter {value!r} is not one of: {', '.join(names)} "
+    raise errors.bad_request(f"The '{parameter}' parameter {value!r} is not one of: {', '.join(names)} "
                              "(or leave it out and send an Accept header).")
 
 

@@ -254,22 +254,11 @@ class _Cache:
 CACHE = _Cache()
 
 
-def _by_name(value: str, table: tuple[negotiation.Format, ...]) -> negotiation.Format:
-    """The format a ``?format=`` value names (short name or media type); 400 listing the choices."""
-    wanted = value.strip().lower()
-    for fmt in table:
-        if wanted in (fmt.name, fmt.media_type):
-            return fmt
-    names = sorted({f.name for f in table})
-    raise errors.bad_request(f"The 'format' parameter {value!r} is not one of: {', '.join(names)} "
-                             "(or leave it out and send an Accept header).")
-
-
 def _chosen(table: tuple[negotiation.Format, ...], default: negotiation.Format) -> negotiation.Format:
     """The format named by ``?format=`` or negotiated from Accept."""
     name = request.args.get("format")
     if name is not None:
-        return _by_name(name, table)
+        return negotiation.by_name(name, table, "format")
     return negotiation.negotiate(request.headers.get("Accept"), table, default)
 
 
@@ -323,7 +312,7 @@ def dump() -> ResponseReturnValue:
     graph = _graph_parameter()
     if graph is None:
         name = request.args.get("format")
-        if name is not None and _by_name(name, negotiation.RDF_FORMATS) in GRAPH_FORMATS:
+        if name is not None and negotiation.by_name(name, negotiation.RDF_FORMATS, "format") in GRAPH_FORMATS:
             raise errors.bad_request(f"format={name} holds a single graph: add ?graph=<iri> for one graph, or ask "
                                      "for the whole dataset as trig or nquads.")
         try:
