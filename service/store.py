@@ -236,9 +236,7 @@ class StoreClient:
                         yield message
                         return
                     yield message
-            except (EOFError, ConnectionError, BrokenPipeError, OSError) as exc:
-                if isinstance(exc, StoreError):
-                    raise
+            except (EOFError, OSError) as exc:  # the worker died under this request
                 self._restart(generation)
                 if request["op"] in READ_OPS and not delivered and not retried and time.monotonic() < deadline:
                     retried = True
