@@ -249,7 +249,7 @@ def _answer(binding: Binding, fmt: str) -> Any:
     except StoreTimeout as exc:
         raise timeout(exc.limit) from exc
     except StoreError as exc:
-        if binding.query.federated:
+        if binding.query.federated and exc.kind == "os":  # a remote call failed: say which; never internals
             raise ApiError(502, f"The federated query {binding.query.name!r} failed: {exc.message}",
                            title="Bad Gateway") from exc
         log.error("canned query %s failed: %s: %s", binding.query.name, exc.kind, exc.message)

@@ -236,6 +236,10 @@ class StoreClient:
                         yield message
                         return
                     yield message
+                    # The limit is on the worker's work, not on the client's reading pace: when the
+                    # consumer comes back for more, the next message has a full limit again (a slow
+                    # HTTP reader only makes the worker wait on its full pipe, using no CPU).
+                    deadline = time.monotonic() + timeout
             except (EOFError, OSError) as exc:  # the worker died under this request
                 self._restart(generation)
                 if request["op"] in READ_OPS and not delivered and not retried and time.monotonic() < deadline:

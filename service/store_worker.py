@@ -167,6 +167,11 @@ class Worker:
         elif state and state.get("derivation") != derivation:
             log.info("derivation settings changed (%s -> %s): rebuilding the derived graphs",
                      state.get("derivation"), derivation)
+            before = state.get("derivation") or {}
+            stale = [f"DROP SILENT GRAPH {derived.ENTAILED}"]  # what the old settings derived goes first
+            if before.get("union") and not self.union:
+                stale.append("DROP SILENT DEFAULT")
+            self.store.update(" ;\n".join(stale))
             self.rebuild_derived()
         self.store.flush()
         _write_state(marker, {"status": "ready", "derivation": derivation})
@@ -425,6 +430,15 @@ class Worker:
                 conn.send(("error", "value", str(exc)))
             except (BrokenPipeError, ConnectionResetError):
                 return
+            except RuntimeError as exc:
+                # pyoxigraph reports a client's mistakes in an update (CLEAR or DROP of a graph
+                # that does not exist, CREATE of one that does) as RuntimeError: those are 400s.
+                text = str(exc)
+                if any(word in text for word in ("does not exist", "already exists", "not found")):
+                    conn.send(("error", "conflict", text))
+                else:
+                    log.error("store operation %s failed:\n%s", op, traceback.format_exc())
+                    conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
             except OSError as exc:
                 conn.send(("error", "os", str(exc)))
             except Exception as exc:

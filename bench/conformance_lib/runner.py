@@ -247,9 +247,9 @@ class Harness:
         else:
             response = self.target.query(f"BASE <{iri}>\n{text}", f"{JSON}, {RDF_ACCEPT}")
         if positive:
-            # Executed, not just parsed: a failure to *evaluate* (5xx, e.g. DROP of a graph that does
-            # not exist) still means the syntax was accepted; 4xx means it was refused.
-            if 200 <= response.status < 300 or response.status >= 500:
+            # Executed, not just parsed: a failure to *evaluate* (5xx, or 409 Conflict — e.g. DROP of a
+            # graph that does not exist) still means the syntax was accepted; other 4xx mean it was refused.
+            if 200 <= response.status < 300 or response.status >= 500 or response.status == 409:
                 return passed()
             return failed(f"valid syntax refused: {response.brief()}")
         if 400 <= response.status < 500:
