@@ -197,8 +197,11 @@ _STRING = re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^\"\\]|\\.|\"(?!\
                      r"|\"(?:[^\"\\\n]|\\.)*\"", re.S)
 
 
-def strip_query(text: str) -> str:
-    """The query with comments removed and IRIs and strings blanked (so keywords inside them are not seen)."""
+def strip_query(text: str, *, keep_iris: bool = False) -> str:
+    """The query with comments removed and strings (and IRIs, unless ``keep_iris``) blanked.
+
+    Blanked, keywords inside them are not seen; ``keep_iris`` is for readers of FROM and BASE.
+    """
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -210,7 +213,7 @@ def strip_query(text: str) -> str:
         if char == "<":
             match = _IRI.match(text, i)
             if match:
-                out.append("<>")
+                out.append(match.group(0) if keep_iris else "<>")
                 i = match.end()
                 continue
         if char in "'\"":

@@ -67,36 +67,9 @@ _FROM = re.compile(r"\bFROM\s+(NAMED\s+)?(<[^>]*>|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.
 _BASE = re.compile(r"\bBASE\s*<([^>]*)>", re.I)
 
 
-def _strip_keep_iris(text: str) -> str:
-    """Comments and strings removed, IRIs kept (to read FROM and BASE)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        if char == "<":
-            match = compare._IRI.match(text, i)
-            if match:
-                out.append(match.group(0))
-                i = match.end()
-                continue
-        if char in "'\"":
-            match = compare._STRING.match(text, i)
-            if match:
-                out.append('""')
-                i = match.end()
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
 def dataset_clauses(query: str, query_iri: str) -> list[tuple[bool, str | None]]:
     """The query's FROM (False) and FROM NAMED (True) IRIs, resolved; ``None`` for a prefixed name."""
-    text = _strip_keep_iris(query)
+    text = compare.strip_query(query, keep_iris=True)
     base_match = _BASE.search(text)
     base = urljoin(query_iri, base_match.group(1)) if base_match else query_iri
     out = []
