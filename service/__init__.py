@@ -66,4 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if init is not None:
             init(app)
         app.register_blueprint(getattr(module, attribute))
+    from . import query_path
+
+    query_path.init_app(app)  # last: it wraps the finished app's WSGI entry point
     return app

@@ -68,6 +68,12 @@ def _json_or_mapping(text: str | Mapping) -> dict:
     return value
 
 
+def _server(text: str) -> str:
+    if text not in {"granian", "waitress"}:
+        raise ValueError(f"expected 'granian' or 'waitress', got {text!r}")
+    return text
+
+
 def _entailment(text: str) -> str:
     if text not in {"none", "rdfs"}:
         raise ValueError(f"expected 'none' or 'rdfs', got {text!r}")
@@ -78,6 +84,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", str, "Interface to listen on."),
     Setting("PORT", 8000, int, "TCP port to listen on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server (concurrent requests)."),
+    Setting("SERVER", "granian", _server,
+            "Production WSGI server: 'granian' (HTTP handled in Rust; the fastest) or 'waitress' (pure Python)."),
+    Setting("FAST_QUERY_PATH", True, _bool,
+            "Answer SPARQL queries on /sparql without Flask's per-request dispatch (same answers, less overhead)."),
     Setting("STORE_DIR", None, _optional_str,
             "Directory of the persistent store; default: <instance folder>/store."),
     Setting("DATA_ROOT", None, _optional_str,

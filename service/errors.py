@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -124,35 +125,50 @@ def timeout(limit: float, setting: str = "QUERY_TIMEOUT") -> ApiError:
     )
 
 
-def wants_json() -> bool:
+def wants_json(path: str | None = None, accept: MIMEAccept | None = None) -> bool:
     """True when the client prefers JSON to plain text for an error body.
 
     The JSON APIs (/queries, /validate, /ingest, /openapi.json) answer errors in JSON unless
     the client asks for text; elsewhere (/sparql, /store) a client that accepts anything
-    gets plain text, as SPARQL clients expect.
+    gets plain text, as SPARQL clients expect. ``path`` and ``accept`` default to the
+    current Flask request's (the WSGI fast path passes its own).
     """
-    json_api = request.path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known"))
-    if json_api:
-        best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"],
-                                                   default="application/json")
+    if path is None:
+        path = request.path
+    if accept is None:
+        accept = request.accept_mimetypes
+    if path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known")):
+        best = accept.best_match(["application/json", "text/plain", "text/html"], default="application/json")
         return best not in ("text/plain", "text/html")
-    return request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"],
-                                               default="text/plain") == "application/json"
+    best = accept.best_match(["text/plain", "application/json", "text/html"], default="text/plain")
+    return best == "application/json"
 
 
-def to_response(error: ApiError) -> Response:
-    """Render an :class:`ApiError`: the one conversion point."""
-    if wants_json():
+def render(
+    error: ApiError, path: str | None = None, accept: MIMEAccept | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An :class:`ApiError` as ``(status, headers, body)``: the one conversion point.
+
+    Framework-neutral so that the Flask views (:func:`to_response`) and the WSGI fast path
+    for queries (:mod:`service.query_path`) answer byte for byte alike.
+    """
+    if wants_json(path, accept):
         body: dict[str, Any] = {"error": error.title or "Error", "status": error.status, "message": error.message}
         body.update(error.details)
         from flask import json
 
-        response = Response(json.dumps(body), status=error.status, mimetype="application/json")
+        payload, content_type = json.dumps(body).encode(), "application/json"
     else:
-        response = Response(error.message + "\n", status=error.status, mimetype="text/plain")
-    for name, value in error.headers.items():
-        response.headers[name] = value
-    return response
+        payload, content_type = (error.message + "\n").encode(), "text/plain; charset=utf-8"
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+    headers.extend(error.headers.items())
+    return error.status, headers, payload
+
+
+def to_response(error: ApiError) -> Response:
+    """Render an :class:`ApiError` for a Flask view (see :func:`render`)."""
+    status, headers, body = render(error)
+    return Response(body, status=status, headers=headers)
 
 
 def init_app(app: Flask) -> None:

@@ -39,7 +39,7 @@ import pyoxigraph as ox
 from flask import current_app, request
 
 from . import __version__, errors
-from .protocol import Prologue, Token, group_end, read_prologues, tokenize
+from .protocol import _CACHED_TEXT_LIMIT, Prologue, Token, group_end, read_prologues, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -264,11 +264,31 @@ def _remote_query(prologue: Prologue, group: str, row_cap: int) -> str:
     return "\n".join([*lines, f"SELECT * WHERE {group}{limit}"])
 
 
+#: The keywords :func:`find_services` acts on; an operation without any of them passes unchanged.
+_GUARDED_WORDS = frozenset({"LOAD", "FROM", "USING", "WITH", "SERVICE"})
+
+
+def _word_set(text: str) -> frozenset[str]:
+    """The keywords (and other bare words) of an operation, upper-cased; cached like its tokens."""
+    if len(text) > _CACHED_TEXT_LIMIT:
+        return _words(text)
+    return _words_cached(text)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(t.text.upper() for t in tokenize(text) if t.kind == "word")
+
+
+_words_cached = functools.lru_cache(maxsize=256)(_words)
+
+
 def guard(text: str, base_iri: str | None = None) -> Prepared:
     """Check an operation (query or update) and evaluate its SERVICE blocks; see the module docstring.
 
     Raises 400 for what is refused and 502 when a (non-SILENT) SERVICE call fails.
     """
+    if not (_word_set(text) & _GUARDED_WORDS):  # nothing to check or to evaluate: the common case
+        return Prepared(text)
     allowlist: dict[str, Any] = current_app.config.get("SERVICE_ALLOWLIST") or {}
     if isinstance(allowlist, str):
         allowlist = json.loads(allowlist)

@@ -14,6 +14,9 @@ SERVICE endpoint's row cap) cut the results; CORS headers on reads (CORS_ORIGINS
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
@@ -27,34 +30,44 @@ bp = Blueprint("sparql", __name__)
 CORS_ALLOWED_HEADERS = "Accept, Content-Type"
 
 
-def add_cors_headers(response: Response) -> Response:
-    """Let browsers on other origins read our answers (setting CORS_ORIGINS; '' turns it off).
+def cors_headers(method: str, update: bool = False) -> list[tuple[str, str]]:
+    """The CORS headers for a response (setting CORS_ORIGINS; '' turns them off).
 
     Preflight requests (OPTIONS) get the methods and headers a read needs. Responses to
-    updates get no CORS headers, so a cross-origin page cannot read their outcome.
+    updates get none, so a cross-origin page cannot read their outcome. ``Vary: Origin``
+    is listed separately by the callers (it merges with ``Vary: Accept``).
     """
     origins = current_app.config.get("CORS_ORIGINS") or ""
-    if not origins or g.get("sparql_update", False):
-        return response
-    response.headers["Access-Control-Allow-Origin"] = origins
-    response.headers["Access-Control-Expose-Headers"] = "X-Result-Truncated, Link, Content-Disposition"
-    if origins != "*":
-        response.vary.add("Origin")
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
-        response.headers["Access-Control-Max-Age"] = "3600"
+    if not origins or update:
+        return []
+    headers = [("Access-Control-Allow-Origin", origins),
+               ("Access-Control-Expose-Headers", "X-Result-Truncated, Link, Content-Disposition")]
+    if method == "OPTIONS":
+        headers += [("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS"),
+                    ("Access-Control-Allow-Headers", CORS_ALLOWED_HEADERS),
+                    ("Access-Control-Max-Age", "3600")]
+    return headers
+
+
+def add_cors_headers(response: Response) -> Response:
+    """Let browsers on other origins read our answers (see :func:`cors_headers`)."""
+    headers = cors_headers(request.method, g.get("sparql_update", False))
+    if headers:
+        for name, value in headers:
+            response.headers[name] = value
+        if current_app.config.get("CORS_ORIGINS") != "*":
+            response.vary.add("Origin")
     return response
 
 
 bp.after_request(add_cors_headers)
 
 
-def truncation_headers(response: Response, truncated: bool) -> None:
-    """Say in the response headers that a row cap cut the results."""
-    if truncated:
-        response.headers["X-Result-Truncated"] = "true"
-        response.headers["Link"] = f'<{TRUNCATION_LINK}>; rel="truncated"'
+def truncation_headers(truncated: bool) -> list[tuple[str, str]]:
+    """The response headers that say a row cap cut the results (none when it did not)."""
+    if not truncated:
+        return []
+    return [("X-Result-Truncated", "true"), ("Link", f'<{TRUNCATION_LINK}>; rel="truncated"')]
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -73,11 +86,40 @@ def endpoint() -> ResponseReturnValue:
     if sparql_request.operation == "update":
         g.sparql_update = True
         return run_update(sparql_request)
-    return run_query(sparql_request)
+    answer = answer_query(sparql_request, request.headers.get("Accept"), request.base_url)
+    if answer.body is not None:  # small: sent whole with Content-Length, so the connection stays open
+        response = Response(answer.body, content_type=answer.content_type)
+    else:  # large: streamed as the worker produces it
+        response = Response(stream_with_context(answer.chunks), content_type=answer.content_type)
+    response.vary.add("Accept")
+    for name, value in answer.headers:
+        response.headers[name] = value
+    return response
 
 
-def run_query(sparql_request: protocol.SparqlRequest) -> Response:
-    """Evaluate a query and stream its results in the negotiated format."""
+@dataclass
+class Answer:
+    """A query's successful answer, before any web framework sees it.
+
+    ``body`` is the whole answer when it is small (sent with ``Content-Length``), else
+    ``None`` and ``chunks`` streams it. ``headers`` are the extra ones (truncation,
+    download); ``Vary: Accept`` and CORS are added by the caller.
+    """
+
+    content_type: str
+    body: bytes | None
+    chunks: Iterator[bytes]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def answer_query(sparql_request: protocol.SparqlRequest, accept: str | None, base_url: str) -> Answer:
+    """Evaluate a query and serialize its results in the negotiated format.
+
+    The one implementation of the query side of the protocol: the Flask view above and
+    the WSGI fast path (:mod:`service.query_path`) both call it, with the request's
+    ``Accept`` header and its URL without the query string (the base IRI).
+    Needs an application context (settings, store).
+    """
     kind = protocol.query_kind(sparql_request.text)
     if kind == "update":
         raise errors.bad_request("This is a SPARQL update, sent as a query: send it with POST in the 'update' "
@@ -87,25 +129,20 @@ def run_query(sparql_request: protocol.SparqlRequest) -> Response:
     if sparql_request.download:
         fmt = negotiation.by_name(sparql_request.download, table)
     elif graph_kind:
-        fmt = negotiation.rdf_format(request.headers.get("Accept"))
+        fmt = negotiation.rdf_format(accept)
     else:
-        fmt = negotiation.results_format(request.headers.get("Accept"))
-    prepared = security.guard(sparql_request.text, request.base_url)
+        fmt = negotiation.results_format(accept)
+    prepared = security.guard(sparql_request.text, base_url)
     dataset = {}
     if sparql_request.has_dataset:
         dataset = {"default_graph": protocol.graph_terms(sparql_request.default_graphs),
                    "named_graphs": protocol.graph_terms(sparql_request.named_graphs)}
     with protocol.store_errors("query"):
-        result = get_store().query(prepared.text, format=fmt.key, base_iri=request.base_url, **dataset)
-    if result.body is not None:  # small: sent whole with Content-Length, so the connection stays open
-        response = Response(result.body, content_type=fmt.content_type)
-    else:  # large: streamed as the worker produces it
-        response = Response(stream_with_context(result.chunks), content_type=fmt.content_type)
-    response.vary.add("Accept")
-    truncation_headers(response, result.truncated or prepared.truncated)
+        result = get_store().query(prepared.text, format=fmt.key, base_iri=base_url, **dataset)
+    headers = truncation_headers(result.truncated or prepared.truncated)
     if sparql_request.download:
-        response.headers["Content-Disposition"] = f'attachment; filename="results.{fmt.extension}"'
-    return response
+        headers.append(("Content-Disposition", f'attachment; filename="results.{fmt.extension}"'))
+    return Answer(fmt.content_type, result.body, result.chunks, headers)
 
 
 def run_update(sparql_request: protocol.SparqlRequest) -> Response:

@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import json
 import logging
+import multiprocessing.util
 import os
 import secrets
 import select
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
@@ -121,12 +123,20 @@ class StoreClient:
         self.worker_generation = 0
         self.generation = 0  # bumped on every write
         self._closed = False
+        # The worker is always started from this one long-lived thread: it dies with the thread
+        # that started it (PR_SET_PDEATHSIG is per thread), and a server's request threads come and go.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-spawner")
         self._start()
         atexit.register(self.close)
+        # granian runs the app in a multiprocessing child, which skips atexit: finalizers still run there.
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     # -- worker lifecycle ---------------------------------------------------------------
 
     def _start(self) -> None:
+        self._spawner.submit(self._start_here).result()
+
+    def _start_here(self) -> None:
         worker_settings = {k: v for k, v in self.settings.items() if _jsonable(v)}
         worker_settings["SOCKET"] = self._socket
         env = dict(os.environ)
@@ -188,6 +198,7 @@ class StoreClient:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._kill()
+        self._spawner.shutdown(wait=False)
         shutil.rmtree(self._dir, ignore_errors=True)
 
     # -- transport ------------------------------------------------------------------------

@@ -129,7 +129,8 @@ def request(server, method: str, path: str, body: bytes | None = None, headers: 
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        # Header names are case-insensitive (RFC 9110 §5.1): granian sends them in lower case.
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
 
