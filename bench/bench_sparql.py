@@ -14,11 +14,14 @@ For each data size (the bundled graph; synthetic graphs of 100k and 1M triples f
    inferences), so every query returns the same rows on both (checked);
    Oxigraph's own *load time* is ``oxigraph load`` of the same files;
 3. both restart on their stores → *start-up time*;
-4. each query runs at concurrency 1 and 8, the two servers taking turns in rounds
+4. each query runs at concurrency 1 and 8, the servers taking turns in rounds
    (``--rounds``), with a thread pool of keep-alive ``http.client`` connections: the
-   client's overhead is the same for both. Requests/s is the median of the rounds;
-   latency percentiles pool every request;
-5. *resident memory*: VmRSS from /proc (our web process + store worker; Oxigraph).
+   client's overhead is the same for all. Requests/s is the median of the rounds;
+   latency percentiles pool every request. With ``--baseline`` a third server takes its
+   turn too: ours served as before (waitress, every request through Flask), on a copy
+   of the same store — the before/after of the serving changes, measured side by side;
+5. *resident memory*: VmRSS from /proc (ours: granian's supervisor and worker and the
+   store worker; Oxigraph).
 
     python bench/bench_sparql.py --quick
     python bench/bench_sparql.py --sizes bundled,100k,1m --duration 6
@@ -75,7 +78,13 @@ QUERIES: dict[str, str] = {
                   "GROUP BY ?issue ORDER BY DESC(?events) ?issue"),
     # Every organization below the largest tree's root (dj:subOrganizationOf+).
     "path": "SELECT ?org WHERE {{ ?org dj:subOrganizationOf+ <{root}> }}",
+    # The lookup again, but no request repeats an earlier text (a numbered comment): the service's
+    # per-text caches (lexing, form parsing, SERVICE checks) never hit.
+    "lookup-unique": "SELECT ?p ?o WHERE {{ <{person}> ?p ?o }}",
 }
+
+#: Distinct texts ``lookup-unique`` cycles through: far more than the service's 256-entry caches.
+UNIQUE_TEXTS = 20000
 
 
 @dataclass
@@ -89,9 +98,10 @@ class Server:
     pids: list[int] = field(default_factory=list)
 
     def rss_mb(self) -> float:
-        """Resident memory of the server's processes (our web process + store worker)."""
+        """Resident memory of the server's processes and all their descendants (ours: granian's
+        supervisor and worker, and the store worker)."""
         total = 0
-        for pid in self.pids:
+        for pid in _descendants(self.pids):
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -126,6 +136,23 @@ def _get(url: str, path: str, timeout: float = 120) -> tuple[int, bytes]:
         conn.close()
 
 
+def _descendants(pids: list[int]) -> list[int]:
+    """The given processes and every process below them (read from /proc)."""
+    seen: list[int] = []
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.append(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in children.read_text().split())
+            except OSError:
+                pass
+    return seen
+
+
 def _wait_ready(url: str, path: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -141,7 +168,12 @@ def _wait_ready(url: str, path: str, process: subprocess.Popen, timeout: float, 
     raise RuntimeError(f"{url} not ready after {timeout} s")
 
 
-def start_ours(store: Path, data_root: Path, log: Path, timeout: float = 3600) -> tuple[Server, float]:
+#: ``--baseline``: our service as it was served before the granian server and the query fast path.
+BASELINE_ARGS = ("--server", "waitress", "--no-fast-query-path")
+
+
+def start_ours(store: Path, data_root: Path, log: Path, timeout: float = 3600, name: str = "ours",
+               extra: tuple[str, ...] = ()) -> tuple[Server, float]:
     """Our service in its production configuration (union default graph, RDFS entailment); seconds to ready."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -150,7 +182,7 @@ def start_ours(store: Path, data_root: Path, log: Path, timeout: float = 3600) -
     started = time.monotonic()
     with open(log, "ab") as sink:
         process = subprocess.Popen([sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port",
-                                    str(port), "--store", str(store), "--data-root", str(data_root)],
+                                    str(port), "--store", str(store), "--data-root", str(data_root), *extra],
                                    cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
     try:
         _wait_ready(url, "/health", process, timeout, log)
@@ -159,7 +191,7 @@ def start_ours(store: Path, data_root: Path, log: Path, timeout: float = 3600) -
         raise
     elapsed = time.monotonic() - started
     worker = json.loads(_get(url, "/health")[1])["store_worker_pid"]
-    return Server("ours", url, "/sparql", process, [process.pid, int(worker)]), elapsed
+    return Server(name, url, "/sparql", process, [process.pid, int(worker)]), elapsed
 
 
 def start_oxigraph(store: Path, log: Path, timeout: float = 600) -> tuple[Server, float]:
@@ -226,6 +258,8 @@ def query_paths(server: Server, name: str, params: dict[str, list[str]]) -> list
     for person in variants:
         text = template.format(person=person, issue=params["issue"][0], root=params["root"][0])
         out.append(f"{server.query_path}?query={quote(PREFIXES + text)}")
+    if name == "lookup-unique":
+        out = [f"{out[i % len(out)]}{quote(chr(10) + '# request ' + str(i))}" for i in range(UNIQUE_TEXTS)]
     return out
 
 
@@ -325,6 +359,10 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
         shutil.copytree(ours_store, ox_store)
         print(f"[{size}] oxigraph load of the same files ...", file=sys.stderr, flush=True)
         report["load_s"]["oxigraph"] = oxigraph_load_time(data_root, folder)
+        baseline = None
+        if args.baseline:
+            shutil.copytree(ours_store, folder / "baseline-store")
+            baseline, _ = start_ours(folder / "baseline-store", data_root, log, name="baseline", extra=BASELINE_ARGS)
         ours, ours_start = start_ours(ours_store, data_root, log)
         oxigraph, ox_start = start_oxigraph(ox_store, log)
         report["startup_s"] = {"ours": ours_start, "oxigraph": ox_start}
@@ -336,34 +374,40 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
             count = select(oxigraph, "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
             report["store_quads"] = int(count[0]["n"]["value"])
             params = parameters(oxigraph)
-            report["queries"] = run_queries(ours, oxigraph, params, args, size)
+            servers = [ours, oxigraph] + ([baseline] if baseline else [])
+            report["queries"] = run_queries(servers, params, args, size)
             report["rss_mb_after"] = {"ours": ours.rss_mb(), "oxigraph": oxigraph.rss_mb()}
             report["loadavg_after"] = os.getloadavg()[0]
         finally:
             ours.stop()
             oxigraph.stop()
+            if baseline:
+                baseline.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return report
 
 
-def run_queries(ours: Server, oxigraph: Server, params: dict, args: argparse.Namespace, size: str) -> list[dict]:
+def run_queries(servers: list[Server], params: dict, args: argparse.Namespace, size: str) -> list[dict]:
+    """Each query at each concurrency on every server, the servers taking turns in rounds.
+
+    ``servers`` starts with ours and Oxigraph; a third (``--baseline``) is measured the same way.
+    """
     rows = []
     for name in args.queries:
-        paths = {s.name: query_paths(s, name, params) for s in (ours, oxigraph)}
+        paths = {s.name: query_paths(s, name, params) for s in servers}
         sizes = {}
-        for server in (ours, oxigraph):
+        for server in servers:
             template = QUERIES[name].format(person=params["person"][0], issue=params["issue"][0],
                                             root=params["root"][0])
             sizes[server.name] = len(select(server, template))
             drive(server, paths[server.name], 1, min(0.5, args.duration / 4))  # warm-up
-        if sizes["ours"] != sizes["oxigraph"]:
-            print(f"WARNING [{size}] {name}: ours returned {sizes['ours']} rows, Oxigraph {sizes['oxigraph']}",
-                  file=sys.stderr)
+        if len(set(sizes.values())) > 1:
+            print(f"WARNING [{size}] {name}: row counts differ: {sizes}", file=sys.stderr)
         for concurrency in args.concurrency:
-            runs: dict[str, list[Run]] = {"ours": [], "oxigraph": []}
+            runs: dict[str, list[Run]] = {s.name: [] for s in servers}
             for _ in range(args.rounds):
-                for server in (ours, oxigraph):
+                for server in servers:
                     runs[server.name].append(drive(server, paths[server.name], concurrency,
                                                    args.duration / args.rounds))
             row = {"query": name, "concurrency": concurrency, "rows": sizes}
@@ -376,24 +420,36 @@ def run_queries(ours: Server, oxigraph: Server, params: dict, args: argparse.Nam
                     "requests": sum(run.count for run in server_runs),
                     "errors": sum(run.errors for run in server_runs),
                 }
-            row["ratio"] = row["ours"]["rps"] / row["oxigraph"]["rps"] if row["oxigraph"]["rps"] else float("nan")
+            oxigraph_rps = row["oxigraph"]["rps"]
+            row["ratio"] = row["ours"]["rps"] / oxigraph_rps if oxigraph_rps else float("nan")
+            baseline = ""
+            if "baseline" in row:
+                row["baseline_ratio"] = row["baseline"]["rps"] / oxigraph_rps if oxigraph_rps else float("nan")
+                baseline = f", baseline {row['baseline']['rps']:.0f}/s (x{row['baseline_ratio']:.2f})"
             rows.append(row)
             print(f"[{size}] {name} c={concurrency}: ours {row['ours']['rps']:.0f}/s, oxigraph "
-                  f"{row['oxigraph']['rps']:.0f}/s (x{row['ratio']:.2f})", file=sys.stderr, flush=True)
+                  f"{oxigraph_rps:.0f}/s (x{row['ratio']:.2f}){baseline}", file=sys.stderr, flush=True)
     return rows
 
 
 def render(reports: list[dict]) -> str:
     """The results as Markdown tables (also what the README quotes)."""
+    with_baseline = any("baseline" in row for report in reports for row in report.get("queries", []))
+    extra_head = " baseline req/s (ratio) |" if with_baseline else ""
     lines = ["| data | query | conc. | rows | ours req/s | Oxigraph req/s | ours/Oxigraph | ours p50 / p99 ms "
-             "| Oxigraph p50 / p99 ms |", "|---|---|---|---|---|---|---|---|---|"]
+             "| Oxigraph p50 / p99 ms |" + extra_head, "|---|---|---|---|---|---|---|---|---|" +
+             ("---|" if with_baseline else "")]
     for report in reports:
         for row in report.get("queries", []):
             o, x = row["ours"], row["oxigraph"]
             errors = "" if not (o["errors"] or x["errors"]) else f" (errors {o['errors']}/{x['errors']})"
+            extra = ""
+            if with_baseline:
+                b = row.get("baseline")
+                extra = f" {b['rps']:.0f} ({row['baseline_ratio']:.2f}) |" if b else " – |"
             lines.append(f"| {report['size']} | {row['query']} | {row['concurrency']} | {row['rows']['ours']} "
                          f"| {o['rps']:.0f} | {x['rps']:.0f} | **{row['ratio']:.2f}**{errors} "
-                         f"| {o['p50_ms']:.1f} / {o['p99_ms']:.1f} | {x['p50_ms']:.1f} / {x['p99_ms']:.1f} |")
+                         f"| {o['p50_ms']:.1f} / {o['p99_ms']:.1f} | {x['p50_ms']:.1f} / {x['p99_ms']:.1f} |" + extra)
     lines += ["", "| data | data quads / all quads | load s (ours / Oxigraph) | start-up s (ours / Oxigraph) "
               "| RSS MB idle (ours / Oxigraph) | RSS MB after (ours / Oxigraph) |", "|---|---|---|---|---|---|"]
     for report in reports:
@@ -414,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8", help="client concurrency levels (default 1,8)")
     parser.add_argument("--queries", default=",".join(QUERIES), help=f"subset of: {', '.join(QUERIES)}")
     parser.add_argument("--quick", action="store_true", help="bundled and 100k only, 1.5 s per measurement")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also measure ours served as before (waitress, no query fast path) in the same rounds")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.duration = "bundled,100k", 1.5

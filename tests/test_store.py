@@ -3,6 +3,7 @@ writes, writes are atomic, and a runaway query is really stopped."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -120,6 +121,23 @@ def test_a_first_load_that_was_killed_is_done_again_at_the_next_start(tmp_path: 
         assert (_count(restarted), _count(restarted, "?s ?p ?o")) == expected
     finally:
         restarted.close()
+
+
+def test_a_loaded_store_is_compacted_once_and_keeps_its_data(tmp_path: Path):
+    """The first load ends with a compaction (recorded in the state file); a store loaded by an older
+    version (no record) is compacted at its next start, and compaction changes no data."""
+    state_file = tmp_path / "s" / "dprk-kg-state.json"
+    first = _client(tmp_path / "s")
+    counts = _count(first), _count(first, "?s ?p ?o")
+    first.close()
+    assert json.loads(state_file.read_text())["optimized"] is True
+    state_file.write_text(json.dumps({"status": "ready", "derivation": {"union": True, "entailment": "rdfs"}}))
+    again = _client(tmp_path / "s")
+    try:
+        assert json.loads(state_file.read_text())["optimized"] is True
+        assert (_count(again), _count(again, "?s ?p ?o")) == counts
+    finally:
+        again.close()
 
 
 def test_changing_the_entailment_setting_rebuilds_the_inferences(tmp_path: Path):
