@@ -99,7 +99,18 @@ def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any]) -> None:
         websockets=False,
         log_access=False,
     )
+    logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
     server.serve()
+
+
+def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
+    """Drop granian's warning that THREADS exceeds twice the cores.
+
+    It assumes the threads compute; ours wait on the store worker (which computes outside
+    the GIL), so more threads than cores is the intended set-up, not a mistake to flag at
+    every start.
+    """
+    return "Python threads, which seems quite high" not in record.getMessage()
 
 
 def _die_with_parent() -> None:
