@@ -41,13 +41,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     pass a plain dict (e.g. ``{"STORE_DIR": tmp, "WRITE_TOKEN": "t"}``).
     """
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(settings.defaults())
-    app.config.update(settings.from_environment())
     if config:
         unknown = sorted(set(config) - set(settings.SETTINGS_BY_KEY) - {"TESTING", "STARTUP_TIMEOUT"})
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
-        app.config.update(config)
+    app.config.from_mapping(settings.resolve(config))
     if not app.config["DATA_ROOT"]:
         app.config["DATA_ROOT"] = str(settings.REPO_ROOT)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]

@@ -38,9 +38,9 @@ def _option_for(setting: settings.Setting) -> Any:
         if "/" not in name:
             name = f"{name}/--no-{name[2:]}"
         return click.option(name, setting.key.lower(), default=None, help=help_text)
-    choices = {"ENTAILMENT": ["none", "rdfs"], "SERVER": ["granian", "waitress"]}.get(setting.key)
-    if choices:
-        return click.option(name, setting.key.lower(), type=click.Choice(choices), default=None, help=help_text)
+    if setting.choices:
+        return click.option(name, setting.key.lower(), type=click.Choice(setting.choices), default=None,
+                            help=help_text)
     return click.option(name, setting.key.lower(), default=None, help=help_text)
 
 

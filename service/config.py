@@ -37,6 +37,7 @@ class Setting:
     default: Any
     parse: Any
     help: str
+    choices: tuple[str, ...] = ()  # the only values allowed, when the setting is an enumeration
 
     @property
     def env(self) -> str:
@@ -68,24 +69,28 @@ def _json_or_mapping(text: str | Mapping) -> dict:
     return value
 
 
-def _server(text: str) -> str:
-    if text not in {"granian", "waitress"}:
-        raise ValueError(f"expected 'granian' or 'waitress', got {text!r}")
-    return text
+def _one_of(*values: str) -> Any:
+    """A parser that accepts exactly ``values`` (the same tuple feeds the CLI's choices)."""
+
+    def parse(text: str) -> str:
+        if text not in values:
+            raise ValueError(f"expected one of {', '.join(repr(v) for v in values)}, got {text!r}")
+        return text
+
+    return parse
 
 
-def _entailment(text: str) -> str:
-    if text not in {"none", "rdfs"}:
-        raise ValueError(f"expected 'none' or 'rdfs', got {text!r}")
-    return text
+SERVERS = ("granian", "waitress")
+ENTAILMENTS = ("none", "rdfs")
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", str, "Interface to listen on."),
     Setting("PORT", 8000, int, "TCP port to listen on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server (concurrent requests)."),
-    Setting("SERVER", "granian", _server,
-            "Production WSGI server: 'granian' (HTTP handled in Rust; the fastest) or 'waitress' (pure Python)."),
+    Setting("SERVER", "granian", _one_of(*SERVERS),
+            "Production WSGI server: 'granian' (HTTP handled in Rust; the fastest) or 'waitress' (pure Python).",
+            SERVERS),
     Setting("FAST_QUERY_PATH", True, _bool,
             "Answer SPARQL queries on /sparql without Flask's per-request dispatch (same answers, less overhead)."),
     Setting("STORE_DIR", None, _optional_str,
@@ -99,8 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Bearer token that allows writes. Unset: the service is read-only."),
     Setting("WRITE_TOKEN_NAME", "default", str,
             "Name recorded in the provenance of batches written with the write token."),
-    Setting("ENTAILMENT", "rdfs", _entailment,
-            "'rdfs': subclass and subproperty inferences are materialized in their own graph; 'none': off."),
+    Setting("ENTAILMENT", "rdfs", _one_of(*ENTAILMENTS),
+            "'rdfs': subclass and subproperty inferences are materialized in their own graph; 'none': off.",
+            ENTAILMENTS),
     Setting("UNION_DEFAULT_GRAPH", True, _bool,
             "Queries without default-graph-uri see the union of all graphs as their default graph."),
     Setting("VALIDATE_WRITES", True, _bool,
@@ -124,6 +130,11 @@ SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 def defaults() -> dict[str, Any]:
     """The default value of every setting."""
     return {s.key: s.default for s in SETTINGS}
+
+
+def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every setting's value: the defaults, then the environment, then ``overrides`` (the precedence above)."""
+    return {**defaults(), **from_environment(), **(overrides or {})}
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

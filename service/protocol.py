@@ -19,9 +19,9 @@ import functools
 import logging
 import re
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pyoxigraph as ox
 from flask import Request, current_app
@@ -87,11 +87,30 @@ class Token(NamedTuple):
         return self.kind == "word" and self.text.upper() in words
 
 
-#: Texts up to this length have their tokens cached (every request lexes its text two or three
-#: times: query kind, security checks; clients also repeat queries). Longer ones are lexed each time.
+#: Texts up to this length have their derived forms cached (every request lexes its text two or
+#: three times: query kind, security checks; clients also repeat queries). Longer ones are not cached.
 _CACHED_TEXT_LIMIT = 64 * 1024
 
+_T = TypeVar("_T")
 
+
+def short_text_cache(function: Callable[..., _T]) -> Callable[..., _T]:
+    """Cache a pure function of a text (``str`` or ``bytes``, then hashable arguments) for texts up to 64 KiB.
+
+    The one caching policy for per-text work on the request path (lexing, form parsing, the
+    SERVICE guard's keywords): 256 entries, long texts computed each time. Results may be
+    shared between callers: do not change them.
+    """
+    cached = functools.lru_cache(maxsize=256)(function)
+
+    @functools.wraps(function)
+    def wrapper(text: Any, *args: Any) -> _T:
+        return cached(text, *args) if len(text) <= _CACHED_TEXT_LIMIT else function(text, *args)
+
+    return wrapper
+
+
+@short_text_cache
 def tokenize(text: str) -> list[Token]:
     """Split SPARQL text into tokens; whitespace and comments are dropped.
 
@@ -99,17 +118,8 @@ def tokenize(text: str) -> list[Token]:
     store reports the syntax error with its line and column. The list may be shared
     between callers (a cache): do not change it.
     """
-    if len(text) <= _CACHED_TEXT_LIMIT:
-        return _tokenize_cached(text)
-    return _tokenize(text)
-
-
-def _tokenize(text: str) -> list[Token]:
     return [Token(match.lastgroup or "error", match.group(), match.start(), match.end())
             for match in _TOKEN.finditer(text) if match.lastgroup not in ("ws", "comment")]
-
-
-_tokenize_cached = functools.lru_cache(maxsize=256)(_tokenize)
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\(.)", re.DOTALL)
@@ -297,26 +307,18 @@ def _decode(data: bytes, what: str) -> str:
         raise errors.bad_request(f"The {what} is not valid UTF-8 (byte {exc.start}).") from exc
 
 
+@short_text_cache
 def parse_pairs(data: bytes, what: str) -> list[tuple[str, str]]:
     """Parse ``application/x-www-form-urlencoded`` strictly: bytes that are not UTF-8 are a 400.
 
-    Cached for inputs up to 64 KiB (clients repeat their queries; a query string takes
-    longer to decode than a small query takes to run). Callers must not change the list.
+    Cached (clients repeat their queries, and a query string takes longer to decode than a
+    small query takes to run). Callers must not change the list.
     """
-    if len(data) <= _CACHED_TEXT_LIMIT:
-        return _parse_pairs_cached(data, what)
-    return _parse_pairs(data, what)
-
-
-def _parse_pairs(data: bytes, what: str) -> list[tuple[str, str]]:
     text = _decode(data, what)
     try:
         return urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError as exc:
         raise errors.bad_request(f"The {what} has a percent-encoded value that is not valid UTF-8.") from exc
-
-
-_parse_pairs_cached = functools.lru_cache(maxsize=256)(_parse_pairs)
 
 
 def _media_type(request: Request) -> tuple[str, dict[str, str]]:

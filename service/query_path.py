@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from . import errors, protocol
-from .sparql import answer_query, cors_headers
+from .sparql import answer_query, cors_headers, varies_by_origin
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class QueryPath:
         """CORS headers plus the ``Vary`` the Flask view sends: Accept on answers, Origin unless CORS is ``*``."""
         headers = cors_headers(environ["REQUEST_METHOD"])
         vary = ["Accept"] if success else []
-        if headers and self.app.config.get("CORS_ORIGINS") != "*":
+        if varies_by_origin(headers):
             vary.append("Origin")
         return ([("Vary", ", ".join(vary))] if vary else []) + headers
 

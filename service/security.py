@@ -39,7 +39,7 @@ import pyoxigraph as ox
 from flask import current_app, request
 
 from . import __version__, errors
-from .protocol import _CACHED_TEXT_LIMIT, Prologue, Token, group_end, read_prologues, tokenize
+from .protocol import Prologue, Token, group_end, read_prologues, short_text_cache, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -268,18 +268,10 @@ def _remote_query(prologue: Prologue, group: str, row_cap: int) -> str:
 _GUARDED_WORDS = frozenset({"LOAD", "FROM", "USING", "WITH", "SERVICE"})
 
 
+@short_text_cache
 def _word_set(text: str) -> frozenset[str]:
-    """The keywords (and other bare words) of an operation, upper-cased; cached like its tokens."""
-    if len(text) > _CACHED_TEXT_LIMIT:
-        return _words(text)
-    return _words_cached(text)
-
-
-def _words(text: str) -> frozenset[str]:
+    """The keywords (and other bare words) of an operation, upper-cased."""
     return frozenset(t.text.upper() for t in tokenize(text) if t.kind == "word")
-
-
-_words_cached = functools.lru_cache(maxsize=256)(_words)
 
 
 def guard(text: str, base_iri: str | None = None) -> Prepared:

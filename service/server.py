@@ -16,13 +16,9 @@ Threads suit both, because the real work happens in the store worker, outside th
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import logging
 import os
-import signal
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +26,7 @@ from flask import Flask
 
 from . import config as settings
 from . import create_app
+from .lifetime import die_with_parent
 
 #: The granian worker reads the serve command's settings from this variable (JSON).
 CONFIG_VARIABLE = "DPRK_KG_SERVE_CONFIG"
@@ -37,6 +34,10 @@ CONFIG_VARIABLE = "DPRK_KG_SERVE_CONFIG"
 PARENT_VARIABLE = "DPRK_KG_SERVE_PARENT"
 
 log = logging.getLogger("dprk_kg")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
 def _announce(app_config: Mapping[str, Any]) -> None:
@@ -47,8 +48,8 @@ def _announce(app_config: Mapping[str, Any]) -> None:
 
 def serve(config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with the configured server until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    resolved = {**settings.defaults(), **settings.from_environment(), **(config or {})}
+    _configure_logging()
+    resolved = settings.resolve(config)
     if resolved["SERVER"] == "waitress":
         serve_waitress(create_app(config))
     else:
@@ -113,25 +114,10 @@ def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
     return "Python threads, which seems quite high" not in record.getMessage()
 
 
-def _die_with_parent() -> None:
-    """In granian's worker: be killed when the supervisor dies, even by ``kill -9``.
-
-    Without it a killed supervisor would leave the worker (and its store worker, which
-    holds the store's lock) running.
-    """
-    parent = int(os.environ.get(PARENT_VARIABLE) or 0)
-    if not parent or not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # it died before we asked
-        os._exit(1)
-
-
 def granian_app() -> Flask:
     """The factory granian's worker calls: the app with the serve command's settings."""
-    _die_with_parent()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    die_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0) or None)
+    _configure_logging()
     app = create_app(json.loads(os.environ.get(CONFIG_VARIABLE) or "{}"))
     _announce(app.config)
     return app

@@ -49,14 +49,18 @@ def cors_headers(method: str, update: bool = False) -> list[tuple[str, str]]:
     return headers
 
 
+def varies_by_origin(cors: list[tuple[str, str]]) -> bool:
+    """Whether a response with these CORS headers must say ``Vary: Origin`` (an origin other than ``*``)."""
+    return bool(cors) and current_app.config.get("CORS_ORIGINS") != "*"
+
+
 def add_cors_headers(response: Response) -> Response:
     """Let browsers on other origins read our answers (see :func:`cors_headers`)."""
     headers = cors_headers(request.method, g.get("sparql_update", False))
-    if headers:
-        for name, value in headers:
-            response.headers[name] = value
-        if current_app.config.get("CORS_ORIGINS") != "*":
-            response.vary.add("Origin")
+    for name, value in headers:
+        response.headers[name] = value
+    if varies_by_origin(headers):
+        response.vary.add("Origin")
     return response
 
 

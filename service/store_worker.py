@@ -18,15 +18,12 @@ reads its settings from the ``DPRK_KG_WORKER`` environment variable (JSON).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import json
 import logging
 import os
-import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, Listener
@@ -38,6 +35,7 @@ import pyoxigraph as ox
 from . import derived, results
 from .dataset import bundled_files
 from .graphs import DERIVED_GRAPHS, PREFIXES
+from .lifetime import die_with_parent
 from .terms import decode, encode
 
 log = logging.getLogger("dprk_kg.store_worker")
@@ -479,26 +477,10 @@ def _parse_quads(data: bytes) -> list[ox.Quad]:
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
 
-def _die_with_parent() -> None:
-    """Exit when the web tier dies, so a killed service never leaves an orphan holding the store lock."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent:
-                os._exit(0)
-            time.sleep(0.5)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def main() -> None:
     """Entry point: open the store, bootstrap it, and serve connections forever."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s store-worker %(levelname)s %(message)s")
-    _die_with_parent()
+    die_with_parent()
     settings = json.loads(os.environ["DPRK_KG_WORKER"])
     authkey = bytes.fromhex(os.environ["DPRK_KG_WORKER_KEY"])
     worker = Worker(settings)
