@@ -53,18 +53,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     store.init_app(app)
-    for module_name, attribute in BLUEPRINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app)
-        app.register_blueprint(getattr(module, attribute))
-    from . import query_path
+    try:
+        for module_name, attribute in BLUEPRINTS:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                continue
+            init = getattr(module, "init_app", None)
+            if init is not None:
+                init(app)
+            app.register_blueprint(getattr(module, attribute))
+        from . import query_path
 
-    query_path.init_app(app)  # last: it wraps the finished app's WSGI entry point
+        query_path.init_app(app)  # last: it wraps the finished app's WSGI entry point
+    except BaseException:
+        app.extensions[store.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
+        raise
     return app

@@ -52,19 +52,14 @@ def queries_folder(app: Flask) -> Path:
 
 
 def init_app(app: Flask) -> None:
-    """Load every ``queries/*.rq``; a malformed one stops the app from being created.
-
-    The store worker is already running at this point; it is closed before raising so a
-    refused start leaves no process behind.
+    """Load every ``queries/*.rq``; a malformed one stops the app from being created
+    (:func:`service.create_app` then closes the store worker, as for any refused start).
     """
     allowlist = app.config.get("SERVICE_ALLOWLIST") or {}
     try:
         analyser = StoreAnalyser(app.extensions[STORE_KEY], timeout=min(10.0, float(app.config["QUERY_TIMEOUT"])))
         queries = load_queries(queries_folder(app), allowlist, analyser)
     except CannedQueryError as exc:
-        store = app.extensions.get(STORE_KEY)
-        if store is not None:
-            store.close()
         raise CannedQueryError(f"cannot start: malformed canned query {exc}") from exc
     app.add_template_filter(curie, "canned_curie")
     app.extensions[EXTENSION_KEY] = CannedRunner(

@@ -127,10 +127,40 @@ def test_the_service_refuses_to_start_on_a_malformed_query(tmp_path, make_app):
     (tmp_path / "queries").mkdir()
     write(tmp_path / "queries", "broken", "#+ summary: x\n#+ columns: [{name: s, type: iri}]\n"
                                            "SELECT ?s ?o WHERE { ?s ?p ?o }")
+    before = store_workers()
     with pytest.raises(CannedQueryError) as info:
         make_app(DATA_ROOT=str(tmp_path), LOAD_DATA=False)
     message = str(info.value)
     assert "cannot start" in message and "queries/broken.rq" in message and "do not match" in message
+    assert store_workers() == before  # the refused start left no store worker behind
+
+
+def test_any_refused_start_closes_the_store_worker(tmp_path, make_app, monkeypatch):
+    from service import query_path
+
+    def broken(app):
+        raise RuntimeError("a blueprint failed to start")
+
+    monkeypatch.setattr(query_path, "init_app", broken)
+    before = store_workers()
+    with pytest.raises(RuntimeError, match="failed to start"):
+        make_app(LOAD_DATA=False)
+    assert store_workers() == before
+
+
+def store_workers() -> set[int]:
+    """The store worker processes started by this test process that are still running."""
+    found = set()
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if b"service.store_worker" in command and state != "Z":
+                found.add(int(pid))
+    return found
 
 
 def test_adding_a_valid_file_publishes_it(tmp_path, make_app):
