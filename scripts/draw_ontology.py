@@ -150,6 +150,22 @@ def text_width(text: str, size: float = 12.0) -> float:
     return len(text) * CHAR_W * size / 12.0
 
 
+def neighbours_of(edges: list[Edge]) -> dict[str, list[str]]:
+    """Each node's neighbours along the edge chains: ordering and placing both pull a node towards them."""
+    neighbours: dict[str, list[str]] = defaultdict(list)
+    for edge in edges:
+        for a, b in pairwise(edge.chain):
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    return neighbours
+
+
+def not_drawn_note(model: Model) -> str:
+    """The footnote naming what the picture leaves out; the canvas is made wide enough for it."""
+    return ("Not drawn: dct:source (every fact → dj:SourceDocument) and properties without a dj: range: "
+            + ", ".join("dj:" + p for p in model.open_properties) + ".")
+
+
 def build(model: Model) -> tuple[dict[str, Node], list[Edge], list[list[str]]]:
     """Nodes with layers, edges through dummies, and the order of each layer."""
     boxes = boxed(model)
@@ -205,11 +221,7 @@ def build(model: Model) -> tuple[dict[str, Node], list[Edge], list[list[str]]]:
 
     count = max(n.layer for n in nodes.values()) + 1
     order = [sorted(n.name for n in nodes.values() if n.layer == i) for i in range(count)]
-    neighbours: dict[str, list[str]] = defaultdict(list)
-    for edge in edges:
-        for a, b in pairwise(edge.chain):
-            neighbours[a].append(b)
-            neighbours[b].append(a)
+    neighbours = neighbours_of(edges)
     for sweep in range(SWEEPS):
         rng = range(1, count) if sweep % 2 == 0 else range(count - 2, -1, -1)
         for i in rng:
@@ -243,11 +255,7 @@ def place(nodes: dict[str, Node], edges: list[Edge], order: list[list[str]]) -> 
         for name in row:
             nodes[name].x = x
             x += nodes[name].width + gap(name)
-    neighbours: dict[str, list[str]] = defaultdict(list)
-    for edge in edges:
-        for a, b in pairwise(edge.chain):
-            neighbours[a].append(b)
-            neighbours[b].append(a)
+    neighbours = neighbours_of(edges)
     for _ in range(PULLS):
         for row in order:
             for k, name in enumerate(row):
@@ -437,11 +445,7 @@ def render(model: Model, nodes: dict[str, Node], edges: list[Edge], size: tuple[
             f'<text x="{fmt(x)}" y="{fmt(y + 3)}" font-size="11" text-anchor="middle" '
             f'fill="#2f4b7c">{escape(text)}</text>'
         )
-    note = (
-        "Not drawn: dct:source (every fact → dj:SourceDocument) and properties without a dj: range: "
-        + ", ".join("dj:" + p for p in model.open_properties)
-        + "."
-    )
+    note = not_drawn_note(model)
     out.append(
         f'<text x="{fmt(MARGIN)}" y="{fmt(height - MARGIN + 4)}" font-size="12" fill="#444444">{escape(note)}</text>'
     )
@@ -454,11 +458,7 @@ def draw(ontology: Path) -> str:
     model = load(ontology)
     nodes, edges, order = build(model)
     size = place(nodes, edges, order)
-    note_width = text_width(
-        "Not drawn: dct:source (every fact → dj:SourceDocument) and properties without "
-        "a dj: range: " + ", ".join("dj:" + p for p in model.open_properties),
-        12,
-    )
+    note_width = text_width(not_drawn_note(model), 12)
     return render(model, nodes, edges, (max(size[0], note_width + 2 * MARGIN), size[1]))
 
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import re
 import sys
 from collections.abc import Iterable
@@ -50,22 +49,21 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from any folder
 
+from service.graphs import LINKS_GRAPH  # noqa: E402
+from service.graphs import RESOURCE_NS as DJR  # noqa: E402
 from service.linking import linkfile  # noqa: E402
+from service.linking.discover import now_iso  # noqa: E402
+from service.linking.linkfile import DJ, INVENTORY_IRI, RDF_TYPE  # noqa: E402
 
 INVENTORY = ROOT.parent / "shared" / "reference" / "entities.tsv"
 LINKS_FILE = ROOT / "data" / "links.trig"
 
-DJ = "https://w3id.org/dprk-japan-kg/ontology#"
-DJR = "https://w3id.org/dprk-japan-kg/id/"
-LINKS_GRAPH = "https://w3id.org/dprk-japan-kg/graph/links"
 WD = "http://www.wikidata.org/entity/"
 DBR = "http://dbpedia.org/resource/"
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 CANDIDATE = DJ + "candidateMatch"
 PROV_GENERATED = "http://www.w3.org/ns/prov#generatedAtTime"
 DCT_SOURCE = "http://purl.org/dc/terms/source"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-INVENTORY_IRI = DJR + "reference-inventory"
 
 QID = re.compile(r"^Q[1-9][0-9]*$")
 #: Characters DBpedia percent-encodes in its resource IRIs (not allowed in an IRI, or delimiters).
@@ -176,8 +174,7 @@ def build(links: Iterable[Link], times: dict[tuple[str, str, str], str], kept: l
         subject, target, relation = _iri(link.subject), _iri(link.target), _iri(link.relation)
         record = _iri(link.record)
         generated = times.get((link.subject, link.target, link.relation), now)
-        column = "wikidata_qid" if link.dataset == "wikidata" else "dbpedia_resource"
-        note = (f"Listed in the reference inventory (row {link.entity_id}, column {column}); the inventory "
+        note = (f"Listed in the reference inventory (row {link.entity_id}, column {link.column}); the inventory "
                 f"records it as {'verified' if link.verified else 'a candidate only'}: {link.verified_by}.")
         quads += [
             ox.Quad(subject, relation, target, g),
@@ -196,7 +193,7 @@ def build(links: Iterable[Link], times: dict[tuple[str, str, str], str], kept: l
 
 def generate(inventory: Path = INVENTORY, links_file: Path = LINKS_FILE, now: str | None = None) -> str:
     """The text links.trig must have, given the inventory and the file's current accepted links."""
-    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = now or now_iso()
     current = linkfile.read(links_file)
     return linkfile.render(build(read_inventory(inventory), link_times(current), linkfile.reviewed(current), now))
 

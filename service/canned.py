@@ -20,7 +20,6 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -29,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from . import openapi, security
 from .canned_backend import ServiceBackend, StoreAnalyser
 from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
-from .canned_params import RESERVED, Binding, ParamError
+from .canned_params import RESERVED, Binding, ParamError, query_string
 from .canned_run import CannedRunner, accept_table, formats_for, machine_format
 from .config import REPO_ROOT
 from .errors import ApiError, bad_request, not_acceptable, not_found, timeout
@@ -135,8 +134,7 @@ def query_url(query: CannedQuery, params: dict[str, Any] | None = None, suffix: 
               external: bool = False) -> str:
     """``/queries/<name>[.<suffix>]?…`` with list values repeated."""
     path = url_for("canned.run_query", target=query.name + (f".{suffix}" if suffix else ""), _external=external)
-    pairs = [(k, item) for k, v in (params or {}).items() for item in (v if isinstance(v, list) else [v])]
-    return path + ("?" + urlencode(pairs, quote_via=quote, safe=":") if pairs else "")
+    return path + query_string(params or {})
 
 
 def catalog_entry(query: CannedQuery) -> dict[str, Any]:
@@ -234,19 +232,20 @@ def run_query(target: str) -> ResponseReturnValue:
 
 def _answer(binding: Binding, fmt: str) -> Any:
     """Run through the runner, turning store failures into API errors."""
+    def bad_gateway(message: str) -> ApiError:
+        return ApiError(502, f"The federated query {binding.query.name!r} failed: {message}", title="Bad Gateway")
+
     try:
         return runner().run(binding, fmt)
     except ApiError as exc:
         if binding.query.federated and exc.status == 502:  # from security.guard: names the endpoint
-            raise ApiError(502, f"The federated query {binding.query.name!r} failed: {exc.message}",
-                           title="Bad Gateway") from exc
+            raise bad_gateway(exc.message) from exc
         raise
     except StoreTimeout as exc:
         raise timeout(exc.limit) from exc
     except StoreError as exc:
         if binding.query.federated and exc.kind == "os":  # a remote call failed: say which; never internals
-            raise ApiError(502, f"The federated query {binding.query.name!r} failed: {exc.message}",
-                           title="Bad Gateway") from exc
+            raise bad_gateway(exc.message) from exc
         log.error("canned query %s failed: %s: %s", binding.query.name, exc.kind, exc.message)
         raise ApiError(500, "Internal server error; the details are in the server log.",
                        title="Internal Server Error") from exc

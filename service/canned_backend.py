@@ -11,6 +11,7 @@ drawn from a query) and memoizes them per store generation.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,11 +20,9 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from . import results
 from .canned_header import ALLOWLIST_SOURCE, EnumValue, TypeSpec, construct_or_describe, curie
 from .canned_params import term_text
-from .graphs import PREFIXES
-from .store_worker import RDF_FORMATS
+from .store_worker import capped_answer, write_answer
 
 
 @dataclass(frozen=True)
@@ -92,22 +91,11 @@ class LocalBackend:
         return bool(self.store.query(sparql))
 
     def execute(self, sparql: str, fmt: str, *, timeout: float | None, row_cap: int | None) -> Output:
-        answer = self.store.query(sparql)
-        cap = row_cap if row_cap is not None else self.row_cap
-        if isinstance(answer, ox.QueryBoolean):
-            return Output("boolean", b"".join(results.BOOLEAN_WRITERS[fmt](bool(answer))), False)
-        if isinstance(answer, ox.QuerySolutions):
-            names = [v.value for v in answer.variables]
-            rows = [tuple(s) for s in answer]
-            truncated = bool(cap) and len(rows) > cap
-            rows = rows[:cap] if cap else rows
-            return Output("solutions", b"".join(results.SOLUTION_WRITERS[fmt](names, rows, truncated)), truncated)
-        triples = list(answer)
-        truncated = bool(cap) and len(triples) > cap
-        triples = triples[:cap] if cap else triples
-        prefixes = PREFIXES if fmt in ("text/turtle", "application/trig") else None
-        body = ox.serialize(triples, format=RDF_FORMATS[fmt], prefixes=prefixes) or b""
-        return Output("graph", body, truncated)
+        """Evaluate and serialize as the store worker does (same cap, same writers, same bytes)."""
+        head, items = capped_answer(self.store.query(sparql), row_cap if row_cap is not None else self.row_cap)
+        body = io.BytesIO()
+        write_answer(head, items, fmt, body)
+        return Output(head["kind"], body.getvalue(), head["truncated"])
 
 
 class StoreAnalyser:

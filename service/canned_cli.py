@@ -26,7 +26,7 @@ from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
 from .canned_params import ParamError
 from .config import DEFAULT_SERVICE_ALLOWLIST, REPO_ROOT
 
-#: --format choices → (suffix of the HTTP API, whether it is rendered as a text table here).
+#: --format choices: a suffix of the HTTP API, or ``table`` (aligned text for SELECT/ASK, Turtle for graph queries).
 FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld")
 
 

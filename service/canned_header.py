@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,11 +187,8 @@ class CannedQuery:
         """True for CONSTRUCT/DESCRIBE (RDF output), False for SELECT/ASK (results output)."""
         return self.kind in ("construct", "describe")
 
-    def param(self, name: str) -> ParamSpec | None:
-        return next((p for p in self.params if p.name == name), None)
-
     def example_params(self) -> dict[str, Any]:
-        """The parameters of the documented example: each parameter's example, else required defaults."""
+        """The parameters of the documented example: each parameter that has an example, with it."""
         out: dict[str, Any] = {}
         for p in self.params:
             if p.example is not None:
@@ -275,8 +272,6 @@ _SERVICE_RE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(?:(<[^>]*>)|[?$]([A-Za-z_]
 
 #: Parses a query: (kind, projected variables); raises SyntaxError with the parser's message.
 Analyser = Callable[[str], tuple[str, tuple[str, ...]]]
-
-_KINDS = {"solutions": "select", "boolean": "ask", "graph": "construct"}
 
 
 @functools.lru_cache(maxsize=512)
@@ -713,10 +708,3 @@ def load_queries(folder: Path, allowlist: Mapping[str, Any] | None = None,
                  analyse: Analyser | None = None) -> dict[str, CannedQuery]:
     """Every ``*.rq`` of ``folder`` by operation name; the first malformed file raises."""
     return {q.name: q for q in (read_query(path, allowlist, analyse) for path in query_files(folder))}
-
-
-def iter_params(queries: Iterable[CannedQuery]) -> Iterable[tuple[CannedQuery, ParamSpec]]:
-    """Every (query, parameter) pair, for documentation checks."""
-    for query in queries:
-        for param in query.params:
-            yield query, param

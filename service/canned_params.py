@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
@@ -306,3 +307,14 @@ def bind(query: CannedQuery, args: Mapping[str, Sequence[str]], lookups: Lookups
             raise ParamError(spec.name, f"is required{example}")
         values.append((spec.var, terms))
     return Binding(query, tuple(values))
+
+
+def query_string(params: Mapping[str, Any]) -> str:
+    """``?name=value&…`` for ``params`` (a list value repeats its name), or ``""`` when empty.
+
+    Why one function: the catalogue, the query pages, the OpenAPI page and the README all
+    show query URLs and must spell them alike; ``:`` stays unescaped so prefixed names
+    (``djr:…``) remain readable, everything else is percent-encoded.
+    """
+    pairs = [(name, item) for name, value in params.items() for item in (value if isinstance(value, list) else [value])]
+    return "?" + urlencode(pairs, quote_via=quote, safe=":") if pairs else ""

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from .canned_header import ALLOWLIST_SOURCE, CannedQuery, ParamSpec, load_queries
+from .canned_params import query_string
 from .canned_run import formats_for
 from .config import DEFAULT_SERVICE_ALLOWLIST, REPO_ROOT
 
@@ -103,12 +103,7 @@ def _cell(text: str) -> str:
 
 def example_url(query: CannedQuery, suffix: str = "") -> str:
     """The documented example: the query's URL with each parameter's example, readable (``:`` unescaped)."""
-    pairs: list[tuple[str, str]] = []
-    for name, value in query.example_params().items():
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((name, item))
-    path = f"/queries/{query.name}{'.' + suffix if suffix else ''}"
-    return path + ("?" + urlencode(pairs, quote_via=quote, safe=":") if pairs else "")
+    return f"/queries/{query.name}{'.' + suffix if suffix else ''}" + query_string(query.example_params())
 
 
 def query_section(query: CannedQuery) -> list[str]:

@@ -24,13 +24,12 @@ import click
 import pyoxigraph as ox
 
 from .config import REPO_ROOT
+from .rdf_input import EXTENSIONS, InputError, parse_rdf
 
 #: Extensions of dataset syntaxes, whose quads keep the graphs they name.
 DATASET_EXTENSIONS = {".trig", ".nq"}
-#: Media types to send each file with (``dprk-kg load --endpoint``).
-MEDIA_TYPES = {".ttl": "text/turtle", ".trig": "application/trig", ".nt": "application/n-triples",
-               ".nq": "application/n-quads", ".jsonld": "application/ld+json", ".json": "application/ld+json",
-               ".rdf": "application/rdf+xml", ".owl": "application/rdf+xml", ".xml": "application/rdf+xml"}
+#: Media types to send each file with (``dprk-kg load --endpoint``): each syntax's own, from pyoxigraph.
+MEDIA_TYPES = {ext: rdf_format.media_type for ext, rdf_format in EXTENSIONS.items()}
 
 
 class Unreadable(click.ClickException):
@@ -41,8 +40,6 @@ class Unreadable(click.ClickException):
 
 def read_file(path: Path) -> list[ox.Quad]:
     """Parse one file by its extension; triples of graph syntaxes go into a graph named after the file."""
-    from .validation_api import EXTENSIONS, InputError, parse_rdf
-
     rdf_format = EXTENSIONS.get(path.suffix.lower())
     if rdf_format is None:
         raise Unreadable(f"{path}: unknown extension {path.suffix or '(none)'!r}; use one of "

@@ -23,12 +23,14 @@ pattern-based full rebuild, which is correct in every case.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import pyoxigraph as ox
 
-from .graphs import ENTAILED_GRAPH
+from .graphs import DERIVED_GRAPHS, ENTAILED_GRAPH
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
@@ -36,9 +38,11 @@ SUBPROPERTY = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
 ENTAILED = ox.NamedNode(ENTAILED_GRAPH)
 
 Triple3 = tuple[object, object, object]
+#: Each term → every term above it (superclasses or superproperties), transitively.
+Closure = dict[object, set[object]]
 
 
-def _closure(pairs: Iterable[tuple[object, object]]) -> dict[object, set[object]]:
+def _closure(pairs: Iterable[tuple[object, object]]) -> Closure:
     """Transitive closure of a relation given as (child, parent) pairs; reflexive pairs dropped."""
     parents: dict[object, set[object]] = defaultdict(set)
     for child, parent in pairs:
@@ -58,26 +62,43 @@ def _closure(pairs: Iterable[tuple[object, object]]) -> dict[object, set[object]
     return closed
 
 
-def hierarchy(store: ox.Store) -> tuple[dict[object, set[object]], dict[object, set[object]]]:
-    """The superclass and superproperty closures, read from every named graph."""
-    classes = [(q.subject, q.object) for q in store.quads_for_pattern(None, SUBCLASS, None, None)
-               if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode)]
-    props = [(q.subject, q.object) for q in store.quads_for_pattern(None, SUBPROPERTY, None, None)
-             if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode)]
-    return _closure(classes), _closure(props)
+def derived_among(graphs: Iterable[object]) -> list[str]:
+    """The service-derived graphs among these graph names, sorted: clients may not write them."""
+    return sorted({g.value for g in graphs if isinstance(g, ox.NamedNode) and g.value in DERIVED_GRAPHS})
 
 
-def _values(pairs: dict[object, set[object]]) -> str:
+def hierarchy(store: ox.Store, extra: Iterable[ox.Quad] = ()) -> tuple[Closure, Closure]:
+    """The superclass and superproperty closures, read from every named graph.
+
+    ``extra``: quads about to be added in the same update. The store is read before the
+    change is applied, so their hierarchy triples are counted here.
+    """
+    pairs: dict[Any, list[tuple[Any, Any]]] = {SUBCLASS: [], SUBPROPERTY: []}
+    stored = itertools.chain(store.quads_for_pattern(None, SUBCLASS, None, None),
+                             store.quads_for_pattern(None, SUBPROPERTY, None, None))
+    for q in stored:
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+            pairs[q.predicate].append((q.subject, q.object))
+    for q in extra:
+        if q.predicate in pairs:
+            pairs[q.predicate].append((q.subject, q.object))
+    return _closure(pairs[SUBCLASS]), _closure(pairs[SUBPROPERTY])
+
+
+def _values(pairs: Closure) -> str:
     rows = " ".join(f"({child} {parent})" for child, parents in pairs.items() for parent in parents)
     return rows
 
 
-def full_rebuild(store: ox.Store, *, union: bool, entailment: str) -> str:
-    """An update that recomputes both derived graphs from the named graphs (blank-node safe)."""
-    parts: list[str] = []
+def full_rebuild(store: ox.Store, *, union: bool, entailment: str, extra: Iterable[ox.Quad] = ()) -> str:
+    """An update that recomputes both derived graphs from the named graphs (blank-node safe).
+
+    ``extra``: quads the same update adds before this text runs; hierarchy triples among
+    them are counted (see :func:`hierarchy`).
+    """
+    parts: list[str] = [f"DROP SILENT GRAPH {ENTAILED}"]
     if entailment == "rdfs":
-        supers, superprops = hierarchy(store)
-        parts.append(f"DROP SILENT GRAPH {ENTAILED}")
+        supers, superprops = hierarchy(store, extra)
         if supers:
             parts.append(
                 f"INSERT {{ GRAPH {ENTAILED} {{ ?s a ?d }} }} WHERE {{ VALUES (?c ?d) {{ {_values(supers)} }} "
@@ -86,8 +107,6 @@ def full_rebuild(store: ox.Store, *, union: bool, entailment: str) -> str:
             parts.append(
                 f"INSERT {{ GRAPH {ENTAILED} {{ ?s ?q ?o }} }} WHERE {{ VALUES (?p ?q) {{ {_values(superprops)} }} "
                 f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {ENTAILED}) }}")
-    else:
-        parts.append(f"DROP SILENT GRAPH {ENTAILED}")
     if union:
         parts.append("DROP SILENT DEFAULT")
         parts.append("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -146,37 +165,10 @@ def delta_update(
     derive = union or entailment == "rdfs"
     hierarchy_touched = any(q.predicate in (SUBCLASS, SUBPROPERTY) for q in (*add, *remove))
     if derive and (drop_graphs or _has_blank(add) or hierarchy_touched):
-        return " ;\n".join([*base, full_rebuild_after(store, union=union, entailment=entailment, extra=add)])
+        return " ;\n".join([*base, full_rebuild(store, union=union, entailment=entailment, extra=add)])
     if not derive or not base:
         return " ;\n".join(base)
     return " ;\n".join([*base, *_incremental(store, add, remove, union=union, entailment=entailment)])
-
-
-def full_rebuild_after(store: ox.Store, *, union: bool, entailment: str, extra: list[ox.Quad]) -> str:
-    """Like :func:`full_rebuild`, but also counting hierarchy triples about to be added."""
-    if entailment != "rdfs":
-        return full_rebuild(store, union=union, entailment=entailment)
-    text = full_rebuild(store, union=union, entailment=entailment)
-    new_pairs = [(q.subject, q.object, q.predicate) for q in extra if q.predicate in (SUBCLASS, SUBPROPERTY)]
-    if not new_pairs:
-        return text
-    # The hierarchy is read before the change is applied, so include the added pairs too.
-    supers, superprops = hierarchy(store)
-    classes = [(c, d) for c, ds in supers.items() for d in ds]
-    props = [(c, d) for c, ds in superprops.items() for d in ds]
-    classes += [(s, o) for s, o, p in new_pairs if p == SUBCLASS]
-    props += [(s, o) for s, o, p in new_pairs if p == SUBPROPERTY]
-    parts = [f"DROP SILENT GRAPH {ENTAILED}"]
-    closed_c, closed_p = _closure(classes), _closure(props)
-    if closed_c:
-        parts.append(f"INSERT {{ GRAPH {ENTAILED} {{ ?s a ?d }} }} WHERE {{ VALUES (?c ?d) {{ {_values(closed_c)} }} "
-                     f"GRAPH ?g {{ ?s a ?c }} FILTER(?g != {ENTAILED}) }}")
-    if closed_p:
-        parts.append(f"INSERT {{ GRAPH {ENTAILED} {{ ?s ?q ?o }} }} WHERE {{ VALUES (?p ?q) {{ {_values(closed_p)} }} "
-                     f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {ENTAILED}) }}")
-    if union:
-        parts += ["DROP SILENT DEFAULT", "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"]
-    return " ;\n".join(parts)
 
 
 def _incremental(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, union: bool,

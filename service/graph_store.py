@@ -37,6 +37,7 @@ from werkzeug.urls import iri_to_uri
 
 from . import errors, negotiation, protocol, security, writes
 from .graphs import DERIVED_GRAPHS
+from .rdf_input import InputError, parse_rdf
 from .sparql import add_cors_headers
 from .store import get_store
 
@@ -112,7 +113,12 @@ def _check_writable(graph: Target) -> None:
 
 
 def _parse(body: bytes, media_type: str, content_type: str | None, graph: Target, what: str) -> list[ox.Quad]:
-    """Parse one RDF document into quads of ``graph`` (415 for other media types, 400 with the position)."""
+    """Parse one RDF document into quads of ``graph`` (415 for other media types, 400 with the position).
+
+    The syntaxes are the Graph Store's own (:data:`negotiation.INPUT_FORMATS`, graph syntaxes only);
+    the parsing is :func:`rdf_input.parse_rdf`'s, so errors name line and column and a remote
+    JSON-LD context is refused before anything could fetch it.
+    """
     rdf_format = negotiation.INPUT_FORMATS.get(media_type)
     if rdf_format is None:
         supported = list(negotiation.INPUT_FORMATS)
@@ -123,9 +129,9 @@ def _parse(body: bytes, media_type: str, content_type: str | None, graph: Target
                               title="Unsupported Media Type", details={"supported": supported})
     base = graph.value if isinstance(graph, ox.NamedNode) else request.base_url
     try:
-        parsed = list(ox.parse(body, rdf_format, base_iri=base, without_named_graphs=True, rename_blank_nodes=True))
-    except (SyntaxError, ValueError) as exc:
-        raise errors.bad_request(f"The {what} is not valid {rdf_format.name}: {exc}") from exc
+        parsed = parse_rdf(body, rdf_format, source=f"The {what}", base_iri=base, graph_only=True)
+    except InputError as exc:
+        raise errors.bad_request(str(exc)) from exc
     return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
 
 

@@ -11,9 +11,9 @@ server-rendered ``/api`` page, so that page shows exactly what the document says
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from .canned_header import CannedQuery, ParamSpec, TypeSpec, curie
+from .canned_params import query_string
 from .canned_run import formats_for
 
 OPENAPI_VERSION = "3.1.0"
@@ -287,14 +287,15 @@ def build(queries: list[CannedQuery], lookups: Any, server: str = "") -> dict[st
 
 def example_url(path: str, operation: dict[str, Any]) -> str:
     """The operation's URL filled with its parameters' examples."""
-    pairs: list[tuple[str, str]] = []
-    for parameter in operation.get("parameters", []):
-        example = parameter.get("example")
-        if example is None:
-            continue
-        for value in example if isinstance(example, list) else [example]:
-            pairs.append((parameter["name"], str(value).lower() if isinstance(value, bool) else str(value)))
-    return path + ("?" + urlencode(pairs, quote_via=quote, safe=":") if pairs else "")
+    examples = {parameter["name"]: parameter["example"] for parameter in operation.get("parameters", [])
+                if parameter.get("example") is not None}
+    return path + query_string({name: [_example_text(v) for v in example] if isinstance(example, list)
+                                else _example_text(example) for name, example in examples.items()})
+
+
+def _example_text(value: Any) -> str:
+    """An example as URL text: booleans as JSON spells them (``true``), the rest as ``str`` does."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -311,8 +312,7 @@ def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
             "methods": [m.upper() for m in item],
             "operation": get,
             "parameters": get.get("parameters", []),
-            "media_types": sorted({m for r in get["responses"].values() for m in r.get("content", {})
-                                   if r is get["responses"].get("200")}),
+            "media_types": sorted(get["responses"].get("200", {}).get("content", {})),
             "example_url": url,
             "curl": f"curl '{server}{url}'",
         })

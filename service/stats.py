@@ -14,8 +14,9 @@ import pyoxigraph as ox
 
 from .config import REPO_ROOT
 from .dataset import bundled_files
-from .graphs import PREFIXES, RESOURCE_NS
+from .graphs import RESOURCE_NS
 from .store_worker import RDF_FORMATS
+from .validation import curie
 
 
 def load_bundled(root: Path = REPO_ROOT) -> ox.Store:
@@ -25,13 +26,6 @@ def load_bundled(root: Path = REPO_ROOT) -> ox.Store:
         to_graph = ox.NamedNode(item.graph) if item.graph else None
         store.load(path=str(item.path), format=RDF_FORMATS[item.format], to_graph=to_graph)
     return store
-
-
-def _short(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return f"<{iri}>"
 
 
 def compute(store: ox.Store) -> dict[str, Any]:
@@ -46,8 +40,8 @@ def compute(store: ox.Store) -> dict[str, Any]:
     return {
         "quads": len(store),
         "graphs": len(list(store.named_graphs())),
-        "classes": [(_short(r["class"].value), int(r["n"].value)) for r in classes],
-        "documents": [(_short(r["doc"].value), int(r["triples"].value), int(r["resources"].value))
+        "classes": [(curie(r["class"].value), int(r["n"].value)) for r in classes],
+        "documents": [(curie(r["doc"].value), int(r["triples"].value), int(r["resources"].value))
                       for r in documents],
     }
 

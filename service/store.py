@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "dprk_kg_store"
 
 #: Operations that change nothing: safe to retry after a worker restart.
-READ_OPS = frozenset({"ping", "query", "dump", "graphs", "graph_exists", "quads", "validate"})
+READ_OPS = frozenset({"ping", "query", "dump", "graphs", "graph_exists", "quads", "validate",
+                      "validate_update"})
 
 
 class StoreError(Exception):

@@ -17,7 +17,6 @@ reads its settings from the ``DPRK_KG_WORKER`` environment variable (JSON).
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
@@ -32,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import derived, results
+from . import derived, results, worker_ops
 from .dataset import bundled_files
 from .graphs import DERIVED_GRAPHS, PREFIXES
 from .lifetime import die_with_parent
@@ -123,6 +122,51 @@ class ResultSender:
             self.conn.send(("result", self.head, [bytes(self.buffer)]))
 
 
+def _capped(items: Iterator[Any], cap: int) -> tuple[Any, bool]:
+    """Buffer at most ``cap`` + 1 items to learn whether the cap cut the results.
+
+    Without a cap the iterator is passed on untouched, so results stream.
+    """
+    if not cap:
+        return items, False
+    head = list(itertools.islice(items, cap + 1))
+    return head[:cap], len(head) > cap
+
+
+def capped_answer(result: Any, cap: int) -> tuple[dict[str, Any], Any]:
+    """A query result's head (kind, variables or value, truncated) and its rows or triples, cut at ``cap``.
+
+    Why shared: the worker (:meth:`Worker.op_query`) and the CLI's in-memory store
+    (:class:`service.canned_backend.LocalBackend`) must cap and serialize alike.
+    The items are ``None`` for a boolean, and stream when there is no cap.
+    """
+    if isinstance(result, ox.QueryBoolean):
+        return {"kind": "boolean", "value": bool(result), "truncated": False}, None
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows, truncated = _capped((tuple(s) for s in result), cap)
+        return {"kind": "solutions", "vars": variables, "truncated": truncated}, rows
+    triples, truncated = _capped(iter(result), cap)
+    return {"kind": "graph", "truncated": truncated}, triples
+
+
+def write_answer(head: dict[str, Any], items: Any, fmt: str, sink: Any) -> None:
+    """Serialize what :func:`capped_answer` gave into a binary file-like ``sink`` (``write``, ``flush``).
+
+    ``fmt``: a results key (json, xml, csv, tsv) for booleans and solutions, an RDF
+    media type for graphs (Turtle and TriG use the service's prefixes).
+    """
+    if head["kind"] == "boolean":
+        for chunk in results.BOOLEAN_WRITERS[fmt](head["value"]):
+            sink.write(chunk)
+    elif head["kind"] == "solutions":
+        for chunk in results.SOLUTION_WRITERS[fmt](head["vars"], items, head["truncated"]):
+            sink.write(chunk)
+    else:
+        ox.serialize(items, sink, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt in (
+            "text/turtle", "application/trig") else None)
+
+
 class Worker:
     """Owns the store and implements the operations the web tier asks for."""
 
@@ -133,8 +177,8 @@ class Worker:
         Path(settings["STORE_DIR"]).mkdir(parents=True, exist_ok=True)
         self.store = ox.Store(settings["STORE_DIR"])
         self.write_lock = threading.Lock()
-        self.extensions: dict[str, Callable[..., Any]] = {}
-        self._load_extensions()
+        #: Operations of :mod:`service.worker_ops` (validation, guarded writes), by name.
+        self.extensions: dict[str, Callable[..., Any]] = dict(worker_ops.OPERATIONS)
 
     # -- start-up -----------------------------------------------------------------
 
@@ -233,16 +277,6 @@ class Worker:
         if self.union or self.entailment == "rdfs":
             self.store.update(derived.full_rebuild(self.store, union=self.union, entailment=self.entailment))
 
-    def _load_extensions(self) -> None:
-        """Operations contributed by other modules (validation, guarded writes).
-
-        They are looked up lazily so the worker starts fast and runs without them.
-        """
-        with contextlib.suppress(ImportError):
-            from . import worker_ops  # type: ignore[attr-defined]
-
-            self.extensions.update(worker_ops.OPERATIONS)
-
     # -- operations -----------------------------------------------------------------
 
     def op_ping(self, conn: Connection, req: dict) -> None:
@@ -270,34 +304,18 @@ class Worker:
         """
         result = self.store.query(req["sparql"], **self._dataset_kwargs(req))
         fmt: str = req.get("format", "json")
-        cap: int = req.get("row_cap") or 0
-        if isinstance(result, ox.QueryBoolean):
-            value = bool(result)
-            head = {"kind": "boolean", "value": value, "truncated": False}
-            chunks = [] if fmt == "terms" else list(results.BOOLEAN_WRITERS[fmt](value))
-            conn.send(("result", head, chunks))
-        elif isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows, truncated = self._capped((tuple(s) for s in result), cap)
-            head = {"kind": "solutions", "vars": variables, "truncated": truncated}
-            if fmt == "terms":
-                self._send_terms(conn, head, (tuple(encode(t) for t in row) for row in rows))
-            else:
-                sender = ResultSender(conn, head)
-                for chunk in results.SOLUTION_WRITERS[fmt](variables, rows, truncated):
-                    sender.write(chunk)
-                sender.close()
+        head, items = capped_answer(result, req.get("row_cap") or 0)
+        if fmt != "terms":
+            sender = ResultSender(conn, head)
+            write_answer(head, items, fmt, sender)
+            sender.close()
+        elif head["kind"] == "boolean":
+            conn.send(("result", head, []))
+        elif head["kind"] == "solutions":
+            self._send_terms(conn, head, (tuple(encode(t) for t in row) for row in items))
         else:
-            triples, truncated = self._capped(iter(result), cap)
-            head = {"kind": "graph", "truncated": truncated}
-            if fmt == "terms":
-                self._send_terms(conn, head, ((encode(t.subject), encode(t.predicate), encode(t.object))
-                                              for t in triples))
-            else:
-                sender = ResultSender(conn, head)
-                ox.serialize(triples, sender, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt in (
-                    "text/turtle", "application/trig") else None)
-                sender.close()
+            self._send_terms(conn, head, ((encode(t.subject), encode(t.predicate), encode(t.object))
+                                          for t in items))
 
     @staticmethod
     def _send_terms(conn: Connection, head: dict[str, Any], rows: Iterator[Any]) -> None:
@@ -313,17 +331,6 @@ class Worker:
             conn.send(("rows", batch))
         conn.send(("end", None))
 
-    @staticmethod
-    def _capped(items: Iterator[Any], cap: int) -> tuple[Any, bool]:
-        """Buffer at most ``cap`` + 1 items to learn whether the cap cut the results.
-
-        Without a cap the iterator is passed on untouched, so results stream.
-        """
-        if not cap:
-            return items, False
-        head = list(itertools.islice(items, cap + 1))
-        return head[:cap], len(head) > cap
-
     def op_update(self, conn: Connection, req: dict) -> None:
         """Run a SPARQL update natively, then re-derive (the delta is unknown here)."""
         with self.write_lock:
@@ -333,25 +340,19 @@ class Worker:
         conn.send(("ok", {}))
 
     def op_apply(self, conn: Connection, req: dict) -> None:
-        """Apply a known change atomically: drop graphs, remove quads, add quads (N-Quads bytes)."""
-        with self.write_lock:
-            summary = self.apply_change(
-                add=_parse_quads(req.get("add", b"")),
-                remove=_parse_quads(req.get("remove", b"")),
-                drop_graphs=[decode(g) for g in req.get("drop_graphs", [])],
-            )
-        conn.send(("ok", summary))
+        """Apply a known change atomically: drop graphs, remove quads, add quads (N-Quads bytes).
 
-    def apply_change(self, *, add: list[ox.Quad], remove: list[ox.Quad], drop_graphs: list[Any]) -> dict:
-        """Apply a change and its derived consequences as one transaction (caller holds the lock)."""
-        for quad in add + remove:
-            if not isinstance(quad.graph_name, ox.DefaultGraph) and quad.graph_name.value in DERIVED_GRAPHS:
-                raise PermissionError(f"the graph <{quad.graph_name.value}> is derived by the service")
-        update = derived.delta_update(self.store, add, remove, union=self.union, entailment=self.entailment,
-                                      drop_graphs=drop_graphs)
-        if update:
-            self.store.update(update)
-        return {"added": len(add), "removed": len(remove), "dropped_graphs": len(drop_graphs)}
+        Unlike the guarded writes of :mod:`service.worker_ops`, nothing is validated and the
+        default graph may be written; only the derived graphs are refused (an error).
+        """
+        add, remove = worker_ops.parse_nquads(req.get("add")), worker_ops.parse_nquads(req.get("remove"))
+        drop_graphs = [decode(g) for g in req.get("drop_graphs", [])]
+        with self.write_lock:
+            touched = derived.derived_among(q.graph_name for q in (*add, *remove))
+            if touched:
+                raise PermissionError(f"the graph <{touched[0]}> is derived by the service")
+            worker_ops.commit(self, add, remove, drop_graphs, [])
+        conn.send(("ok", {"added": len(add), "removed": len(remove), "dropped_graphs": len(drop_graphs)}))
 
     def op_dump(self, conn: Connection, req: dict) -> None:
         """Serialize a graph or the whole dataset (without the derived graphs)."""
@@ -395,20 +396,6 @@ class Worker:
             quads = itertools.islice(quads, limit)
         conn.send(("ok", [(encode(q.subject), encode(q.predicate), encode(q.object), encode(q.graph_name))
                           for q in quads]))
-
-    def op_create_graph(self, conn: Connection, req: dict) -> None:
-        with self.write_lock:
-            self.store.add_graph(decode(req["graph"]))
-        conn.send(("ok", {}))
-
-    def op_rebuild(self, conn: Connection, req: dict) -> None:
-        with self.write_lock:
-            self.rebuild_derived()
-        conn.send(("ok", {}))
-
-    def op_flush(self, conn: Connection, req: dict) -> None:
-        self.store.flush()
-        conn.send(("ok", {}))
 
     # -- serving --------------------------------------------------------------------
 
@@ -469,12 +456,6 @@ def _batched(items: Any, size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
-
-
-def _parse_quads(data: bytes) -> list[ox.Quad]:
-    if not data:
-        return []
-    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
 
 def main() -> None:

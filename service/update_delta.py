@@ -38,8 +38,8 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.store import Store
 from rdflib.term import BNode, Node, URIRef
 
-from .graphs import DERIVED_GRAPHS
-from .validation import to_ox, to_rdf
+from .derived import derived_among
+from .terms import from_rdflib, to_rdflib
 
 
 class UpdateRefused(ValueError):
@@ -48,7 +48,11 @@ class UpdateRefused(ValueError):
 
 @dataclass
 class Delta:
-    """The change an update makes: quads to add and remove, graphs to drop first and to create."""
+    """A change to write: quads to add and remove, graphs to drop first and to create.
+
+    Computed from a SPARQL Update here, or given as quads by a guarded apply
+    (:mod:`service.worker_ops`): both are refused, validated and committed alike.
+    """
 
     add: list[ox.Quad] = field(default_factory=list)
     remove: list[ox.Quad] = field(default_factory=list)
@@ -68,7 +72,7 @@ class Delta:
 
     def derived_graphs(self) -> list[str]:
         """The service-derived graphs the delta would touch."""
-        return sorted(g.value for g in self.graphs() if isinstance(g, ox.NamedNode) and g.value in DERIVED_GRAPHS)
+        return derived_among(self.graphs())
 
 
 def _graph_term(identifier: Node) -> Any:
@@ -82,7 +86,7 @@ def _graph_term(identifier: Node) -> Any:
 
 
 def _pattern(term: Node | None) -> Any:
-    return None if term is None else to_ox(term)
+    return None if term is None else from_rdflib(term)
 
 
 class OverlayStore(Store):
@@ -120,7 +124,7 @@ class OverlayStore(Store):
     def _to_rdf(self, term: Any) -> Node:
         if isinstance(term, ox.BlankNode):
             self.stored_blank_nodes.add(term.value)
-        return to_rdf(term)
+        return to_rdflib(term)
 
     def _named_after(self, s: Any, p: Any, o: Any) -> bool:
         """Is the triple in some named data graph after the recorded changes? (union-mode default graph)"""
@@ -183,7 +187,7 @@ class OverlayStore(Store):
 
     def add(self, triple: Any, context: Graph | None, quoted: bool = False) -> None:  # type: ignore[override]
         identifier = context.identifier if context is not None else DATASET_DEFAULT_GRAPH_ID
-        quad = ox.Quad(to_ox(triple[0]), to_ox(triple[1]), to_ox(triple[2]), _graph_term(identifier))
+        quad = ox.Quad(from_rdflib(triple[0]), from_rdflib(triple[1]), from_rdflib(triple[2]), _graph_term(identifier))
         if quad in self.removed:
             self.removed.discard(quad)
         elif not self._visible_in_base(quad):
@@ -321,7 +325,7 @@ class DatasetView(Store):
 def _rdf_graph(term: Any) -> Node:
     if isinstance(term, ox.DefaultGraph):
         return DATASET_DEFAULT_GRAPH_ID
-    return to_rdf(term)
+    return to_rdflib(term)
 
 
 def _walk(node: Any) -> Iterator[Any]:

@@ -51,13 +51,12 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from .graphs import DERIVED_GRAPHS, PREFIXES, SHAPES_GRAPH
-from .terms import from_rdflib, to_rdflib
+from .terms import XSD_STRING, from_rdflib, to_rdflib
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
 SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
 RDFS_LABEL = ox.NamedNode(str(RDFS.label))
 SKOS_PREFLABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 SHAPES = ox.NamedNode(SHAPES_GRAPH)
 
 #: A location relative to a focus node: the steps ``(predicate IRI, "out"|"in")`` that reach it.
@@ -69,11 +68,6 @@ SEVERITY_NAMES = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", st
 
 
 # -- terms ---------------------------------------------------------------------------------
-
-
-#: pyoxigraph ↔ rdflib conversions live in :mod:`service.terms`; these names are kept for callers.
-to_rdf = to_rdflib
-to_ox = from_rdflib
 
 
 def curie(iri: str) -> str:
@@ -607,7 +601,7 @@ def shapes_model(store: ox.Store) -> ShapesModel:
             return model
         graph = FrozenGraph()
         for quad in store.quads_for_pattern(None, None, None, SHAPES):
-            graph.add((to_rdf(quad.subject), to_rdf(quad.predicate), to_rdf(quad.object)))
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         model = ShapesModel(graph, fingerprint)
         while len(_models) >= MODEL_CACHE_SIZE:
             _models.pop(next(iter(_models)))
@@ -721,7 +715,7 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
             from rdflib.query import Result
             from rdflib.term import Variable
 
-            subs = {ox.Variable(str(k)): to_ox(v) for k, v in (initBindings or {}).items()
+            subs = {ox.Variable(str(k)): from_rdflib(v) for k, v in (initBindings or {}).items()
                     if f"${k}" in query_object or f"?{k}" in query_object}
             try:
                 answer = self.oxstore.query(query_object, substitutions=subs or None)
@@ -733,13 +727,13 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
                 return result
             result = Result("SELECT")
             result.vars = [Variable(v.value) for v in answer.variables]
-            result.bindings = [{var: to_rdf(value) for var, value in zip(result.vars, row, strict=True)
+            result.bindings = [{var: to_rdflib(value) for var, value in zip(result.vars, row, strict=True)
                                 if value is not None} for row in answer]
             return result
 
     triples = list(triples)
     graph = Graph()
-    graph.addN((to_rdf(s), to_rdf(p), to_rdf(o), graph) for s, p, o in triples)
+    graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o in triples)
     oxstore = ox.Store()
     oxstore.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
     data = HybridDataGraph(graph.store, graph)
@@ -787,7 +781,7 @@ def _run(model: ShapesModel, data: Any, focus: set[Any] | None) -> list[tuple[An
     apply_patches()
     _fast_parameter_lookup()
     executor = SHACLExecutor(allow_warnings=True, allow_infos=True)
-    wanted = {to_rdf(n) for n in focus} if focus is not None else None
+    wanted = {to_rdflib(n) for n in focus} if focus is not None else None
     reports: list[tuple[Any, Any, list]] = []
     with model.lock:
         for shape in model.shapes:
@@ -978,7 +972,7 @@ class ValidationReport:
             if r.path and not r.path.startswith(("^", "(")) and "/" not in r.path:
                 graph.add((node, SH.resultPath, URIRef(r.path.strip("<>"))))
             if r.value is not None:
-                graph.add((node, SH.value, to_rdf(_parse_term(r.value))))
+                graph.add((node, SH.value, to_rdflib(_parse_term(r.value))))
             if r.constraint:
                 graph.add((node, SH.sourceConstraint, _node_from_text(r.constraint)))
         return graph
@@ -1043,10 +1037,10 @@ def build_report(model: ShapesModel, view: AfterView, reports: list[tuple[Any, A
         english = [m for m in messages if getattr(m, "language", None) == "en"]
         message = str((english or messages)[0]) if messages else ""
         focus = fields[SH.focusNode]
-        focus_ox = to_ox(focus)
+        focus_ox = from_rdflib(focus)
         path = fields.get(SH.resultPath)
         value = fields.get(SH.value)
-        value_ox = to_ox(value) if value is not None else None
+        value_ox = from_rdflib(value) if value is not None else None
         shape = fields[SH.sourceShape]
         result = ValidationResult(
             focus=_text_of(focus),
@@ -1135,7 +1129,7 @@ def validate_change(
     reports = _run(model, data, focus)
     report = build_report(model, view, reports, mode="incremental", focus_count=len(focus),
                           context_count=len(triples), started=started)
-    report.checked = {_text_of(to_rdf(n)) for n in focus}
+    report.checked = {_text_of(to_rdflib(n)) for n in focus}
     return report
 
 
@@ -1168,7 +1162,8 @@ def _store_with_new_shapes(store: ox.Store, add: list[ox.Quad], remove: list[ox.
     """An in-memory store holding just the shapes graph as it will be after the change."""
     shapes = ox.Store()
     if SHAPES not in drop:
-        shapes.extend(q for q in store.quads_for_pattern(None, None, None, SHAPES) if q not in set(remove))
+        removed = set(remove)
+        shapes.extend(q for q in store.quads_for_pattern(None, None, None, SHAPES) if q not in removed)
     shapes.extend(q for q in add if q.graph_name == SHAPES)
     return shapes
 

@@ -5,7 +5,7 @@ Why both here: they read the same inputs (an RDF document in any of six syntaxes
 SPARQL Update for a dry run) and answer with the same report, so a client can try a
 batch with ``/validate`` and send exactly the same body to ``/ingest``.
 
-Input: the ``Content-Type`` says the syntax (:data:`INPUT_FORMATS`). Bodies larger than
+Input: the ``Content-Type`` says the syntax (:data:`service.rdf_input.INPUT_FORMATS`). Bodies larger than
 MAX_BODY_BYTES get 413; a syntax error gets 400 naming line and column; JSON-LD that
 refers to a remote ``@context`` is refused before parsing (the service fetches nothing).
 Blank nodes are skolemized to ``https://w3id.org/dprk-japan-kg/.well-known/genid/<uuid>``.
@@ -19,7 +19,6 @@ which rule, in plain words.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -29,33 +28,12 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask.typing import ResponseReturnValue
 
 from . import errors, negotiation, protocol, security, writes
+from .rdf_input import INPUT_FORMATS, InputError, parse_rdf
 from .store import get_store
 from .validation import ValidationReport, curie, short_node, short_text
 
 bp = Blueprint("validation", __name__)
 
-#: Media types of the RDF documents /validate and /ingest read → pyoxigraph formats.
-INPUT_FORMATS: dict[str, ox.RdfFormat] = {
-    # https://www.w3.org/TR/turtle/
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,  # not standard, but common
-    # https://www.w3.org/TR/trig/
-    "application/trig": ox.RdfFormat.TRIG,
-    # https://www.w3.org/TR/n-triples/
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    # https://www.w3.org/TR/n-quads/
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    # https://www.w3.org/TR/json-ld11/
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    # https://www.w3.org/TR/rdf-syntax-grammar/
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-#: File extensions of the same syntaxes (the CLI reads files by extension).
-EXTENSIONS: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG, ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS, ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
-}
 UPDATE_TYPE = "application/sparql-update"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -68,89 +46,14 @@ REPORT_FORMATS: tuple[negotiation.Format, ...] = (
     negotiation.Format("text/html", "html", "html", "html"),
     negotiation.Format("text/plain", "text", "text", "txt"),
 )
-FORMAT_NAMES = {fmt: name for name, fmt in (
-    ("Turtle", ox.RdfFormat.TURTLE), ("TriG", ox.RdfFormat.TRIG), ("N-Triples", ox.RdfFormat.N_TRIPLES),
-    ("N-Quads", ox.RdfFormat.N_QUADS), ("JSON-LD", ox.RdfFormat.JSON_LD), ("RDF/XML", ox.RdfFormat.RDF_XML))}
-#: pyoxigraph's positions: "at line 3 between columns 11 and 14", "at line 2 column 8", "between line 2 column 9 and …".
-_POSITION = re.compile(r"^Parser error .*?line (\d+)\D+?(\d+).*?: ")
-
-
-class InputError(ValueError):
-    """Input that cannot be read; the message names the source, and line and column when known."""
-
-
-# -- reading RDF input -------------------------------------------------------------------------
-
-
-def remote_contexts(document: Any) -> list[str]:
-    """The remote ``@context`` references (and ``@import``s) anywhere in a JSON-LD document."""
-    found: list[str] = []
-
-    def context(value: Any) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, list):
-            for item in value:
-                context(item)
-        elif isinstance(value, dict):
-            if isinstance(value.get("@import"), str):
-                found.append(value["@import"])
-            walk(value)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "@context":
-                    context(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(document)
-    return found
-
-
-def parse_rdf(data: bytes, rdf_format: ox.RdfFormat, *, source: str = "the request body",
-              base_iri: str | None = None) -> list[ox.Quad]:
-    """Parse an RDF document; :class:`InputError` names the source, line and column of a syntax error.
-
-    JSON-LD is inspected first: a remote ``@context`` is refused, nothing is fetched.
-    """
-    name = FORMAT_NAMES.get(rdf_format, rdf_format.name)
-    if rdf_format == ox.RdfFormat.JSON_LD:
-        try:
-            document = json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{source} is not UTF-8 text: {exc}") from exc
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{source} is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-        remote = remote_contexts(document)
-        if remote:
-            raise InputError(f"{source} uses a remote JSON-LD context ({remote[0]!r}); the service never fetches "
-                             "anything from the network: put the context inline, as a JSON object under "
-                             "\"@context\".")
-    try:
-        return list(ox.parse(data, rdf_format, base_iri=base_iri, rename_blank_nodes=True))
-    except SyntaxError as exc:
-        message = str(exc.msg if hasattr(exc, "msg") else exc)
-        match = _POSITION.match(message)
-        if match:
-            where = f" at line {match.group(1)}, column {match.group(2)}"
-            message = message[match.end():]
-        elif exc.lineno:
-            where = f" at line {exc.lineno}, column {exc.offset}"
-        else:
-            where = ""
-        raise InputError(f"{source} is not valid {name}{where}: {message}") from exc
-    except ValueError as exc:
-        raise InputError(f"{source} is not valid {name}: {exc}") from exc
 
 
 @dataclass
 class Submission:
-    """What the client sent: an RDF document (as quads) or a SPARQL Update, and the raw text for the form."""
+    """What the client sent: an RDF document (as quads) or a SPARQL Update, and the raw text for the form.
+
+    The quads keep their blank nodes: whoever uses them skolemizes once (:func:`writes.skolemize`).
+    """
 
     quads: list[ox.Quad] | None = None
     update: str | None = None
@@ -191,7 +94,7 @@ def read_submission() -> Submission:
     except InputError as exc:
         message = str(exc)
         raise errors.bad_request(message[0].upper() + message[1:]) from exc
-    return Submission(quads=writes.skolemize(quads), text=text, media_type=media_type)
+    return Submission(quads=quads, text=text, media_type=media_type)
 
 
 # -- /validate ---------------------------------------------------------------------------------
@@ -206,7 +109,8 @@ def _dry_run(submission: Submission) -> dict[str, Any]:
             prepared = security.guard(submission.update, request.base_url)
             return store.call("validate_update", sparql=prepared.text, base_iri=request.base_url, timeout=timeout)
         graph = writes.batch_graph("validate")
-        add = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in submission.quads or []]
+        # Skolemized as /ingest would (writes.ingest_batch), so the report names the same kind of nodes.
+        add = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in writes.skolemize(submission.quads or [])]
         return store.call("validate", add=ox.serialize(add, format=ox.RdfFormat.N_QUADS) or b"", timeout=timeout)
 
 

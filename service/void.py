@@ -31,8 +31,9 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from . import errors, negotiation
+from .canned_header import expand
 from .config import REPO_ROOT
-from .graphs import DERIVED_GRAPHS, ENTAILED_GRAPH, ONTOLOGY_NS, PREFIXES, RESOURCE_NS
+from .graphs import DERIVED_GRAPHS, ONTOLOGY_NS, PREFIXES, RESOURCE_NS
 from .store import StoreClient, get_store
 
 bp = Blueprint("void", __name__)
@@ -285,16 +286,24 @@ def graph_slug(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", tail).strip("-") or "graph"
 
 
+def _expand_graph(text: str) -> str:
+    """``djr:doc-002`` → its IRI; anything else unchanged.
+
+    A ``//`` after the colon means an absolute IRI whose scheme happens to look like one
+    of our prefixes, so it is left as written.
+    """
+    if text.partition(":")[2].startswith("//"):
+        return text
+    return expand(text) or text
+
+
 def _graph_parameter() -> ox.NamedNode | None:
     values = request.args.getlist("graph")
     if not values:
         return None
     if len(values) > 1:
         raise errors.bad_request(f"The 'graph' parameter was given {len(values)} times; give it at most once.")
-    text = values[0].strip()
-    prefix, _, local = text.partition(":")
-    if prefix in PREFIXES and not local.startswith("//"):
-        text = PREFIXES[prefix] + local
+    text = _expand_graph(values[0].strip())
     try:
         graph = ox.NamedNode(text)
     except ValueError as exc:
@@ -401,10 +410,8 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
 def export_command(fmt: str, graph: str | None, output: Path | None, root: Path) -> None:
     """Write the dataset (ontology, shapes, data, links) as a dump, offline from the bundled files."""
     if graph:
-        prefix, _, local = graph.partition(":")
-        if prefix in PREFIXES and not local.startswith("//"):
-            graph = PREFIXES[prefix] + local
-        if graph in DERIVED_GRAPHS or graph == ENTAILED_GRAPH:
+        graph = _expand_graph(graph)
+        if graph in DERIVED_GRAPHS:
             raise click.BadParameter("derived graphs are computed by the service, not exported", param_hint="--graph")
     try:
         body = export(root, fmt, graph)

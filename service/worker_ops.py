@@ -19,13 +19,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from . import derived
-from .graphs import DERIVED_GRAPHS
 from .terms import decode, encode
+
+if TYPE_CHECKING:  # imported where used: it loads rdflib, needed only to validate and for guarded writes
+    from .update_delta import Delta
 
 #: pySHACL is pure Python: one validation at a time keeps the GIL free for queries between them.
 _validation_lock = threading.Lock()
@@ -33,7 +35,8 @@ _validation_lock = threading.Lock()
 DIFF_LIST_CAP = 2000
 
 
-def _quads(data: bytes | None) -> list[ox.Quad]:
+def parse_nquads(data: bytes | None) -> list[ox.Quad]:
+    """Quads sent over the worker socket as N-Quads bytes (empty or missing: none)."""
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
 
 
@@ -49,14 +52,12 @@ def _validate(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list
         return validate_change(worker.store, add, remove, drop, union=worker.union, full=full).to_json()
 
 
-def _refusal(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], create: list[Any]
-             ) -> dict[str, Any] | None:
+def _refusal(worker: Any, delta: Delta) -> dict[str, Any] | None:
     """Why the change may not be written at all (default graph in union mode, derived graphs), or None."""
-    graphs = {q.graph_name for q in (*add, *remove)} | set(drop) | set(create)
-    derived_touched = sorted(g.value for g in graphs if isinstance(g, ox.NamedNode) and g.value in DERIVED_GRAPHS)
+    derived_touched = delta.derived_graphs()
     if derived_touched:
         return {"refused": "derived", "graphs": derived_touched}
-    if worker.union and any(isinstance(g, ox.DefaultGraph) for g in graphs):
+    if worker.union and delta.writes_default_graph():
         return {"refused": "default-graph"}
     return None
 
@@ -84,8 +85,7 @@ def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[An
     """
     if native is not None:
         sparql, base_iri = native
-        rebuild = derived.full_rebuild_after(worker.store, union=worker.union, entailment=worker.entailment,
-                                             extra=add)
+        rebuild = derived.full_rebuild(worker.store, union=worker.union, entailment=worker.entailment, extra=add)
         kwargs = {"base_iri": base_iri} if base_iri else {}
         if not (worker.union or worker.entailment == "rdfs"):
             worker.store.update(sparql, **kwargs)
@@ -105,20 +105,42 @@ def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[An
 
 def op_validate(worker: Any, conn: Connection, req: dict) -> None:
     """Validate a change in context; nothing is written. Answers the report and the diff."""
-    add, remove = _quads(req.get("add")), _quads(req.get("remove"))
+    add, remove = parse_nquads(req.get("add")), parse_nquads(req.get("remove"))
     drop = [decode(g) for g in req.get("drop_graphs", [])]
     report = _validate(worker, add, remove, drop, full=bool(req.get("full")))
     conn.send(("ok", {"report": report, "diff": _diff(worker, add, remove)}))
 
 
-def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
-    """Dry run of a SPARQL Update: its delta and the validation of the state after it."""
+def _update_delta(worker: Any, req: dict) -> Delta:
+    """The delta of the request's SPARQL Update against the store as it is (nothing written)."""
     from .update_delta import compute_delta
 
-    delta = compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union,
-                          using_graphs=req.get("using_graphs") or (),
-                          using_named_graphs=req.get("using_named_graphs") or ())
-    refusal = _refusal(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs)
+    return compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union,
+                         using_graphs=req.get("using_graphs") or (),
+                         using_named_graphs=req.get("using_named_graphs") or ())
+
+
+def _guarded_commit(worker: Any, req: dict, delta: Delta, *, native: tuple[str, str | None] | None = None
+                    ) -> dict[str, Any]:
+    """Refuse, validate, commit: the answer of a guarded write (caller holds the write lock).
+
+    ``req["validate"]`` False skips the validation; ``native`` is passed on to :func:`commit`.
+    """
+    refusal = _refusal(worker, delta)
+    if refusal:
+        return {"applied": False, **refusal}
+    report = _validate(worker, delta.add, delta.remove, delta.drop_graphs) if req.get("validate", True) else None
+    if report is not None and not report["conforms"]:
+        return {"applied": False, "refused": "shapes", "report": report}
+    commit(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs, native=native)
+    return {"applied": True, "report": report, "added": len(delta.add), "removed": len(delta.remove),
+            "dropped_graphs": len(delta.drop_graphs)}
+
+
+def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
+    """Dry run of a SPARQL Update: its delta and the validation of the state after it."""
+    delta = _update_delta(worker, req)
+    refusal = _refusal(worker, delta)
     report = _validate(worker, delta.add, delta.remove, delta.drop_graphs)
     conn.send(("ok", {"report": report, "diff": _diff(worker, delta.add, delta.remove),
                       "drop_graphs": [encode(g) for g in delta.drop_graphs],
@@ -127,43 +149,23 @@ def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
 
 def op_guarded_apply(worker: Any, conn: Connection, req: dict) -> None:
     """Validate a change in context and commit it atomically only if no sh:Violation results."""
-    add, remove = _quads(req.get("add")), _quads(req.get("remove"))
-    drop = [decode(g) for g in req.get("drop_graphs", [])]
-    create = [decode(g) for g in req.get("create_graphs", [])]
+    from .update_delta import Delta
+
+    delta = Delta(add=parse_nquads(req.get("add")), remove=parse_nquads(req.get("remove")),
+                  drop_graphs=[decode(g) for g in req.get("drop_graphs", [])],
+                  create_graphs=[decode(g) for g in req.get("create_graphs", [])])
     with worker.write_lock:
-        refusal = _refusal(worker, add, remove, drop, create)
-        if refusal:
-            conn.send(("ok", {"applied": False, **refusal}))
-            return
-        report = _validate(worker, add, remove, drop) if req.get("validate", True) else None
-        if report is not None and not report["conforms"]:
-            conn.send(("ok", {"applied": False, "refused": "shapes", "report": report}))
-            return
-        commit(worker, add, remove, drop, create)
-    conn.send(("ok", {"applied": True, "report": report, "added": len(add), "removed": len(remove),
-                      "dropped_graphs": len(drop)}))
+        answer = _guarded_commit(worker, req, delta)
+    conn.send(("ok", answer))
 
 
 def op_guarded_update(worker: Any, conn: Connection, req: dict) -> None:
     """A SPARQL Update, guarded: delta first (nothing written), then checks, validation, one commit."""
-    from .update_delta import compute_delta
-
     with worker.write_lock:
-        delta = compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union,
-                              using_graphs=req.get("using_graphs") or (),
-                              using_named_graphs=req.get("using_named_graphs") or ())
-        refusal = _refusal(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs)
-        if refusal:
-            conn.send(("ok", {"applied": False, **refusal}))
-            return
-        report = _validate(worker, delta.add, delta.remove, delta.drop_graphs) if req.get("validate", True) else None
-        if report is not None and not report["conforms"]:
-            conn.send(("ok", {"applied": False, "refused": "shapes", "report": report}))
-            return
+        delta = _update_delta(worker, req)
         native = (req["sparql"], req.get("base_iri")) if delta.touches_stored_blank_nodes else None
-        commit(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs, native=native)
-    conn.send(("ok", {"applied": True, "report": report, "added": len(delta.add), "removed": len(delta.remove),
-                      "dropped_graphs": len(delta.drop_graphs)}))
+        answer = _guarded_commit(worker, req, delta, native=native)
+    conn.send(("ok", answer))
 
 
 OPERATIONS: dict[str, Callable[[Any, Connection, dict], None]] = {

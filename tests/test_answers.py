@@ -7,6 +7,8 @@ The expected values were read from the seed documents, not from the data.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
@@ -16,6 +18,8 @@ from service.graphs import PREFIXES, RESOURCE_NS, sparql_prefix_block
 from service.stats import load_bundled
 
 DJR = RESOURCE_NS
+#: The source documents (one graph each): ../shared/seeds beside the repository.
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 def select(app, query: str) -> list[dict[str, str]]:
@@ -87,7 +91,10 @@ def test_every_fact_bearing_triple_is_in_a_source_documents_graph():
     """Data files hold only document graphs and the links graph; no fact floats in the default graph."""
     store = load_bundled()
     documents = _document_graphs(store)
-    assert len(documents) == 5
+    seeds = sorted(SEEDS.glob("*.txt"))
+    assert seeds, f"no seed documents in {SEEDS}"
+    assert len(documents) == len(seeds)
+    assert documents == {f"{DJR}doc-{seed.name.split('_')[0]}" for seed in seeds}
     for item in bundled_files(REPO_ROOT):
         if item.graph is not None:
             continue  # ontology and shapes: vocabulary, not facts

@@ -286,10 +286,13 @@ def _runs(query) -> list[dict]:
 
 @pytest.mark.parametrize("query", [q for q in LOCAL if not q.is_graph], ids=lambda q: q.name)
 def test_every_row_matches_the_declared_columns(client, query):
+    checked_rows = 0
     for params in _runs(query):
         variables, bindings = table(client, query.name, params)
         check_columns(variables, bindings, list(query.columns))
-    assert bindings or query.example_params(), f"{query.name} returns nothing on the bundled data"
+        checked_rows += len(bindings)
+    # Without a row, the column checks above checked nothing: some run must answer on the bundled data.
+    assert checked_rows > 0, f"{query.name} returns nothing on the bundled data, with its example or without"
 
 
 @pytest.mark.parametrize("case", GOLDEN, ids=[f"{g[0]}-{i}" for i, g in enumerate(GOLDEN)])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.canned_header import CannedQueryError, load_queries, read_query
+from tests.process_helpers import store_workers
 
 PREFIX = "PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>\n"
 GOOD = """\
@@ -146,21 +147,6 @@ def test_any_refused_start_closes_the_store_worker(tmp_path, make_app, monkeypat
     with pytest.raises(RuntimeError, match="failed to start"):
         make_app(LOAD_DATA=False)
     assert store_workers() == before
-
-
-def store_workers() -> set[int]:
-    """The store worker processes started by this test process that are still running."""
-    found = set()
-    for children in Path("/proc/self/task").glob("*/children"):
-        for pid in children.read_text().split():
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if b"service.store_worker" in command and state != "Z":
-                found.add(int(pid))
-    return found
 
 
 def test_adding_a_valid_file_publishes_it(tmp_path, make_app):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 import urllib.error
@@ -25,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import WRITE_TOKEN, LiveServer
+from tests.process_helpers import descendants, wait_gone
 
 PREFIXES = """PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>
 PREFIX djr: <https://w3id.org/dprk-japan-kg/id/>
@@ -88,27 +88,12 @@ def assert_all_or_nothing(state: dict[str, Any], persons: int) -> str:
     return "all"
 
 
-def children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (the store worker of a server)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry))
-    return found
-
-
 def kill_hard(server: LiveServer) -> None:
     """``kill -9`` the service and wait until its store worker (killed with it) is gone too."""
-    workers = children(server.process.pid)
+    workers = descendants(server.process.pid)
+    assert workers, "the server runs its store worker in a process of its own"
     server.kill()
-    deadline = time.monotonic() + 30
-    while any(Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:4]
-              for pid in workers):
-        assert time.monotonic() < deadline, "the store worker outlived its server"
-        time.sleep(0.05)
+    assert wait_gone(workers, timeout=30) == [], "the store worker outlived its server"
 
 
 def test_a_batch_answered_201_survives_kill_9_and_a_restart(

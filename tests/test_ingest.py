@@ -15,6 +15,7 @@ import pytest
 
 from service import create_app
 from service.graphs import BATCH_GRAPH_NS
+from tests.sparql_helpers import quad_count
 
 TOKEN = "test-write-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -45,11 +46,6 @@ def client(app: Any) -> Any:
 
 def store(app: Any) -> Any:
     return app.extensions["dprk_kg_store"]
-
-
-def quad_count(app: Any) -> int:
-    return int(store(app).select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
-               .rows[0][0].value)
 
 
 def ask(app: Any, pattern: str) -> bool:
@@ -206,36 +202,48 @@ def test_updates_writing_the_union_default_graph_or_a_derived_graph_are_400(
     assert needle in response.get_json()["message"]
 
 
-def test_blank_nodes_created_by_insert_are_fresh_per_solution(app: Any, client: Any) -> None:
-    setup = PREFIXES + """INSERT DATA { GRAPH ex:bn { ex:s1 a dj:Person ; rdfs:label "S1"@en ; dct:source djr:doc-000 .
-        ex:s2 a dj:Person ; rdfs:label "S2"@en ; dct:source djr:doc-000 . } }"""
+def insert_noted_persons(app: Any, client: Any, graph: str) -> None:
+    """Two persons in ``graph``, each given a note on a fresh blank node by one INSERT … WHERE."""
+    setup = PREFIXES + f"""INSERT DATA {{ GRAPH {graph} {{
+        {graph}-s1 a dj:Person ; rdfs:label "S1"@en ; dct:source djr:doc-000 .
+        {graph}-s2 a dj:Person ; rdfs:label "S2"@en ; dct:source djr:doc-000 . }} }}"""
     assert update(client, setup).status_code == 204
-    text = PREFIXES + """INSERT { GRAPH ex:bn { ?s ex:note [ ex:text "n" ] } }
-        WHERE { GRAPH ex:bn { ?s a dj:Person } }"""
+    text = PREFIXES + f"""INSERT {{ GRAPH {graph} {{ ?s ex:note [ ex:text "n" ] }} }}
+        WHERE {{ GRAPH {graph} {{ ?s a dj:Person }} }}"""
     assert update(client, text).status_code == 204
+
+
+def test_blank_nodes_created_by_insert_are_fresh_per_solution(app: Any, client: Any) -> None:
+    insert_noted_persons(app, client, "ex:bn")
     rows = store(app).select(PREFIXES + "SELECT DISTINCT ?n WHERE { GRAPH ex:bn { ?s ex:note ?n } }").rows
     assert len(rows) == 2
 
 
 def test_an_update_rewriting_stored_blank_nodes_is_applied_as_validated(app: Any, client: Any) -> None:
     """Blank nodes read from the store keep their identity (the update is then run natively, once)."""
-    text = PREFIXES + """DELETE { GRAPH ex:bn { ?n ex:text "n" } } INSERT { GRAPH ex:bn { ?n ex:text "m" } }
-        WHERE { GRAPH ex:bn { ?n ex:text "n" } }"""
+    insert_noted_persons(app, client, "ex:bn-rewrite")
+    text = PREFIXES + """DELETE { GRAPH ex:bn-rewrite { ?n ex:text "n" } }
+        INSERT { GRAPH ex:bn-rewrite { ?n ex:text "m" } }
+        WHERE { GRAPH ex:bn-rewrite { ?n ex:text "n" } }"""
     assert update(client, text).status_code == 204
-    texts = {r[0].value for r in store(app).select(PREFIXES + "SELECT ?t WHERE { GRAPH ex:bn { ?n ex:text ?t } }")
-             .rows}
+    texts = {r[0].value for r in store(app).select(
+        PREFIXES + "SELECT ?t WHERE { GRAPH ex:bn-rewrite { ?n ex:text ?t } }").rows}
     assert texts == {"m"}
-    count = store(app).select(PREFIXES + "SELECT (COUNT(DISTINCT ?n) AS ?c) WHERE { GRAPH ex:bn { ?s ex:note ?n } }")
+    count = store(app).select(
+        PREFIXES + "SELECT (COUNT(DISTINCT ?n) AS ?c) WHERE { GRAPH ex:bn-rewrite { ?s ex:note ?n } }")
     assert count.rows[0][0].value == "2"
 
 
 def test_using_restricts_the_where_clause_to_the_named_graphs(app: Any, client: Any) -> None:
-    text = PREFIXES + """INSERT { GRAPH ex:copy { ?s rdfs:label ?l } } USING ex:upd
+    source = PREFIXES + """INSERT DATA { GRAPH ex:using {
+        ex:w1 a dj:Person ; rdfs:label "W1"@en ; dct:source djr:doc-000 } }"""
+    assert update(client, source).status_code == 204
+    text = PREFIXES + """INSERT { GRAPH ex:copy { ?s rdfs:label ?l } } USING ex:using
         WHERE { ?s rdfs:label ?l }"""
     assert update(client, text).status_code == 204
     labels = {r[0].value for r in store(app).select(PREFIXES + "SELECT ?l WHERE { GRAPH ex:copy { ?s rdfs:label ?l } }")
               .rows}
-    assert labels == {"U3"}
+    assert labels == {"W1"}
 
 
 def test_graph_store_put_post_and_delete_are_guarded(app: Any, client: Any) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import threading
 
 import pytest
 
 from service.security import find_services
+from tests.linking_helpers import closed_port_url, silent_endpoint
 from tests.sparql_helpers import AUTH, EX, TOKEN, buffered_client, recording_server, seed, snapshot, values
 
 WIKIDATA = "https://query.wikidata.org/sparql"
@@ -172,9 +172,7 @@ def test_service_results_are_cut_at_the_endpoints_row_cap_and_the_response_says_
 
 
 def test_a_failing_service_is_a_502_naming_the_endpoint_and_silent_makes_it_one_empty_solution(make_app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/sparql"
+    closed = closed_port_url()
     app = make_app(LOAD_DATA=False, SERVICE_ALLOWLIST={closed: {"timeout": 5, "row_cap": 10}})
     client = buffered_client(app)
     response = client.get("/sparql", query_string={"query": f"SELECT * WHERE {{ SERVICE <{closed}> {{ ?s ?p ?o }} }}"})
@@ -185,10 +183,7 @@ def test_a_failing_service_is_a_502_naming_the_endpoint_and_silent_makes_it_one_
 
 
 def test_a_service_that_does_not_answer_is_stopped_at_its_time_limit(make_app):
-    with socket.socket() as silent_server:
-        silent_server.bind(("127.0.0.1", 0))
-        silent_server.listen(8)  # connections are accepted by the kernel, and never answered
-        endpoint = f"http://127.0.0.1:{silent_server.getsockname()[1]}/sparql"
+    with silent_endpoint() as endpoint:  # connections are accepted by the kernel, and never answered
         app = make_app(LOAD_DATA=False, SERVICE_ALLOWLIST={endpoint: {"timeout": 0.5, "row_cap": 10}})
         response = buffered_client(app).get("/sparql", query_string={
             "query": f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"})

@@ -5,12 +5,12 @@ not granian's worker, not the store worker — after a polite stop or a ``kill -
 from __future__ import annotations
 
 import json
-import os
-import time
 import urllib.request
 from urllib.parse import quote
 
 import pytest
+
+from tests.process_helpers import descendants, wait_gone
 
 QUERY = ("SELECT ?p ?o WHERE { <https://w3id.org/dprk-japan-kg/id/kim-jong-il> ?p ?o } ORDER BY ?p ?o")
 
@@ -19,39 +19,6 @@ def fetch(url: str, accept: str = "application/sparql-results+json") -> tuple[in
     request = urllib.request.Request(url, headers={"Accept": accept})
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        for children in (f"/proc/{current}/task/{t}/children" for t in os.listdir(f"/proc/{current}/task")):
-            try:
-                with open(children) as handle:
-                    kids = [int(c) for c in handle.read().split()]
-            except OSError:
-                kids = []
-            found += kids
-            todo += kids
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        left = [pid for pid in pids if alive(pid)]
-        if not left:
-            return []
-        time.sleep(0.05)
-    return [pid for pid in pids if alive(pid)]
 
 
 def test_granian_and_waitress_give_the_same_answers(make_live_server) -> None:

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from service.graphs import PREFIXES
@@ -65,7 +66,10 @@ def test_every_example_runs(client, example):
     response = client.post("/sparql", data={"query": example["query"]},
                            headers={"Accept": "text/turtle" if graph else "application/sparql-results+json"})
     assert response.status_code == 200, response.data
-    if not graph:
+    if graph:
+        triples = list(ox.parse(response.data, format=ox.RdfFormat.TURTLE))
+        assert triples, f"{example['title']} builds an empty graph"
+    else:
         body = response.get_json(force=True)
         assert "boolean" in body or body["results"]["bindings"], f"{example['title']} finds nothing"
 

@@ -132,7 +132,7 @@ def test_pyshacl_focus_nodes_option_misses_nested_shapes() -> None:
     assert pyshacl.validate(data, shacl_graph=shapes, focus_nodes=[EX + "round"])[0] is True
     store = store_with()
     for s, p, o in data:
-        store.add(ox.Quad(validation.to_ox(s), validation.to_ox(p), validation.to_ox(o), G))
+        store.add(ox.Quad(validation.from_rdflib(s), validation.from_rdflib(p), validation.from_rdflib(o), G))
     assert validation.validate_store(store, union=False).conforms is False
 
 

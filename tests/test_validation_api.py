@@ -19,6 +19,7 @@ from rdflib import Graph
 from rdflib.namespace import SH
 
 from service import create_app
+from tests.sparql_helpers import quad_count
 
 TOKEN = "test-write-token"
 ROUND_OK = """
@@ -44,13 +45,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def client(app: Any) -> Any:
     return app.test_client()
-
-
-def quad_count(app: Any) -> int:
-    """Every quad of the store (named graphs and the default graph)."""
-    store = app.extensions["dprk_kg_store"]
-    return int(store.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
-               .rows[0][0].value)
 
 
 @pytest.fixture

@@ -89,6 +89,11 @@ ex:deleg-1 a dj:Delegation ; rdfs:label "Test delegation"@en ; dct:source djr:do
 """
 
 
+#: How many batches :func:`batches` builds; the equivalence test is parametrized over ``range(BATCH_COUNT)``,
+#: and a test checks the two agree, so an added batch cannot go unrun.
+BATCH_COUNT = 15
+
+
 def batches(store: ox.Store) -> list[Batch]:
     """The batches, some built from what the bundled graph holds right now."""
     person = one(store, "SELECT ?p WHERE { ?p a dj:Person } ORDER BY ?p LIMIT 1")
@@ -186,8 +191,13 @@ def test_every_shape_in_the_batches_is_exercised(bundled: ox.Store) -> None:
             "NegotiationRound_Property_dj_participant"} <= broken
 
 
+def test_every_batch_is_run_by_the_equivalence_test(bundled: ox.Store) -> None:
+    """The parametrization below indexes the batches; a batch beyond ``BATCH_COUNT`` would never run."""
+    assert len(batches(bundled)) == BATCH_COUNT
+
+
 @pytest.mark.parametrize("union", [False, True], ids=["plain-store", "served-store"])
-@pytest.mark.parametrize("index", range(15))
+@pytest.mark.parametrize("index", range(BATCH_COUNT))
 def test_incremental_validation_equals_full_validation(bundled: ox.Store, served: ox.Store,
                                                        before: validation.ValidationReport, index: int,
                                                        union: bool) -> None:
@@ -242,13 +252,13 @@ def test_the_full_validation_used_here_is_plain_pyshacl(bundled: ox.Store) -> No
     data, shapes = Graph(), Graph()
     for q in after.quads_for_pattern(None, None, None, None):
         target = shapes if q.graph_name == ox.NamedNode(SHAPES_GRAPH) else data
-        target.add((validation.to_rdf(q.subject), validation.to_rdf(q.predicate), validation.to_rdf(q.object)))
+        target.add((validation.to_rdflib(q.subject), validation.to_rdflib(q.predicate), validation.to_rdflib(q.object)))
     _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
     theirs = set()
     for result in report_graph.subjects(predicate=SH.focusNode):
         def text(p: Any, _r: Any = result) -> str | None:
             value = report_graph.value(_r, p)
-            return None if value is None else validation.term_text(validation.to_ox(value)).strip("<>")
+            return None if value is None else validation.term_text(validation.from_rdflib(value)).strip("<>")
         theirs.add((text(SH.focusNode), text(SH.sourceShape), text(SH.resultSeverity).split("#")[-1],
                     text(SH.sourceConstraintComponent).split("#")[-1]))
     mine = {(r.focus, r.shape, r.severity, r.component) for r in ours.results}

@@ -22,6 +22,8 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 WD = "http://www.wikidata.org/entity/"
 DBR = "http://dbpedia.org/resource/"
+#: The source documents the dataset cites: ../shared/seeds beside the repository.
+SEEDS = REPO.parent / "shared" / "seeds"
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +114,10 @@ def test_licence_sources_and_access_points(client):
     dataset = ox.NamedNode(DATASET_IRI)
     assert objects(triples, dataset, "http://purl.org/dc/terms/license") == [
         ox.NamedNode("https://creativecommons.org/licenses/by/4.0/")]
+    seeds = sorted(SEEDS.glob("*.txt"))
+    assert seeds, f"no seed documents in {SEEDS}"
     assert sorted(o.value for o in objects(triples, dataset, "http://purl.org/dc/terms/source")) == [
-        f"{RESOURCE_NS}doc-00{i}" for i in range(5)]
+        f"{RESOURCE_NS}doc-{seed.name.split('_')[0]}" for seed in seeds]
     assert objects(triples, dataset, VOID + "sparqlEndpoint") == [ox.NamedNode("http://localhost/sparql")]
     assert ox.NamedNode("http://localhost/dump") in objects(triples, dataset, VOID + "dataDump")
 

@@ -25,7 +25,6 @@ Where it goes (the choice, and why):
 
 from __future__ import annotations
 
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -35,7 +34,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..dataset import ontology_file, shapes_file
-from ..graphs import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
+from ..graphs import LINKS_GRAPH, ONTOLOGY_NS
 from . import linkfile
 from .client import USER_AGENT
 from .entities import Entity
@@ -114,23 +113,13 @@ def read_review(path: Path) -> Review:
     return Review(decisions, runs, undecided)
 
 
-def _local(iri: str) -> str:
-    return iri[len(RESOURCE_NS):] if iri.startswith(RESOURCE_NS) else re.sub(r"\W+", "-", iri)
-
-
-def record_iri(subject: str, target: str) -> str:
-    """The IRI of a reviewed link's record in the links graph."""
-    tail = re.sub(r"[^A-Za-z0-9]+", "-", target.rstrip("/").rsplit("/", 1)[-1]).strip("-")
-    return f"{RESOURCE_NS}link-reviewed-{_local(subject)}-{tail}"
-
-
 def link_quads(review: Review, now: str) -> list[ox.Quad]:
     """The quads the decisions add to the links graph."""
     g = ox.NamedNode(LINKS_GRAPH)
     out: list[ox.Quad] = []
     keep = {DJ + "matchScore", DJ + "matchRank", DJ + "matchEvidence", DCT_SOURCE}
     for decision in review.decisions:
-        record = ox.NamedNode(record_iri(decision.subject, decision.target))
+        record = ox.NamedNode(linkfile.record_iri("reviewed", decision.subject, decision.target))
         subject, target = ox.NamedNode(decision.subject), ox.NamedNode(decision.target)
         accepted = decision.status == "accepted"
         relation = ox.NamedNode(SKOS_EXACT if accepted else DJ + "candidateMatch")

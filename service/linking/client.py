@@ -24,9 +24,8 @@ import os
 import tempfile
 import time
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from SPARQLWrapper import GET, JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import (
@@ -221,6 +220,7 @@ def term_lang(binding: Binding, name: str) -> str | None:
     return term.get("xml:lang") if term else None
 
 
-def as_dict(binding: Binding) -> dict[str, Any]:
-    """A binding as ``{variable: value}`` (for debugging and JSON reports)."""
-    return {name: term["value"] for name, term in binding.items()}
+def batched(items: list, size: int) -> Iterator[list]:
+    """``items`` in slices of at most ``size``: one ``VALUES`` block per query keeps requests small."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

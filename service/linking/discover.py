@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..graphs import ONTOLOGY_NS, RESOURCE_NS
-from .client import Binding, SparqlClient, term_value
+from . import linkfile
+from .client import Binding, SparqlClient, batched, term_value
 from .entities import Entity, Label
 from .profiles import DISCOVERABLE, TargetDataset
 
@@ -129,16 +130,11 @@ def _literal(text: str, lang: str) -> str:
     return str(ox.Literal(text, language=lang)) if lang else str(ox.Literal(text))
 
 
-def _batched(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def label_queries(rows: list[tuple[str, str, str]], dataset: TargetDataset, batch_size: int) -> Iterator[str]:
     """SELECT queries matching (key, text, lang) rows against the dataset's label predicates."""
     unions = " UNION ".join(
         f'{{ ?item <{predicate}> ?label . BIND("{word}" AS ?via) }}' for predicate, word in dataset.label_predicates)
-    for batch in _batched(rows, batch_size):
+    for batch in batched(rows, batch_size):
         values = "\n    ".join(f'("{key}" {_literal(text, lang)})' for key, text, lang in batch)
         yield (f"SELECT DISTINCT ?key ?item ?via WHERE {{\n  VALUES (?key ?label) {{\n    {values}\n  }}\n"
                f"  {unions}\n  FILTER(STRSTARTS(STR(?item), \"{dataset.item_prefix}\"))\n}}")
@@ -147,7 +143,7 @@ def label_queries(rows: list[tuple[str, str, str]], dataset: TargetDataset, batc
 def detail_queries(items: list[str], dataset: TargetDataset, batch_size: int) -> Iterator[tuple[str, str, str]]:
     """Per batch of items: (names and dates, direct types, compatible classes reached) queries."""
     classes = " ".join(f"<{c}>" for c in sorted(dataset.all_classes()))
-    for batch in _batched(items, batch_size):
+    for batch in batched(items, batch_size):
         values = " ".join(f"<{item}>" for item in batch)
         yield (
             f"SELECT ?item ?name ?description ?birth WHERE {{\n  VALUES ?item {{ {values} }}\n"
@@ -336,13 +332,6 @@ def run_iri(started: str) -> str:
     return RESOURCE_NS + "link-discovery-" + re.sub(r"[^0-9TZ]", "", started)
 
 
-def record_iri(entity: Entity, target: str) -> str:
-    """The IRI of a candidate's record: entity and target, readable."""
-    local = entity.iri[len(RESOURCE_NS):] if entity.iri.startswith(RESOURCE_NS) else re.sub(r"\W+", "-", entity.iri)
-    tail = re.sub(r"[^A-Za-z0-9]+", "-", target.rstrip("/").rsplit("/", 1)[-1]).strip("-")
-    return f"{RESOURCE_NS}link-candidate-{local}-{tail}"
-
-
 _PREFIXED = (("djr:", RESOURCE_NS), ("wd:", "http://www.wikidata.org/entity/"))
 
 
@@ -390,7 +379,7 @@ def to_turtle(result: Discovery) -> str:
             continue
         lines.append(f"# {entity.name} ({entity.short}, {entity.kind}): {len(candidates)} candidate(s)")
         for candidate in candidates:
-            record = record_iri(entity, candidate.target)
+            record = linkfile.record_iri("candidate", entity.iri, candidate.target)
             about = result.dataset.short(candidate.target)
             if candidate.target_label:
                 about += f" \"{candidate.target_label}\""

@@ -22,10 +22,10 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from .client import SparqlClient, term_lang, term_value
+from .client import SparqlClient, batched, term_lang, term_value
 from .entities import Entity
 from .profiles import RDFS_LABEL, TargetDataset
 
@@ -94,11 +94,6 @@ def roughly_agree(ours: Iterable[str], theirs: Iterable[str]) -> bool:
     return False
 
 
-def _batched(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def check_links(
     links: Iterable[tuple[str, str]],
     entities: dict[str, Entity],
@@ -114,7 +109,7 @@ def check_links(
 
     exists: set[str] = set()
     redirects: dict[str, str] = {}
-    for batch in _batched(targets, batch_size):
+    for batch in batched(targets, batch_size):
         values = " ".join(f"<{t}>" for t in batch)
         query = (f"SELECT ?item ?redirect WHERE {{\n  VALUES ?item {{ {values} }}\n"
                  f"  FILTER EXISTS {{ ?item ?p ?o }}\n"
@@ -136,7 +131,7 @@ def check_links(
                        | {"mul"})
     lang_filter = " || ".join(f'LANGMATCHES(LANG(?name), "{lang}")' for lang in languages) or "true"
     label_predicates = " ".join(f"<{p}>" for p, _ in dataset.label_predicates)
-    for batch in _batched(resolved, batch_size):
+    for batch in batched(resolved, batch_size):
         values = " ".join(f"<{t}>" for t in batch)
         for binding in client.select(
                 f"SELECT DISTINCT ?item ?class WHERE {{\n  VALUES ?item {{ {values} }}\n"

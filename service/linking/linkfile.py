@@ -8,6 +8,7 @@ the file is sorted and stable and a re-run that changes nothing rewrites nothing
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -42,6 +43,17 @@ PREFIXES = {
     "wd": "http://www.wikidata.org/entity/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
+
+
+def record_iri(stage: str, subject: str, target: str) -> str:
+    """The IRI of a ``dj:ExternalLink`` record: ``djr:link-<stage>-<our resource>-<item>``, readable.
+
+    Why one function: discovery names its candidates (stage ``candidate``) and review names
+    the decided records (``reviewed``) the same way, so a record can be traced by eye.
+    """
+    local = subject[len(RESOURCE_NS):] if subject.startswith(RESOURCE_NS) else re.sub(r"\W+", "-", subject)
+    tail = re.sub(r"[^A-Za-z0-9]+", "-", target.rstrip("/").rsplit("/", 1)[-1]).strip("-")
+    return f"{RESOURCE_NS}link-{stage}-{local}-{tail}"
 
 
 def read(path: Path) -> list[ox.Quad]:
