@@ -76,11 +76,9 @@ def hierarchy(store: ox.Store, extra: Iterable[ox.Quad] = ()) -> tuple[Closure, 
     pairs: dict[Any, list[tuple[Any, Any]]] = {SUBCLASS: [], SUBPROPERTY: []}
     stored = itertools.chain(store.quads_for_pattern(None, SUBCLASS, None, None),
                              store.quads_for_pattern(None, SUBPROPERTY, None, None))
-    for q in stored:
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
-            pairs[q.predicate].append((q.subject, q.object))
-    for q in extra:
-        if q.predicate in pairs:
+    for q in itertools.chain(stored, extra):
+        # Only IRIs count, stored or new: a blank node has no place in the VALUES rows below.
+        if q.predicate in pairs and isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
             pairs[q.predicate].append((q.subject, q.object))
     return _closure(pairs[SUBCLASS]), _closure(pairs[SUBPROPERTY])
 

@@ -150,3 +150,19 @@ def test_changing_the_entailment_setting_rebuilds_the_inferences(tmp_path: Path)
     finally:
         entailing.close()
 
+
+def test_an_update_adding_a_blank_node_subclass_is_accepted_and_ignored_by_entailment(make_app):
+    """Hierarchy triples with a blank node are not entailment rules (as for stored ones); the
+    update must still apply — it used to fail with a syntax error from the derivation step."""
+    from tests.sparql_helpers import AUTH, TOKEN
+
+    app = make_app(WRITE_TOKEN=TOKEN, LOAD_DATA=False, VALIDATE_WRITES=False)
+    client = app.test_client()
+    update = ("INSERT DATA { GRAPH <urn:test:g> { _:b <http://www.w3.org/2000/01/rdf-schema#subClassOf> <urn:test:C> ."
+              " <urn:test:C> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <urn:test:D> ."
+              " <urn:test:x> a <urn:test:C> } }")
+    response = client.post("/sparql", data=update, content_type="application/sparql-update", headers=AUTH)
+    assert response.status_code == 204, response.data
+    ask = client.get("/sparql", query_string={"query": "ASK { <urn:test:x> a <urn:test:D> }"},
+                     headers={"Accept": "application/sparql-results+json"})
+    assert ask.get_json()["boolean"] is True  # the IRI rule in the same update still counts
