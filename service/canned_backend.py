@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from .answers import serialize_answer
 from .canned_header import ALLOWLIST_SOURCE, EnumValue, TypeSpec, construct_or_describe, curie
 from .canned_params import term_text
-from .store_worker import capped_answer, write_answer
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,9 @@ class LocalBackend:
 
     def execute(self, sparql: str, fmt: str, *, timeout: float | None, row_cap: int | None) -> Output:
         """Evaluate and serialize as the store worker does (same cap, same writers, same bytes)."""
-        head, items = capped_answer(self.store.query(sparql), row_cap if row_cap is not None else self.row_cap)
         body = io.BytesIO()
-        write_answer(head, items, fmt, body)
+        head = serialize_answer(lambda: self.store.query(sparql), fmt,
+                                row_cap if row_cap is not None else self.row_cap, lambda _head: body)
         return Output(head["kind"], body.getvalue(), head["truncated"])
 
 

@@ -33,6 +33,17 @@ INPUT_FORMATS: dict[str, ox.RdfFormat] = {
     # https://www.w3.org/TR/rdf-syntax-grammar/
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
+#: Media types → pyoxigraph formats of the RDF documents the store itself reads and writes (the bundled
+#: files, dumps, CONSTRUCT answers), N3 included.
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/n3": ox.RdfFormat.N3,
+}
 #: File extensions of the same syntaxes (the CLI reads files by extension).
 EXTENSIONS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG, ".nt": ox.RdfFormat.N_TRIPLES,

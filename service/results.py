@@ -1,10 +1,12 @@
-"""Streaming writers for SELECT/ASK results: SPARQL JSON, XML, CSV and TSV.
+"""Our streaming writers for SELECT/ASK results: SPARQL JSON, XML, CSV and TSV.
 
-Why our own writers rather than pyoxigraph's: pyoxigraph can only serialize a whole
-``QuerySolutions`` object, and we must stop at the result-row cap and say so in the
-response. These writers take any iterable of solutions, yield bytes in chunks (so
-large results stream), and put a truncation link in the result head where the format
-has one. They follow, term for term, the W3C specifications linked above each writer.
+Why our own writers beside pyoxigraph's: pyoxigraph can only serialize a whole
+``QuerySolutions`` object, and an answer the result-row cap cut must stop at the cap and
+say so in the result head. Answers within the cap are written by pyoxigraph
+(:mod:`service.answers` decides); these writers take the rest — cut answers, booleans —
+from any iterable of solutions, yield bytes in chunks, and put a truncation link in the
+result head where the format has one. They follow, term for term, the W3C
+specifications linked above each writer.
 """
 
 from __future__ import annotations

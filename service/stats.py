@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from .config import REPO_ROOT
 from .dataset import bundled_files
 from .graphs import RESOURCE_NS
-from .store_worker import RDF_FORMATS
+from .rdf_input import RDF_FORMATS
 from .validation import curie
 
 

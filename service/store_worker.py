@@ -31,24 +31,15 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import derived, results, worker_ops
+from . import derived, worker_ops
+from .answers import capped_answer, serialize_answer
 from .dataset import bundled_files
 from .graphs import DERIVED_GRAPHS, PREFIXES
 from .lifetime import die_with_parent
+from .rdf_input import RDF_FORMATS
 from .terms import decode, encode
 
 log = logging.getLogger("dprk_kg.store_worker")
-
-#: Media types → pyoxigraph RDF formats (graphs and datasets).
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "text/n3": ox.RdfFormat.N3,
-}
 
 CHUNK = 64 * 1024
 
@@ -120,51 +111,6 @@ class ResultSender:
             self.conn.send(("end", None))
         else:
             self.conn.send(("result", self.head, [bytes(self.buffer)]))
-
-
-def _capped(items: Iterator[Any], cap: int) -> tuple[Any, bool]:
-    """Buffer at most ``cap`` + 1 items to learn whether the cap cut the results.
-
-    Without a cap the iterator is passed on untouched, so results stream.
-    """
-    if not cap:
-        return items, False
-    head = list(itertools.islice(items, cap + 1))
-    return head[:cap], len(head) > cap
-
-
-def capped_answer(result: Any, cap: int) -> tuple[dict[str, Any], Any]:
-    """A query result's head (kind, variables or value, truncated) and its rows or triples, cut at ``cap``.
-
-    Why shared: the worker (:meth:`Worker.op_query`) and the CLI's in-memory store
-    (:class:`service.canned_backend.LocalBackend`) must cap and serialize alike.
-    The items are ``None`` for a boolean, and stream when there is no cap.
-    """
-    if isinstance(result, ox.QueryBoolean):
-        return {"kind": "boolean", "value": bool(result), "truncated": False}, None
-    if isinstance(result, ox.QuerySolutions):
-        variables = [v.value for v in result.variables]
-        rows, truncated = _capped((tuple(s) for s in result), cap)
-        return {"kind": "solutions", "vars": variables, "truncated": truncated}, rows
-    triples, truncated = _capped(iter(result), cap)
-    return {"kind": "graph", "truncated": truncated}, triples
-
-
-def write_answer(head: dict[str, Any], items: Any, fmt: str, sink: Any) -> None:
-    """Serialize what :func:`capped_answer` gave into a binary file-like ``sink`` (``write``, ``flush``).
-
-    ``fmt``: a results key (json, xml, csv, tsv) for booleans and solutions, an RDF
-    media type for graphs (Turtle and TriG use the service's prefixes).
-    """
-    if head["kind"] == "boolean":
-        for chunk in results.BOOLEAN_WRITERS[fmt](head["value"]):
-            sink.write(chunk)
-    elif head["kind"] == "solutions":
-        for chunk in results.SOLUTION_WRITERS[fmt](head["vars"], items, head["truncated"]):
-            sink.write(chunk)
-    else:
-        ox.serialize(items, sink, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt in (
-            "text/turtle", "application/trig") else None)
 
 
 class Worker:
@@ -302,14 +248,21 @@ class Worker:
         ``format`` is a results key (json, xml, csv, tsv), an RDF media type, or
         ``terms`` for encoded rows (internal callers).
         """
-        result = self.store.query(req["sparql"], **self._dataset_kwargs(req))
+        kwargs = self._dataset_kwargs(req)
         fmt: str = req.get("format", "json")
-        head, items = capped_answer(result, req.get("row_cap") or 0)
+        cap: int = req.get("row_cap") or 0
         if fmt != "terms":
-            sender = ResultSender(conn, head)
-            write_answer(head, items, fmt, sender)
-            sender.close()
-        elif head["kind"] == "boolean":
+            senders: list[ResultSender] = []
+
+            def open_sender(head: dict[str, Any]) -> ResultSender:
+                senders.append(ResultSender(conn, head))
+                return senders[0]
+
+            serialize_answer(lambda: self.store.query(req["sparql"], **kwargs), fmt, cap, open_sender)
+            senders[0].close()
+            return
+        head, items = capped_answer(self.store.query(req["sparql"], **kwargs), cap)
+        if head["kind"] == "boolean":
             conn.send(("result", head, []))
         elif head["kind"] == "solutions":
             self._send_terms(conn, head, (tuple(encode(t) for t in row) for row in items))

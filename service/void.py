@@ -364,7 +364,7 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
     Dataset formats keep the named graphs; Turtle and N-Triples need ``graph``.
     """
     from .dataset import bundled_files
-    from .store_worker import RDF_FORMATS
+    from .rdf_input import RDF_FORMATS
 
     rdf_format, keeps_graphs = EXPORT_FORMATS[fmt]
     blank: dict[str, ox.BlankNode] = {}
