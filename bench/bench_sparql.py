@@ -20,6 +20,8 @@ For each data size (the bundled graph; synthetic graphs of 100k and 1M triples f
    latency percentiles pool every request. With ``--baseline`` a third server takes its
    turn too: ours served as before (waitress, every request through Flask), on a copy
    of the same store — the before/after of the serving changes, measured side by side;
+   with ``--minimal`` a minimal Flask app over pyoxigraph (``bench/minimal_app.py``, no
+   worker process, no limits) does too — what the thinnest Python tier reaches;
 5. *resident memory*: VmRSS from /proc (ours: granian's supervisor and worker and the
    store worker; Oxigraph).
 
@@ -170,6 +172,8 @@ def _wait_ready(url: str, path: str, process: subprocess.Popen, timeout: float, 
 
 #: ``--baseline``: our service as it was served before the granian server and the query fast path.
 BASELINE_ARGS = ("--server", "waitress", "--no-fast-query-path")
+#: Servers that can join ours and Oxigraph in the rounds, by name (``--baseline``, ``--minimal``).
+PEERS = ("baseline", "minimal")
 
 
 def start_ours(store: Path, data_root: Path, log: Path, timeout: float = 3600, name: str = "ours",
@@ -209,6 +213,26 @@ def start_oxigraph(store: Path, log: Path, timeout: float = 600) -> tuple[Server
         process.kill()
         raise
     return Server("oxigraph", url, "/query", process, [process.pid]), time.monotonic() - started
+
+
+def start_minimal(store: Path, log: Path, timeout: float = 600) -> tuple[Server, float]:
+    """The minimal Flask app over pyoxigraph (``bench/minimal_app.py``), served by granian as ours is."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, BENCH_MINIMAL_STORE=str(store))
+    started = time.monotonic()
+    with open(log, "ab") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
+                                    "--working-dir", str(REPO / "bench"), "--host", "127.0.0.1", "--port", str(port),
+                                    "--workers", "1", "--blocking-threads", "8", "--no-ws", "--no-log",
+                                    "minimal_app:create_app"], env=env, stdin=subprocess.DEVNULL, stdout=sink,
+                                   stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(url, "/sparql?query=ASK%7B%7D", process, timeout, log)
+    except Exception:
+        process.kill()
+        raise
+    return Server("minimal", url, "/sparql", process, [process.pid]), time.monotonic() - started
 
 
 def oxigraph_load_time(data_root: Path, folder: Path) -> float:
@@ -359,10 +383,14 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
         shutil.copytree(ours_store, ox_store)
         print(f"[{size}] oxigraph load of the same files ...", file=sys.stderr, flush=True)
         report["load_s"]["oxigraph"] = oxigraph_load_time(data_root, folder)
-        baseline = None
+        peers: list[Server] = []  # measured in the same rounds: --baseline, --minimal
         if args.baseline:
             shutil.copytree(ours_store, folder / "baseline-store")
-            baseline, _ = start_ours(folder / "baseline-store", data_root, log, name="baseline", extra=BASELINE_ARGS)
+            peers.append(start_ours(folder / "baseline-store", data_root, log, name="baseline",
+                                    extra=BASELINE_ARGS)[0])
+        if args.minimal:
+            shutil.copytree(ours_store, folder / "minimal-store")
+            peers.append(start_minimal(folder / "minimal-store", log)[0])
         ours, ours_start = start_ours(ours_store, data_root, log)
         oxigraph, ox_start = start_oxigraph(ox_store, log)
         report["startup_s"] = {"ours": ours_start, "oxigraph": ox_start}
@@ -374,15 +402,15 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
             count = select(oxigraph, "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
             report["store_quads"] = int(count[0]["n"]["value"])
             params = parameters(oxigraph)
-            servers = [ours, oxigraph] + ([baseline] if baseline else [])
+            servers = [ours, oxigraph, *peers]
             report["queries"] = run_queries(servers, params, args, size)
             report["rss_mb_after"] = {"ours": ours.rss_mb(), "oxigraph": oxigraph.rss_mb()}
             report["loadavg_after"] = os.getloadavg()[0]
         finally:
             ours.stop()
             oxigraph.stop()
-            if baseline:
-                baseline.stop()
+            for peer in peers:
+                peer.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return report
@@ -391,7 +419,8 @@ def bench_size(size: str, args: argparse.Namespace) -> dict:
 def run_queries(servers: list[Server], params: dict, args: argparse.Namespace, size: str) -> list[dict]:
     """Each query at each concurrency on every server, the servers taking turns in rounds.
 
-    ``servers`` starts with ours and Oxigraph; a third (``--baseline``) is measured the same way.
+    ``servers`` starts with ours and Oxigraph; the peers after them (``--baseline``, ``--minimal``) are
+    measured the same way, each with its ratio to Oxigraph.
     """
     rows = []
     for name in args.queries:
@@ -422,31 +451,30 @@ def run_queries(servers: list[Server], params: dict, args: argparse.Namespace, s
                 }
             oxigraph_rps = row["oxigraph"]["rps"]
             row["ratio"] = row["ours"]["rps"] / oxigraph_rps if oxigraph_rps else float("nan")
-            baseline = ""
-            if "baseline" in row:
-                row["baseline_ratio"] = row["baseline"]["rps"] / oxigraph_rps if oxigraph_rps else float("nan")
-                baseline = f", baseline {row['baseline']['rps']:.0f}/s (x{row['baseline_ratio']:.2f})"
+            extras = ""
+            for peer in servers[2:]:
+                row[f"{peer.name}_ratio"] = row[peer.name]["rps"] / oxigraph_rps if oxigraph_rps else float("nan")
+                extras += f", {peer.name} {row[peer.name]['rps']:.0f}/s (x{row[peer.name + '_ratio']:.2f})"
             rows.append(row)
             print(f"[{size}] {name} c={concurrency}: ours {row['ours']['rps']:.0f}/s, oxigraph "
-                  f"{oxigraph_rps:.0f}/s (x{row['ratio']:.2f}){baseline}", file=sys.stderr, flush=True)
+                  f"{oxigraph_rps:.0f}/s (x{row['ratio']:.2f}){extras}", file=sys.stderr, flush=True)
     return rows
 
 
 def render(reports: list[dict]) -> str:
     """The results as Markdown tables (also what the README quotes)."""
-    with_baseline = any("baseline" in row for report in reports for row in report.get("queries", []))
-    extra_head = " baseline req/s (ratio) |" if with_baseline else ""
+    peers = [name for name in PEERS if any(name in row for report in reports for row in report.get("queries", []))]
+    extra_head = "".join(f" {name} req/s (ratio) |" for name in peers)
     lines = ["| data | query | conc. | rows | ours req/s | Oxigraph req/s | ours/Oxigraph | ours p50 / p99 ms "
-             "| Oxigraph p50 / p99 ms |" + extra_head, "|---|---|---|---|---|---|---|---|---|" +
-             ("---|" if with_baseline else "")]
+             "| Oxigraph p50 / p99 ms |" + extra_head, "|---|---|---|---|---|---|---|---|---|" + "---|" * len(peers)]
     for report in reports:
         for row in report.get("queries", []):
             o, x = row["ours"], row["oxigraph"]
             errors = "" if not (o["errors"] or x["errors"]) else f" (errors {o['errors']}/{x['errors']})"
             extra = ""
-            if with_baseline:
-                b = row.get("baseline")
-                extra = f" {b['rps']:.0f} ({row['baseline_ratio']:.2f}) |" if b else " – |"
+            for name in peers:
+                b = row.get(name)
+                extra += f" {b['rps']:.0f} ({row[name + '_ratio']:.2f}) |" if b else " – |"
             lines.append(f"| {report['size']} | {row['query']} | {row['concurrency']} | {row['rows']['ours']} "
                          f"| {o['rps']:.0f} | {x['rps']:.0f} | **{row['ratio']:.2f}**{errors} "
                          f"| {o['p50_ms']:.1f} / {o['p99_ms']:.1f} | {x['p50_ms']:.1f} / {x['p99_ms']:.1f} |" + extra)
@@ -472,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="bundled and 100k only, 1.5 s per measurement")
     parser.add_argument("--baseline", action="store_true",
                         help="also measure ours served as before (waitress, no query fast path) in the same rounds")
+    parser.add_argument("--minimal", action="store_true",
+                        help="also measure a minimal Flask app over pyoxigraph (bench/minimal_app.py: no worker "
+                             "process, no limits) in the same rounds")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help=f"folder for the JSON results (default {RESULTS.relative_to(REPO)})")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.duration = "bundled,100k", 1.5
@@ -489,16 +522,16 @@ def main(argv: list[str] | None = None) -> int:
                 synth.parse_size(size)
             except argparse.ArgumentTypeError as exc:
                 parser.error(f"--sizes: {exc}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
     reports = [bench_size(size, args) for size in sizes]
     table = render(reports)
     print(table)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = {"when": stamp, "cpus": os.cpu_count(), "duration": args.duration, "rounds": args.rounds,
            "reports": reports, "table": table}
-    (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(out, indent=2))
-    (RESULTS / "latest.json").write_text(json.dumps(out, indent=2))
-    print(f"\n(written to {RESULTS / ('bench-' + stamp + '.json')})", file=sys.stderr)
+    (args.results / f"bench-{stamp}.json").write_text(json.dumps(out, indent=2))
+    (args.results / "latest.json").write_text(json.dumps(out, indent=2))
+    print(f"\n(written to {args.results / ('bench-' + stamp + '.json')})", file=sys.stderr)
     return 0
 
 
