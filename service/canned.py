@@ -15,6 +15,7 @@ the next write (:mod:`service.canned_cache`).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -68,20 +69,8 @@ def init_app(app: Flask) -> None:
         allowlist=allowlist,
         query_timeout=float(app.config.get("QUERY_TIMEOUT") or 30.0),
         row_cap=app.config.get("RESULT_ROW_CAP"),
-        federator=guard_federated,
+        federator=functools.partial(security.federate, allowlist=allowlist),
     )
-
-
-def guard_federated(sparql: str) -> tuple[str, bool]:
-    """Evaluate a federated query's SERVICE blocks exactly as ``/sparql`` does (:func:`service.security.guard`).
-
-    Why: left to the store, pyoxigraph would call the endpoint itself — no per-endpoint
-    time limit or row cap, no redirect refusal — and a hanging endpoint would cost the
-    store worker (killed at the query timeout). Returns the query with each block
-    replaced by ``VALUES`` of its solutions, and whether an endpoint's row cap cut them.
-    """
-    prepared = security.guard(sparql)
-    return prepared.text, prepared.truncated
 
 
 def runner() -> CannedRunner:

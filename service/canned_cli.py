@@ -10,6 +10,7 @@ analyst needs no server; ``--endpoint URL`` asks a running service through its H
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import urllib.error
@@ -24,7 +25,8 @@ import click
 
 from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
 from .canned_params import ParamError
-from .config import DEFAULT_SERVICE_ALLOWLIST, REPO_ROOT
+from .config import REPO_ROOT, resolve
+from .errors import ApiError
 
 #: --format choices: a suffix of the HTTP API, or ``table`` (aligned text for SELECT/ASK, Turtle for graph queries).
 FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld")
@@ -74,20 +76,27 @@ def _suffix(query_is_graph: bool | None, fmt: str) -> str:
     return fmt
 
 
+def service_allowlist() -> dict[str, Any]:
+    """The SERVICE allow-list the offline CLI uses: the service's setting (``DPRK_KG_SERVICE_ALLOWLIST``)."""
+    return resolve()["SERVICE_ALLOWLIST"]
+
+
 def run_local(root: Path, name: str, params: dict[str, list[str]], fmt: str) -> bytes:
     """Answer on the bundled files of ``root`` (ParamError / KeyError / ValueError on bad input)."""
     from .canned_backend import LocalBackend, local_store
     from .canned_run import CannedRunner, formats_for
+    from .security import federate
 
-    queries = load_queries(root / "queries", DEFAULT_SERVICE_ALLOWLIST)
+    allowlist = service_allowlist()
+    queries = load_queries(root / "queries", allowlist)
     query = queries.get(name)
     if query is None:
         raise KeyError(name)
     suffix = _suffix(query.is_graph, fmt)
     if suffix not in formats_for(query):
         raise ValueError(f"query {name!r} has no format {fmt!r}; available: table, {', '.join(formats_for(query))}")
-    runner = CannedRunner(queries, LocalBackend(local_store(root)), cache_size=0,
-                          allowlist=DEFAULT_SERVICE_ALLOWLIST)
+    runner = CannedRunner(queries, LocalBackend(local_store(root)), cache_size=0, allowlist=allowlist,
+                          federator=functools.partial(federate, allowlist=allowlist))
     binding = runner.bind(query, params)
     answer = runner.run(binding, suffix)
     if fmt == "table" and not query.is_graph:
@@ -143,7 +152,7 @@ def _get_json(url: str) -> Any:
 
 def list_local(root: Path) -> list[CannedQuery]:
     """The canned queries of ``root``."""
-    return list(load_queries(root / "queries", DEFAULT_SERVICE_ALLOWLIST).values())
+    return list(load_queries(root / "queries", service_allowlist()).values())
 
 
 @click.command("query")
@@ -176,6 +185,9 @@ def query_command(name: str | None, params: tuple[str, ...], fmt: str, endpoint:
         sys.exit(2)
     except RemoteError as exc:
         click.echo(f"error: the service answered {exc.status}: {exc.message}", err=True)
+        sys.exit(2 if 400 <= exc.status < 500 else 1)
+    except ApiError as exc:  # offline: refused (4xx) or a SERVICE endpoint failed (502)
+        click.echo(f"error: {exc.message}", err=True)
         sys.exit(2 if 400 <= exc.status < 500 else 1)
     except (urllib.error.URLError, OSError) as exc:
         click.echo(f"error: cannot reach {endpoint}: {exc}", err=True)

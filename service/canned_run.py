@@ -98,11 +98,11 @@ class CannedRunner:
         row_cap: int | None = None,
         federator: Federator | None = None,
     ) -> None:
-        """``federator``: how federated queries reach their endpoints. The service passes
-        :func:`service.security.guard` (a bounded client per endpoint, results joined as
-        ``VALUES``), so the store never calls an endpoint and is never killed for one.
-        Without it (the offline CLI) the store evaluates SERVICE itself, within the limits
-        of :meth:`limits`.
+        """``federator``: how federated queries reach their endpoints. The service and the
+        offline CLI pass :func:`service.security.federate` (a bounded client per endpoint,
+        results joined as ``VALUES``), so the store never calls an endpoint and is never
+        killed for one. Without it the store would evaluate SERVICE itself, within the
+        limits of :meth:`limits`.
         """
         self.queries = dict(queries)
         self.federator = federator

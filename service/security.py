@@ -274,14 +274,17 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(t.text.upper() for t in tokenize(text) if t.kind == "word")
 
 
-def guard(text: str, base_iri: str | None = None) -> Prepared:
+def guard(text: str, base_iri: str | None = None, allowlist: dict[str, Any] | None = None) -> Prepared:
     """Check an operation (query or update) and evaluate its SERVICE blocks; see the module docstring.
 
+    ``allowlist``: the SERVICE endpoints and their limits; default: the app's SERVICE_ALLOWLIST
+    (the offline CLI, which has no app, passes its own).
     Raises 400 for what is refused and 502 when a (non-SILENT) SERVICE call fails.
     """
     if not (_word_set(text) & _GUARDED_WORDS):  # nothing to check or to evaluate: the common case
         return Prepared(text)
-    allowlist: dict[str, Any] = current_app.config.get("SERVICE_ALLOWLIST") or {}
+    if allowlist is None:
+        allowlist = current_app.config.get("SERVICE_ALLOWLIST") or {}
     if isinstance(allowlist, str):
         allowlist = json.loads(allowlist)
     blocks, prologue = find_services(text, base_iri, allowlist)
@@ -303,3 +306,17 @@ def guard(text: str, base_iri: str | None = None) -> Prepared:
         prepared.services.append(block.endpoint)
         prepared.text = prepared.text[:block.start] + replacement + prepared.text[block.end:]
     return prepared
+
+
+def federate(sparql: str, allowlist: dict[str, Any] | None = None) -> tuple[str, bool]:
+    """Evaluate a federated canned query's SERVICE blocks exactly as ``/sparql`` does (:func:`guard`).
+
+    Why: left to the store, pyoxigraph would call the endpoint itself — no per-endpoint
+    time limit or row cap, no redirect refusal — and a hanging endpoint would cost the
+    store worker (killed at the query timeout). The service and the offline CLI
+    (``dprk-kg query``) both pass it to their :class:`~service.canned_run.CannedRunner`.
+    Returns the query with each block replaced by ``VALUES`` of its solutions, and whether
+    an endpoint's row cap cut them; a failing endpoint raises a 502 :class:`~service.errors.ApiError`.
+    """
+    prepared = guard(sparql, None, allowlist)
+    return prepared.text, prepared.truncated

@@ -5,10 +5,17 @@ answer says so."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from service.cli import main
+from service.config import REPO_ROOT
 from service.store import EXTENSION_KEY as STORE_KEY
 from tests.linking_helpers import silent_endpoint
 from tests.test_canned_federated import QUERY, names
@@ -49,3 +56,29 @@ def test_the_endpoints_row_cap_cuts_its_solutions_and_the_answer_says_so(guarded
     assert response.status_code == 200, response.get_data(as_text=True)
     assert len(names(response)) == 1 and set(names(response)) <= {"Alpha", "Beta"}
     assert response.headers["X-Result-Truncated"] == "true"
+
+
+def _allowlist_env(guarded) -> dict[str, str]:
+    """The fixture's allow-list, in the environment variable the service and the CLI read."""
+    app, _, _ = guarded
+    return {"DPRK_KG_SERVICE_ALLOWLIST": json.dumps(app.config["SERVICE_ALLOWLIST"])}
+
+
+def test_offline_an_endpoints_row_cap_still_cuts_its_solutions(guarded, tmp_path: Path):
+    _, endpoint, _ = guarded
+    result = CliRunner().invoke(main, ["query", "remote-names", "--root", str(tmp_path / "root"), "-p",
+                                       f"endpoint={endpoint}", "--format", "json"], env=_allowlist_env(guarded))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["results"]["bindings"]
+    assert len(rows) == 1 and rows[0]["name"]["value"] in {"Alpha", "Beta"}
+
+
+def test_offline_a_silent_endpoint_fails_at_its_own_time_limit_naming_it(guarded, tmp_path: Path):
+    # Left to pyoxigraph's own SERVICE the offline CLI would wait for ever: run it as a user does, with a deadline.
+    _, _, silent = guarded
+    completed = subprocess.run(
+        [sys.executable, "-m", "service", "query", "remote-names", "--root", str(tmp_path / "root"), "-p",
+         f"endpoint={silent}"], env={**os.environ, **_allowlist_env(guarded)}, capture_output=True, text=True,
+        timeout=60, cwd=REPO_ROOT)
+    assert completed.returncode == 1, completed.stderr
+    assert f"SERVICE <{silent}>" in completed.stderr and "time limit of 0.5 s" in completed.stderr
