@@ -198,41 +198,35 @@ def start_ours(store: Path, data_root: Path, log: Path, timeout: float = 3600, n
     return Server(name, url, "/sparql", process, [process.pid, int(worker)]), elapsed
 
 
-def start_oxigraph(store: Path, log: Path, timeout: float = 600) -> tuple[Server, float]:
-    """The standalone Oxigraph server on an existing store; seconds to ready."""
+def _launch(name: str, command: list[str], query_path: str, log: Path, timeout: float,
+            env: dict[str, str] | None = None) -> tuple[Server, float]:
+    """Start a one-process server (``{port}`` in ``command``: a free port); ready when ``ASK {}`` answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     with open(log, "ab") as sink:
-        process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(store), "--bind",
-                                    f"127.0.0.1:{port}"], stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen([part.replace("{port}", str(port)) for part in command], env=env,
+                                   stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(url, "/query?query=ASK%7B%7D", process, timeout, log)
+        _wait_ready(url, f"{query_path}?query=ASK%7B%7D", process, timeout, log)
     except Exception:
         process.kill()
         raise
-    return Server("oxigraph", url, "/query", process, [process.pid]), time.monotonic() - started
+    return Server(name, url, query_path, process, [process.pid]), time.monotonic() - started
+
+
+def start_oxigraph(store: Path, log: Path, timeout: float = 600) -> tuple[Server, float]:
+    """The standalone Oxigraph server on an existing store; seconds to ready."""
+    return _launch("oxigraph", [oxigraph_binary(), "serve", "--location", str(store), "--bind", "127.0.0.1:{port}"],
+                   "/query", log, timeout)
 
 
 def start_minimal(store: Path, log: Path, timeout: float = 600) -> tuple[Server, float]:
     """The minimal Flask app over pyoxigraph (``bench/minimal_app.py``), served by granian as ours is."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, BENCH_MINIMAL_STORE=str(store))
-    started = time.monotonic()
-    with open(log, "ab") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "wsgi", "--factory",
-                                    "--working-dir", str(REPO / "bench"), "--host", "127.0.0.1", "--port", str(port),
-                                    "--workers", "1", "--blocking-threads", "8", "--no-ws", "--no-log",
-                                    "minimal_app:create_app"], env=env, stdin=subprocess.DEVNULL, stdout=sink,
-                                   stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(url, "/sparql?query=ASK%7B%7D", process, timeout, log)
-    except Exception:
-        process.kill()
-        raise
-    return Server("minimal", url, "/sparql", process, [process.pid]), time.monotonic() - started
+    return _launch("minimal", [sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--working-dir",
+                               str(REPO / "bench"), "--workers", "1", "--blocking-threads", "8", "--no-ws", "--no-log",
+                               "--host", "127.0.0.1", "--port", "{port}", "minimal_app:create_app"],
+                   "/sparql", log, timeout, env=dict(os.environ, BENCH_MINIMAL_STORE=str(store)))
 
 
 def oxigraph_load_time(data_root: Path, folder: Path) -> float:
