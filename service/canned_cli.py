@@ -3,9 +3,10 @@
 Why both modes: offline (the default) answers from the bundled files in an in-memory
 store — with the same union default graph and inferences the service keeps — so an
 analyst needs no server; ``--endpoint URL`` asks a running service through its HTTP API
-(the same parameters, the same answers, including that service's own data). Exit codes:
+(the same parameters, the same answers, including that service's own data). When a row
+cap cut the answer, a note on stderr says so (stdout stays machine-readable). Exit codes:
 0 answered, 2 bad usage (unknown query, a parameter refused — the message names it),
-1 the service failed.
+1 the service (or, offline, a SERVICE endpoint) failed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
 from .canned_params import ParamError
 from .config import REPO_ROOT, resolve
 from .errors import ApiError
+
+#: Printed on stderr when a row cap cut the answer (the service's RESULT_ROW_CAP or a SERVICE endpoint's).
+TRUNCATED_NOTE = ("note: the answer was cut at a row cap (the service's RESULT_ROW_CAP or a SERVICE endpoint's "
+                  "row_cap): narrow the query to see the rest.")
 
 #: --format choices: a suffix of the HTTP API, or ``table`` (aligned text for SELECT/ASK, Turtle for graph queries).
 FORMATS = ("table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld")
@@ -81,8 +86,9 @@ def service_allowlist() -> dict[str, Any]:
     return resolve()["SERVICE_ALLOWLIST"]
 
 
-def run_local(root: Path, name: str, params: dict[str, list[str]], fmt: str) -> bytes:
-    """Answer on the bundled files of ``root`` (ParamError / KeyError / ValueError on bad input)."""
+def run_local(root: Path, name: str, params: dict[str, list[str]], fmt: str) -> tuple[bytes, bool]:
+    """Answer on the bundled files of ``root``, and whether a row cap cut it (ParamError / KeyError /
+    ValueError on bad input)."""
     from .canned_backend import LocalBackend, local_store
     from .canned_run import CannedRunner, formats_for
     from .security import federate
@@ -100,12 +106,12 @@ def run_local(root: Path, name: str, params: dict[str, list[str]], fmt: str) -> 
     binding = runner.bind(query, params)
     answer = runner.run(binding, suffix)
     if fmt == "table" and not query.is_graph:
-        return render_table(answer.body).encode() + b"\n"
-    return answer.body
+        return render_table(answer.body).encode() + b"\n", answer.truncated
+    return answer.body, answer.truncated
 
 
-def run_remote(endpoint: str, name: str, params: dict[str, list[str]], fmt: str) -> bytes:
-    """Answer through a running service's HTTP API."""
+def run_remote(endpoint: str, name: str, params: dict[str, list[str]], fmt: str) -> tuple[bytes, bool]:
+    """Answer through a running service's HTTP API; also whether the service says a row cap cut it."""
     base = endpoint.rstrip("/")
     catalog = _get_json(f"{base}/queries.json")
     entry = next((q for q in catalog["queries"] if q["name"] == name), None)
@@ -115,10 +121,11 @@ def run_remote(endpoint: str, name: str, params: dict[str, list[str]], fmt: str)
     suffix = _suffix(is_graph, fmt)
     pairs = [(k, v) for k, values in params.items() for v in values]
     url = f"{base}/queries/{quote(name)}.{suffix}" + ("?" + urlencode(pairs) if pairs else "")
-    body = _get(url)
+    body, headers = _request(url)
+    truncated = headers.get("X-Result-Truncated", "").lower() == "true"
     if fmt == "table" and not is_graph:
-        return render_table(body).encode() + b"\n"
-    return body
+        return render_table(body).encode() + b"\n", truncated
+    return body, truncated
 
 
 class RemoteError(Exception):
@@ -131,12 +138,17 @@ class RemoteError(Exception):
 
 
 def _get(url: str) -> bytes:
+    return _request(url)[0]
+
+
+def _request(url: str) -> tuple[bytes, Any]:
+    """GET ``url``: the body and the response headers (RemoteError for an error status)."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"--endpoint must be an http(s) URL, got {url!r}")
     request = urllib.request.Request(url, headers={"Accept": "application/json, */*;q=0.5"})  # noqa: S310 - checked
     try:
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - http(s) only, checked above
-            return response.read()
+            return response.read(), response.headers
     except urllib.error.HTTPError as exc:
         body = exc.read()
         try:
@@ -176,7 +188,7 @@ def query_command(name: str | None, params: tuple[str, ...], fmt: str, endpoint:
                 raise click.UsageError("give a query NAME (or --list)")
             return
         values = parse_params(params)
-        body = run_remote(endpoint, name, values, fmt) if endpoint else run_local(root, name, values, fmt)
+        body, truncated = run_remote(endpoint, name, values, fmt) if endpoint else run_local(root, name, values, fmt)
     except KeyError as exc:
         click.echo(f"error: there is no canned query named {exc.args[0]!r} (see dprk-kg query --list)", err=True)
         sys.exit(2)
@@ -196,6 +208,8 @@ def query_command(name: str | None, params: tuple[str, ...], fmt: str, endpoint:
     if body and not body.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
+    if truncated:  # on stderr, so the answer itself stays machine-readable
+        click.echo(TRUNCATED_NOTE, err=True)
 
 
 def _print_list(root: Path, endpoint: str | None) -> None:

@@ -336,7 +336,12 @@ class StoreClient:
         return QueryResult(kind=head["kind"], head=head, chunks=body())
 
     def select(self, sparql: str, **kwargs: Any) -> Rows:
-        """Run a SELECT for internal use and decode its rows to pyoxigraph terms."""
+        """Run a SELECT for internal use and decode its rows to pyoxigraph terms.
+
+        Whole answers unless ``row_cap`` is given: the public RESULT_ROW_CAP is for clients'
+        queries, and an internal look-up it cut would be silently wrong.
+        """
+        kwargs.setdefault("row_cap", 0)
         result = self.query(sparql, format="terms", **kwargs)
         if result.kind != "solutions":
             raise StoreError("value", "expected a SELECT query")
@@ -344,7 +349,8 @@ class StoreClient:
         return Rows(result.head["vars"], rows, result.truncated)
 
     def construct(self, sparql: str, **kwargs: Any) -> list[ox.Triple]:
-        """Run a CONSTRUCT/DESCRIBE for internal use; return pyoxigraph triples."""
+        """Run a CONSTRUCT/DESCRIBE for internal use; return pyoxigraph triples (whole, as :meth:`select`)."""
+        kwargs.setdefault("row_cap", 0)
         result = self.query(sparql, format="terms", **kwargs)
         if result.kind != "graph":
             raise StoreError("value", "expected a CONSTRUCT or DESCRIBE query")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from service.canned_cli import TRUNCATED_NOTE
 from service.cli import main
 
 TIMELINE = ["query", "contacts-timeline", "-p", "year_from=2012", "-p", "year_to=2012", "-p",
@@ -67,6 +68,7 @@ def test_against_a_running_service(runner, live_server):
     remote = runner.invoke(main, [*TIMELINE, "--format", "csv", "--endpoint", live_server.url])
     assert remote.exit_code == 0, remote.output
     assert remote.stdout_bytes == local.stdout_bytes
+    assert TRUNCATED_NOTE not in remote.stderr and TRUNCATED_NOTE not in local.stderr  # nothing was cut
     table = runner.invoke(main, [*TIMELINE, "--endpoint", live_server.url])
     assert table.output.splitlines()[-1] == "(2 rows)"
     listing = runner.invoke(main, ["query", "--list", "--endpoint", live_server.url])
@@ -77,3 +79,11 @@ def test_a_service_refusal_is_reported(runner, live_server):
     result = runner.invoke(main, ["query", "round-details", "--endpoint", live_server.url])
     assert result.exit_code == 2
     assert "the service answered 400: parameter 'round': is required" in result.output
+
+
+def test_an_answer_cut_by_the_services_row_cap_says_so_on_stderr(runner, make_live_server):
+    server = make_live_server("--result-row-cap", "1")
+    result = runner.invoke(main, [*TIMELINE, "--format", "csv", "--endpoint", server.url])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2  # the header and the one row the cap let through
+    assert TRUNCATED_NOTE in result.stderr and TRUNCATED_NOTE not in result.stdout

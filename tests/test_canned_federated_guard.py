@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from service.canned_cli import TRUNCATED_NOTE
 from service.cli import main
 from service.config import REPO_ROOT
 from service.store import EXTENSION_KEY as STORE_KEY
@@ -71,6 +72,7 @@ def test_offline_an_endpoints_row_cap_still_cuts_its_solutions(guarded, tmp_path
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["results"]["bindings"]
     assert len(rows) == 1 and rows[0]["name"]["value"] in {"Alpha", "Beta"}
+    assert TRUNCATED_NOTE in result.stderr  # and the CLI says the answer was cut
 
 
 def test_offline_a_silent_endpoint_fails_at_its_own_time_limit_naming_it(guarded, tmp_path: Path):

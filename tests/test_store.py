@@ -89,6 +89,21 @@ def test_the_row_cap_cuts_results_and_says_so(store):
     assert len(result.rows) == 10 and not result.truncated
 
 
+def test_internal_look_ups_are_whole_whatever_the_public_row_cap(tmp_path: Path):
+    settings = config.defaults()
+    settings.update(STORE_DIR=str(tmp_path / "capped"), LOAD_DATA=False, RESULT_ROW_CAP=3)
+    client = StoreClient(settings)
+    try:
+        client.apply(add=[ox.Quad(n(f"s{i}"), n("p"), ox.Literal(str(i)), n("g")) for i in range(10)])
+        query = f"SELECT ?s WHERE {{ ?s <{EX}p> ?o }}"
+        assert client.query(query).truncated  # clients' queries: the cap applies
+        rows = client.select(query)
+        assert len(rows.rows) == 10 and not rows.truncated  # the service's own look-ups: whole
+        assert len(client.construct(f"CONSTRUCT WHERE {{ ?s <{EX}p> ?o }}")) == 10
+    finally:
+        client.close()
+
+
 def test_a_syntax_error_names_its_position(store):
     with pytest.raises(StoreError) as info:
         store.query("SELECT * WHERE { ?s ?p }")
