@@ -42,7 +42,8 @@ line and problem named. The header format is documented in [queries/README.md](q
 * `dprk-kg query NAME --param key=value … --format csv|tsv|json|table` runs a query locally on the bundled
   files (no server needed) or, with `--endpoint URL`, against a running service; `dprk-kg query --list`.
   Locally, federated queries reach their endpoints as the service does — through the bounded client, each
-  endpoint with its own time limit and row cap, from the allow-list in `DPRK_KG_SERVICE_ALLOWLIST`.
+  endpoint with its own time limit and row cap, from the allow-list in `DPRK_KG_SERVICE_ALLOWLIST`. When a
+  row cap cut the answer, a note on stderr says so (stdout stays machine-readable).
 
 IRI parameters take an absolute IRI, a prefixed name (`djr:chongryon`, `dj:Person`) or a bare id
 (`chongryon`, read as `djr:chongryon`); an IRI parameter with a `class` must name an instance of it.
