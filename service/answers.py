@@ -62,11 +62,11 @@ class CappedBuffer:
     """
 
     def __init__(self, fmt: str, cap: int) -> None:
-        _, self.marker, self.offset, smallest = NATIVE_RESULTS[fmt]
+        _, self.marker, offset, smallest = NATIVE_RESULTS[fmt]
         self.cap = cap
         self.threshold = cap * smallest
         self.buffer = bytearray()
-        self.rows = self.offset
+        self.rows = offset
         self.scanned = 0
 
     def write(self, data: bytes) -> int:

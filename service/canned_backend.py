@@ -62,9 +62,7 @@ class ServiceBackend:
         return int(self.client.generation)
 
     def select(self, sparql: str) -> list[dict[str, Any]]:
-        # Whole answers: these are the service's own look-ups (an enum's allowed values), which the
-        # public RESULT_ROW_CAP must not cut — a cap of 1 would refuse every value but the first.
-        return self.client.select(sparql, row_cap=0).dicts()
+        return self.client.select(sparql).dicts()  # whole: the public RESULT_ROW_CAP is not for look-ups
 
     def ask(self, sparql: str) -> bool:
         return bool(self.client.ask(sparql))

@@ -391,7 +391,10 @@ class StoreClient:
         """Serialize one graph, or the whole dataset without derived graphs, as chunks."""
         messages = self._exchange({"op": "dump", "format": media_type, "graph": encode(graph)},
                                   self.update_timeout)
-        next(messages)
+        first = next(messages)
+        if first[0] == "result":  # small: the whole dump came in one message
+            messages.close()
+            return iter(first[2])
         return (m[1] for m in messages if m[0] == "chunk")
 
     def named_graphs(self) -> list[Any]:

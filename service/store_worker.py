@@ -44,32 +44,13 @@ log = logging.getLogger("dprk_kg.store_worker")
 CHUNK = 64 * 1024
 
 
-class ChunkWriter:
-    """A binary file-like object that sends what is written as ``("chunk", bytes)`` messages."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        if len(self.buffer) >= CHUNK:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if self.buffer:
-            self.conn.send(("chunk", bytes(self.buffer)))
-            self.buffer.clear()
-
-
 #: Answers up to this size travel as one ``("result", head, [body])`` message, so the web tier
 #: knows their length (``Content-Length``: HTTP keep-alive works) and pays one round trip, not three.
 BUFFER_LIMIT = 1024 * 1024
 
 
 class ResultSender:
-    """Sends a query answer: whole in one message while it is small, else head, chunks and end.
+    """Sends an answer (a query's, a dump): whole in one message while it is small, else head, chunks and end.
 
     Why: most answers are small, and per-message pickling plus a streamed HTTP response
     (no ``Content-Length``, so the connection closes) cost more than the query itself.
@@ -77,7 +58,7 @@ class ResultSender:
     A file-like ``write`` lets ``pyoxigraph.serialize`` write into it directly.
     """
 
-    def __init__(self, conn: Connection, head: dict[str, Any], limit: int = BUFFER_LIMIT) -> None:
+    def __init__(self, conn: Connection, head: dict[str, Any] | None = None, limit: int = BUFFER_LIMIT) -> None:
         self.conn = conn
         self.head = head
         self.limit = limit
@@ -252,14 +233,14 @@ class Worker:
         fmt: str = req.get("format", "json")
         cap: int = req.get("row_cap") or 0
         if fmt != "terms":
-            senders: list[ResultSender] = []
+            sender = ResultSender(conn)
 
             def open_sender(head: dict[str, Any]) -> ResultSender:
-                senders.append(ResultSender(conn, head))
-                return senders[0]
+                sender.head = head
+                return sender
 
             serialize_answer(lambda: self.store.query(req["sparql"], **kwargs), fmt, cap, open_sender)
-            senders[0].close()
+            sender.close()
             return
         head, items = capped_answer(self.store.query(req["sparql"], **kwargs), cap)
         if head["kind"] == "boolean":
@@ -311,8 +292,7 @@ class Worker:
         """Serialize a graph or the whole dataset (without the derived graphs)."""
         fmt = RDF_FORMATS[req["format"]]
         graph = decode(req["graph"]) if req.get("graph") is not None else None
-        conn.send(("head", {"kind": "graph"}))
-        writer = ChunkWriter(conn)
+        writer = ResultSender(conn, {"kind": "graph"})
         if graph is not None:
             triples = (ox.Triple(q.subject, q.predicate, q.object)
                        for q in self.store.quads_for_pattern(None, None, None, graph))
@@ -320,8 +300,7 @@ class Worker:
         else:
             quads = (q for q in self.store.quads_for_pattern(None, None, None, None) if self._dumped(q))
             ox.serialize(quads, writer, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TRIG else None)
-        writer.flush()
-        conn.send(("end", None))
+        writer.close()
 
     def _dumped(self, quad: ox.Quad) -> bool:
         """Dumps hold what clients wrote: not the derived graphs, nor the union default graph."""

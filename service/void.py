@@ -96,7 +96,7 @@ def _data(pattern: str, union: bool) -> str:
 
 
 def _count(store: StoreClient, query: str) -> int:
-    rows = store.select(query, row_cap=0).rows
+    rows = store.select(query).rows
     return int(rows[0][0].value) if rows and rows[0][0] is not None else 0
 
 
@@ -114,16 +114,15 @@ def compute(store: StoreClient, base_url: str, union: bool) -> list[ox.Triple]:
     entities = _count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
                              f"{{ {_data('?s a ?c', union)} FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }}")
     classes = store.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {_data('?s a ?c', union)} "
-                           "GROUP BY ?c ORDER BY ?c", row_cap=0).rows
-    properties = store.select(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p ORDER BY ?p",
-                              row_cap=0).rows
+                           "GROUP BY ?c ORDER BY ?c").rows
+    properties = store.select(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p ORDER BY ?p").rows
     predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
     links = store.select(
         f"SELECT ?p ?o WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {_data('?s ?p ?o', union)} "
-        f"VALUES ?p {{ {predicates} }} }} }}", row_cap=0).rows
+        f"VALUES ?p {{ {predicates} }} }} }}").rows
     documents = store.select(
         f"PREFIX dj: <{ONTOLOGY_NS}> SELECT DISTINCT ?doc WHERE {{ GRAPH ?doc {{ ?doc a dj:SourceDocument }} }} "
-        "ORDER BY ?doc", row_cap=0).rows
+        "ORDER BY ?doc").rows
 
     node = ox.NamedNode
     dataset = node(DATASET_IRI)

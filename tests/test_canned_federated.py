@@ -36,16 +36,23 @@ QUERY = textwrap.dedent("""\
     """)
 
 
+def remote_names_root(tmp_path: Path, oxigraph_server) -> Path:
+    """Two names on the "remote" Oxigraph server, and a data root whose only canned query asks for them."""
+    oxigraph_server.load(b'<http://example.org/a> <http://example.org/name> "Alpha" .\n'
+                         b'<http://example.org/b> <http://example.org/name> "Beta" .\n', "application/n-triples")
+    root = tmp_path / "root"
+    (root / "queries").mkdir(parents=True)
+    (root / "queries" / "remote-names.rq").write_text(QUERY, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def federated(tmp_path: Path, make_app, oxigraph_server):
     """An app whose only canned query is federated, with the local Oxigraph server allow-listed."""
-    oxigraph_server.load(b'<http://example.org/a> <http://example.org/name> "Alpha" .\n'
-                         b'<http://example.org/b> <http://example.org/name> "Beta" .\n', "application/n-triples")
-    (tmp_path / "root" / "queries").mkdir(parents=True)
-    (tmp_path / "root" / "queries" / "remote-names.rq").write_text(QUERY, encoding="utf-8")
+    root = remote_names_root(tmp_path, oxigraph_server)
     dead = f"http://127.0.0.1:{free_port()}/query"
     allowlist = {oxigraph_server.query_url: {"timeout": 10.0, "row_cap": 100}, dead: {"timeout": 5.0, "row_cap": 100}}
-    app = make_app(DATA_ROOT=str(tmp_path / "root"), LOAD_DATA=False, SERVICE_ALLOWLIST=allowlist)
+    app = make_app(DATA_ROOT=str(root), LOAD_DATA=False, SERVICE_ALLOWLIST=allowlist)
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT"] = "*/*"
     return client, oxigraph_server.query_url, dead

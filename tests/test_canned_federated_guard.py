@@ -19,19 +19,16 @@ from service.cli import main
 from service.config import REPO_ROOT
 from service.store import EXTENSION_KEY as STORE_KEY
 from tests.linking_helpers import silent_endpoint
-from tests.test_canned_federated import QUERY, names
+from tests.test_canned_federated import names, remote_names_root
 
 
 @pytest.fixture
 def guarded(tmp_path: Path, make_app, oxigraph_server):
     """An app with one federated canned query; the Oxigraph server (row cap 1) and a silent endpoint (0.5 s)."""
-    oxigraph_server.load(b'<http://example.org/a> <http://example.org/name> "Alpha" .\n'
-                         b'<http://example.org/b> <http://example.org/name> "Beta" .\n', "application/n-triples")
-    (tmp_path / "root" / "queries").mkdir(parents=True)
-    (tmp_path / "root" / "queries" / "remote-names.rq").write_text(QUERY, encoding="utf-8")
+    root = remote_names_root(tmp_path, oxigraph_server)
     with silent_endpoint() as silent:
         allowlist = {oxigraph_server.query_url: {"timeout": 10.0, "row_cap": 1}, silent: {"timeout": 0.5, "row_cap": 5}}
-        app = make_app(DATA_ROOT=str(tmp_path / "root"), LOAD_DATA=False, SERVICE_ALLOWLIST=allowlist,
+        app = make_app(DATA_ROOT=str(root), LOAD_DATA=False, SERVICE_ALLOWLIST=allowlist,
                        QUERY_TIMEOUT=30)
         yield app, oxigraph_server.query_url, silent
 
