@@ -10,6 +10,7 @@ Oxigraph server from PyPI. Servers are polled for readiness, never slept for.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -119,14 +120,35 @@ class LiveServer:
             self.process.wait()
 
 
-def start_live_server(store_dir: Path, *args: str, env: dict[str, str] | None = None) -> LiveServer:
-    """Start ``python -m service serve`` on a free port and wait until ``/health`` answers."""
+#: Address-space limit of a server that receives hostile payloads: each of its processes (the
+#: supervisor, the web worker, the store worker) inherits it, so an attack that gets past a
+#: defence fails inside the server instead of taking the machine's memory.
+CONTAINED_MEMORY = 3 * 2**30
+
+
+def limit_memory(limit: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that caps the child's address space at ``limit`` bytes (inherited by its children)."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+def start_live_server(store_dir: Path, *args: str, env: dict[str, str] | None = None,
+                      memory_limit: int | None = None) -> LiveServer:
+    """Start ``python -m service serve`` on a free port and wait until ``/health`` answers.
+
+    ``memory_limit`` (bytes) runs the server under ``RLIMIT_AS``: every test that sends a
+    hostile payload passes one (``CONTAINED_MEMORY``), so no test can endanger the machine.
+    """
     port = free_port()
     command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--store", str(store_dir), *args]
     process_env = dict(os.environ)
     process_env.update(env or {})
-    process = subprocess.Popen(command, cwd=REPO, env=process_env, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=REPO, env=process_env, stdin=subprocess.DEVNULL,
+                               preexec_fn=limit_memory(memory_limit) if memory_limit else None)
     server = LiveServer(f"http://127.0.0.1:{port}", port, store_dir, process, list(args))
     try:
         wait_for(server.url + "/health", process, timeout=120)
@@ -146,11 +168,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture
 def make_live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Factory: ``make_live_server(*args, store_dir=None)`` for a server of the test's own."""
+    """Factory: ``make_live_server(*args, store_dir=None, env=None, memory_limit=None)`` for a server of the test's own."""
     started: list[LiveServer] = []
 
-    def factory(*args: str, store_dir: Path | None = None, env: dict[str, str] | None = None) -> LiveServer:
-        server = start_live_server(store_dir or tmp_path / f"live{len(started)}", *args, env=env)
+    def factory(*args: str, store_dir: Path | None = None, env: dict[str, str] | None = None,
+                memory_limit: int | None = None) -> LiveServer:
+        server = start_live_server(store_dir or tmp_path / f"live{len(started)}", *args, env=env,
+                                   memory_limit=memory_limit)
         started.append(server)
         return server
 
