@@ -168,7 +168,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture
 def make_live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Factory: ``make_live_server(*args, store_dir=None, env=None, memory_limit=None)`` for a server of the test's own."""
+    """Factory: ``make_live_server(*args, store_dir=None, env=None, memory_limit=None)``: a server of its own."""
     started: list[LiveServer] = []
 
     def factory(*args: str, store_dir: Path | None = None, env: dict[str, str] | None = None,
