@@ -6,6 +6,8 @@ and would follow ``LOAD <iri>``. So every operation is read with the protocol le
 (keywords only: never text inside strings, IRIs or comments) and:
 
 * ``LOAD`` is refused, always (400 naming the IRI): the service never fetches data.
+  ``LOAD SILENT`` is dropped instead (:func:`drop_silent_loads`): a failing SILENT load
+  succeeds and changes nothing, as SPARQL 1.1 Update requires.
 * ``FROM``/``FROM NAMED``/``USING``/``USING NAMED``/``WITH`` only *name graphs of the store*;
   pyoxigraph never dereferences them (a graph that is not in the store is empty, the
   standard dataset semantics of a store). ``file:`` IRIs there are refused all the same,
@@ -39,7 +41,7 @@ import pyoxigraph as ox
 from flask import current_app, request
 
 from . import __version__, errors
-from .protocol import Prologue, Token, group_end, read_prologues, short_text_cache, tokenize
+from .protocol import Prologue, Token, _after_prologue, group_end, read_prologues, short_text_cache, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +266,53 @@ def _remote_query(prologue: Prologue, group: str, row_cap: int) -> str:
     return "\n".join([*lines, f"SELECT * WHERE {group}{limit}"])
 
 
+def _is_silent_load(tokens: list[Token]) -> bool:
+    """True if ``tokens`` are exactly ``LOAD SILENT <iri> [INTO GRAPH <g>]``."""
+    if len(tokens) not in (3, 6) or not (tokens[0].is_word("LOAD") and tokens[1].is_word("SILENT")):
+        return False
+    iris = [tokens[2]] if len(tokens) == 3 else [tokens[2], tokens[5]]
+    return all(t.kind in ("iri", "pname") for t in iris) and (
+        len(tokens) == 3 or (tokens[3].is_word("INTO") and tokens[4].is_word("GRAPH")))
+
+
+def drop_silent_loads(text: str) -> str:
+    """Remove every ``LOAD SILENT <iri> [INTO GRAPH <g>]`` operation from an update.
+
+    Why: this service never fetches (a plain ``LOAD`` is refused by :func:`find_services`), so
+    for it every LOAD fails — and SPARQL 1.1 Update (section 3.1.1) says a failing ``LOAD
+    SILENT`` succeeds and changes nothing. Dropping the operation gives exactly that, for every
+    later step (delta, validation, store), and nothing is fetched. The operations are split at
+    the ``;`` outside brackets; the BASE/PREFIX declarations before a dropped operation are
+    kept for the operations after it. A malformed ``LOAD SILENT`` is left for the refusal.
+    """
+    tokens = tokenize(text)
+    segments: list[list[Token]] = [[]]
+    bounds = [0]  # where each segment's text starts: after the ";" that ends the one before
+    depth = 0
+    for token in tokens:
+        if token.kind == "punct" and token.text in "{([":
+            depth += 1
+        elif token.kind == "punct" and token.text in "})]":
+            depth -= 1
+        if depth == 0 and token.kind == "punct" and token.text == ";":
+            segments.append([])
+            bounds.append(token.end)
+        else:
+            segments[-1].append(token)
+    bounds.append(len(text) + 1)
+    kept: list[str] = []
+    pending = ""  # declarations of dropped operations, for the next kept one
+    for index, segment in enumerate(segments):
+        body = _after_prologue(segment)
+        if _is_silent_load(segment[body:]):
+            if body:
+                pending += text[segment[0].start:segment[body - 1].end] + "\n"
+            continue
+        kept.append(pending + text[bounds[index]:bounds[index + 1] - 1])
+        pending = ""
+    return text if len(kept) == len(segments) else ";".join(kept)
+
+
 #: The keywords :func:`find_services` acts on; an operation without any of them passes unchanged.
 _GUARDED_WORDS = frozenset({"LOAD", "FROM", "USING", "WITH", "SERVICE"})
 
@@ -283,6 +332,8 @@ def guard(text: str, base_iri: str | None = None, allowlist: dict[str, Any] | No
     """
     if not (_word_set(text) & _GUARDED_WORDS):  # nothing to check or to evaluate: the common case
         return Prepared(text)
+    if "LOAD" in _word_set(text):
+        text = drop_silent_loads(text)
     if allowlist is None:
         allowlist = current_app.config.get("SERVICE_ALLOWLIST") or {}
     if isinstance(allowlist, str):

@@ -166,6 +166,8 @@ def run_update(sparql_request: protocol.SparqlRequest) -> Response:
     text = protocol.add_using_clauses(sparql_request.text, sparql_request.default_graphs,
                                       sparql_request.named_graphs)
     prepared = security.guard(text, request.base_url)
+    if protocol.is_empty_update(prepared.text):
+        return Response(status=204)  # e.g. only LOAD SILENT operations, which the guard drops
     with protocol.store_errors("update", "UPDATE_TIMEOUT"):
         writes.run_update(get_store(), prepared.text, base_iri=request.base_url)
     return Response(status=204)

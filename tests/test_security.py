@@ -64,8 +64,9 @@ def test_the_words_in_strings_iris_comments_and_names_are_not_refused(client, qu
 
 @pytest.mark.parametrize("update", [
     "LOAD <http://127.0.0.1:9/data.ttl>",
-    "LOAD SILENT <file:///etc/passwd> INTO GRAPH <http://example.org/g>",
+    "LOAD <file:///etc/passwd> INTO GRAPH <http://example.org/g>",
     "PREFIX e: <http://example.org/> INSERT DATA { e:a e:b 1 } ; load <http://example.org/x>",
+    "LOAD SILENT <http://example.org/ok> ; LOAD <http://127.0.0.1:9/x>",
 ])
 def test_load_is_always_refused_naming_the_iri(make_app, update):
     app = make_app(WRITE_TOKEN=TOKEN, LOAD_DATA=False)
