@@ -7,8 +7,6 @@ The expected values were read from the seed documents, not from the data.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
 import pytest
 
@@ -16,10 +14,9 @@ from service.config import REPO_ROOT
 from service.dataset import bundled_files
 from service.graphs import PREFIXES, RESOURCE_NS, sparql_prefix_block
 from service.stats import load_bundled
+from tests.shared_helpers import SEEDS, needs_shared
 
 DJR = RESOURCE_NS
-#: The source documents (one graph each): ../shared/seeds beside the repository.
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 
 def select(app, query: str) -> list[dict[str, str]]:
@@ -87,6 +84,7 @@ def _document_graphs(store: ox.Store) -> set[str]:
         f"SELECT ?d WHERE {{ GRAPH ?d {{ ?d a <{PREFIXES['dj']}SourceDocument> }} }}")}
 
 
+@needs_shared(SEEDS)
 def test_every_fact_bearing_triple_is_in_a_source_documents_graph():
     """Data files hold only document graphs and the links graph; no fact floats in the default graph."""
     store = load_bundled()

@@ -21,8 +21,9 @@ from pyshacl import validate
 from rdflib import RDF, RDFS, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS, XSD
 
+from tests.shared_helpers import SEEDS, needs_shared
+
 REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO.parent / "shared" / "seeds"
 DJ = Namespace("https://w3id.org/dprk-japan-kg/ontology#")
 DJR = Namespace("https://w3id.org/dprk-japan-kg/id/")
 DCT = Namespace("http://purl.org/dc/terms/")
@@ -117,6 +118,7 @@ def test_every_fact_bearing_resource_cites_its_document(doc: str, graphs: dict[s
     assert unsourced == set()
 
 
+@needs_shared(SEEDS)
 def test_alt_labels_and_chinese_forms_occur_in_the_seed_text(doc: str, graphs: dict[str, rdflib.Graph]) -> None:
     """Variant spellings are recorded only as the text writes them (no invented forms)."""
     text = seed_text(doc).lower()

@@ -18,10 +18,11 @@ import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
+from tests.shared_helpers import SEEDS, needs_shared
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 ONTOLOGY = REPO / "ontology" / "dprk-japan.ttl"
-SEEDS = REPO.parent / "shared" / "seeds"
 
 DJ = Namespace("https://w3id.org/dprk-japan-kg/ontology#")
 DJR = Namespace("https://w3id.org/dprk-japan-kg/id/")
@@ -133,6 +134,7 @@ def test_seed_junk_is_not_extracted(doc_graph: tuple[str, rdflib.Graph]) -> None
         assert junk not in text, f"{doc} contains trailing-page junk: {junk!r}"
 
 
+@needs_shared(SEEDS)
 def test_seed_file_names_an_existing_seed(doc_graph: tuple[str, rdflib.Graph]) -> None:
     doc, g = doc_graph
     seed = g.value(DJR[doc], DJ.seedFile)

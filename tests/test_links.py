@@ -14,9 +14,10 @@ import pytest
 from service.graphs import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
 from service.linking.linkfile import INVENTORY_IRI
 from service.stats import load_bundled
+from tests.shared_helpers import REFERENCE, needs_shared
 
 REPO = Path(__file__).resolve().parents[1]
-INVENTORY = REPO.parent / "shared" / "reference" / "entities.tsv"
+INVENTORY = REFERENCE / "entities.tsv"
 LINKS = REPO / "data" / "links.trig"
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -62,6 +63,7 @@ def records(quads: list[ox.Quad]) -> dict[str, dict[str, list[str]]]:
             if DJ + "ExternalLink" in props.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])}
 
 
+@needs_shared(REFERENCE)
 def test_every_verified_identifier_is_linked_and_nothing_else_is_asserted(quads):
     expected = verified_links()
     assert len(expected) >= 70, "the inventory verifies 73 identifiers; the reader above must find them"
@@ -72,6 +74,7 @@ def test_every_verified_identifier_is_linked_and_nothing_else_is_asserted(quads)
     assert not [q for q in quads if q.predicate.value == OWL_SAMEAS], "identity links (owl:sameAs) are not used"
 
 
+@needs_shared(REFERENCE)
 def test_the_inventory_wikidata_and_dbpedia_counts(quads):
     rows = inventory_rows()
     wikidata = {r["id"] for r in rows if r["wikidata_qid"].strip() and r["verified_by"].strip()}
@@ -137,12 +140,14 @@ def test_apostrophes_and_dashes_stay_raw_in_the_file():
     assert "%27" not in text and "%E2%80%93" not in text
 
 
+@needs_shared(REFERENCE)
 def test_the_file_is_what_the_script_generates():
     result = subprocess.run([sys.executable, "scripts/make_links.py", "--check"], cwd=REPO, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stderr
 
 
+@needs_shared(REFERENCE)
 def test_generation_is_deterministic_and_keeps_link_times(tmp_path):
     target = tmp_path / "links.trig"
     first = make_links.generate(INVENTORY, target, now="2000-01-01T00:00:00Z")

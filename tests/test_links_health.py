@@ -12,6 +12,7 @@ import pytest
 
 from service.linking.health import normalize, roughly_agree
 from tests.linking_helpers import DJR, REPO, WD, closed_port_url, load_sample, run
+from tests.shared_helpers import REFERENCE, needs_shared
 
 PLANTED = """\
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -36,11 +37,12 @@ def check(endpoint: str, *extra: str):
 
 
 def wikidata_ids_in_inventory() -> int:
-    with (REPO.parent / "shared" / "reference" / "entities.tsv").open(encoding="utf-8") as handle:
+    with (REFERENCE / "entities.tsv").open(encoding="utf-8") as handle:
         return sum(1 for row in csv.DictReader(handle, delimiter="\t")
                    if row["wikidata_qid"].strip() and row["verified_by"].strip())
 
 
+@needs_shared(REFERENCE)
 def test_our_links_are_healthy(endpoint):
     result = check(endpoint)
     assert result.exit_code == 0, result.output

@@ -3,13 +3,12 @@ get it wrong (a 4xx naming the problem, nothing changed), dataset parameters, fo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
 import pytest
 
 from service.protocol import add_using_clauses, query_kind, tokenize
 from tests.process_helpers import alive
+from tests.shared_helpers import W3C, needs_shared
 from tests.sparql_helpers import AUTH, EX, SELECT_JSON, TOKEN, buffered_client, n, quad_count, seed, snapshot, values
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -492,15 +491,16 @@ def test_cors_can_be_turned_off(make_app):
 
 # -- the lexer agrees with the store on the W3C test suites -------------------------------------------------
 
-W3C = Path(__file__).resolve().parents[2] / "shared" / "w3c" / "sparql"
+W3C_SPARQL = W3C / "sparql"
 
 
+@needs_shared(W3C)
 def test_the_lexer_reads_every_w3c_query_as_the_store_does():
     """Every query of the W3C suites that the store parses: no unknown characters, and the same query form."""
     store = ox.Store()  # an empty in-memory store, only to ask the engine what each query is
     forms = {ox.QueryBoolean: {"ask"}, ox.QuerySolutions: {"select"}, ox.QueryTriples: {"construct", "describe"}}
     checked = 0
-    for path in sorted(W3C.rglob("*.rq")):
+    for path in sorted(W3C_SPARQL.rglob("*.rq")):
         text = path.read_bytes().decode("utf-8", errors="replace")
         try:
             result = store.query(text, base_iri="http://example.org/base/")
@@ -511,7 +511,7 @@ def test_the_lexer_reads_every_w3c_query_as_the_store_does():
         checked += 1
     assert checked > 500
     updates = 0
-    for path in sorted(W3C.rglob("*.ru")):
+    for path in sorted(W3C_SPARQL.rglob("*.ru")):
         text = path.read_bytes().decode("utf-8", errors="replace")
         kind = query_kind(text)
         if kind is None:

@@ -16,14 +16,13 @@ from service.stats import load_bundled
 from service.void import DATASET_IRI
 from service.writes import add_to_graph
 from tests.linking_helpers import REPO, data_root, run
+from tests.shared_helpers import SEEDS, needs_shared
 
 VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 WD = "http://www.wikidata.org/entity/"
 DBR = "http://dbpedia.org/resource/"
-#: The source documents the dataset cites: ../shared/seeds beside the repository.
-SEEDS = REPO.parent / "shared" / "seeds"
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +108,7 @@ def test_class_and_property_partitions(client, bundled):
     assert value(triples, dataset, VOID + "properties") == len(properties)
 
 
+@needs_shared(SEEDS)
 def test_licence_sources_and_access_points(client):
     triples = description(client)
     dataset = ox.NamedNode(DATASET_IRI)
