@@ -11,10 +11,13 @@ This runs inside the store worker, which owns the pyoxigraph store.
 
 Semantics worth knowing:
 
-* Blank nodes created by ``INSERT`` templates are fresh; blank nodes read from the
-  store keep their identity (the delta then cannot be written as ``INSERT DATA`` and the
-  worker commits the original update natively instead, in the same transaction as the
-  derived-graph rebuild).
+* The delta is what is committed, always: the worker writes exactly these quads (blank
+  nodes by id), never the update text itself, so an expression pyoxigraph would evaluate
+  differently from rdflib cannot make the committed change differ from the validated one.
+* Blank nodes created by ``INSERT`` templates and written in ``INSERT DATA`` are fresh
+  (a label in ``INSERT DATA`` never names a stored blank node, even one with that id);
+  blank nodes read from the store keep their identity. ``DELETE DATA`` may not contain
+  blank nodes (SPARQL 1.1 Update §3.1.2).
 * ``USING``/``USING NAMED`` (and the protocol's ``using-graph-uri``/``using-named-graph-uri``,
   which the protocol layer turns into ``USING`` clauses) restrict the dataset of the
   ``WHERE`` clause to those graphs of the store; nothing is ever fetched. ``LOAD`` and
@@ -27,6 +30,7 @@ Semantics worth knowing:
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +62,6 @@ class Delta:
     remove: list[ox.Quad] = field(default_factory=list)
     drop_graphs: list[Any] = field(default_factory=list)
     create_graphs: list[Any] = field(default_factory=list)
-    #: True when the delta mentions blank nodes that exist in the store (it cannot be replayed as data).
-    touches_stored_blank_nodes: bool = False
 
     def graphs(self) -> set[Any]:
         """Every graph the delta writes."""
@@ -85,8 +87,41 @@ def _graph_term(identifier: Node) -> Any:
     raise UpdateRefused(f"cannot use {identifier!r} as a graph name")
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_SCRATCH = threading.local()
+_S, _P = ox.NamedNode("urn:x-scratch:s"), ox.NamedNode("urn:x-scratch:p")
+
+
+def _is_plain(term: Any) -> bool:
+    return not isinstance(term, ox.Literal) or term.language is not None or term.datatype.value == _XSD_STRING
+
+
+def stored_form(term: Any) -> Any:
+    """The term as the store keeps it: pyoxigraph stores typed literals canonically ("01"^^xsd:integer is "1").
+
+    Why: a change is validated as the quads that will be stored, so a shape that reads a
+    lexical form (``sh:pattern``, ``sh:maxLength``) sees what a later query will see.
+    """
+    if _is_plain(term):
+        return term
+    scratch = getattr(_SCRATCH, "store", None)
+    if scratch is None:
+        scratch = _SCRATCH.store = ox.Store()
+    quad = ox.Quad(_S, _P, term)
+    scratch.add(quad)
+    stored = next(iter(scratch))
+    scratch.remove(stored)
+    return stored.object
+
+
+def stored_forms(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """:func:`stored_form` of every quad's object."""
+    return [q if _is_plain(q.object) else ox.Quad(q.subject, q.predicate, stored_form(q.object), q.graph_name)
+            for q in quads]
+
+
 def _pattern(term: Node | None) -> Any:
-    return None if term is None else from_rdflib(term)
+    return None if term is None else stored_form(from_rdflib(term))
 
 
 class OverlayStore(Store):
@@ -110,7 +145,6 @@ class OverlayStore(Store):
         self.removed: set[ox.Quad] = set()
         self.dropped: set[Any] = set()
         self.created: set[Any] = set()
-        self.stored_blank_nodes: set[str] = set()
         self._namespaces: dict[str, URIRef] = {}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -122,8 +156,6 @@ class OverlayStore(Store):
                      None) is not None
 
     def _to_rdf(self, term: Any) -> Node:
-        if isinstance(term, ox.BlankNode):
-            self.stored_blank_nodes.add(term.value)
         return to_rdflib(term)
 
     def _named_after(self, s: Any, p: Any, o: Any) -> bool:
@@ -187,7 +219,7 @@ class OverlayStore(Store):
 
     def add(self, triple: Any, context: Graph | None, quoted: bool = False) -> None:  # type: ignore[override]
         identifier = context.identifier if context is not None else DATASET_DEFAULT_GRAPH_ID
-        quad = ox.Quad(from_rdflib(triple[0]), from_rdflib(triple[1]), from_rdflib(triple[2]), _graph_term(identifier))
+        quad = ox.Quad(from_rdflib(triple[0]), from_rdflib(triple[1]), _pattern(triple[2]), _graph_term(identifier))
         if quad in self.removed:
             self.removed.discard(quad)
         elif not self._visible_in_base(quad):
@@ -258,16 +290,12 @@ class OverlayStore(Store):
 
     def delta(self) -> Delta:
         """The recorded change, ready to validate and commit."""
-        stored = self.stored_blank_nodes
-        touches = any(isinstance(t, ox.BlankNode) for q in self.removed for t in (q.subject, q.object)) or any(
-            isinstance(t, ox.BlankNode) and t.value in stored for q in self.added for t in (q.subject, q.object))
         existing = {g for g in self.base.named_graphs()} - self.dropped
         return Delta(
             add=sorted(self.added, key=str),
             remove=sorted(self.removed, key=str),
             drop_graphs=sorted(self.dropped, key=str),
             create_graphs=sorted((g for g in self.created if g not in existing), key=str),
-            touches_stored_blank_nodes=touches,
         )
 
 
@@ -338,15 +366,66 @@ def _walk(node: Any) -> Iterator[Any]:
             yield from _walk(item)
 
 
+class _PerThreadFlag:
+    """``rdflib.NORMALIZE_LITERALS`` read per thread: rdflib only ever tests its truth.
+
+    Why: the switch is process-wide, and the store worker computes deltas (dry runs
+    outside the write lock) while other threads validate with pySHACL; flipping the global
+    would change how literals are built in those threads for the duration.
+    """
+
+    def __init__(self, default: bool) -> None:
+        self.default = bool(default)
+        self.local = threading.local()
+
+    def __bool__(self) -> bool:
+        return bool(getattr(self.local, "value", self.default))
+
+
+def _flag() -> _PerThreadFlag:
+    current = rdflib.NORMALIZE_LITERALS
+    if not isinstance(current, _PerThreadFlag):
+        current = _PerThreadFlag(current)
+        rdflib.NORMALIZE_LITERALS = current  # type: ignore[assignment]
+    return current
+
+
 @contextlib.contextmanager
 def _exact_literals() -> Iterator[None]:
-    """Keep literals' lexical forms as written ("01" stays "01"), as pyoxigraph does."""
-    previous = rdflib.NORMALIZE_LITERALS
-    rdflib.NORMALIZE_LITERALS = False
+    """Keep literals' lexical forms as written ("01" stays "01"), as pyoxigraph does — in this thread only."""
+    flag = _flag()
+    previous = getattr(flag.local, "value", None)
+    flag.local.value = False
     try:
         yield
     finally:
-        rdflib.NORMALIZE_LITERALS = previous
+        if previous is None:
+            del flag.local.value
+        else:
+            flag.local.value = previous
+
+
+def _fresh_blank_nodes(op: Any) -> None:
+    """``INSERT DATA``: every blank node label stands for a new blank node (SPARQL 1.1 Update §3.1.1).
+
+    rdflib keeps the label as the id, which could name a stored blank node with that id.
+    """
+    fresh: dict[BNode, BNode] = {}
+
+    def renamed(triples: Any) -> list[Any]:
+        return [tuple(fresh.setdefault(t, BNode()) if isinstance(t, BNode) else t for t in triple)
+                for triple in triples or []]
+
+    op.triples = renamed(op.triples)
+    if op.quads:
+        op.quads = {g: renamed(triples) for g, triples in op.quads.items()}
+
+
+def _no_blank_nodes(op: Any) -> None:
+    """``DELETE DATA`` may not contain blank nodes (SPARQL 1.1 Update §3.1.2); rdflib would match them by id."""
+    for triples in [op.triples or [], *(op.quads or {}).values()]:
+        if any(isinstance(t, BNode) for triple in triples for t in triple):
+            raise SyntaxError("blank nodes are not allowed in DELETE DATA (SPARQL 1.1 Update §3.1.2)")
 
 
 def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, union: bool = True,
@@ -393,6 +472,10 @@ def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, 
             ctx.prologue = op.prologue
             handlers = {"Clear": evalClear, "Drop": evalDrop, "Add": evalAdd, "Move": evalMove, "Copy": evalCopy,
                         "InsertData": evalInsertData, "DeleteData": evalDeleteData}
+            if op.name == "InsertData":
+                _fresh_blank_nodes(op)
+            elif op.name == "DeleteData":
+                _no_blank_nodes(op)
             try:
                 if op.name == "Create":
                     _create(overlay, op)

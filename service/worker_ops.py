@@ -40,6 +40,13 @@ def parse_nquads(data: bytes | None) -> list[ox.Quad]:
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
 
 
+def _change(req: dict) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """The quads a request adds and removes, as the store will keep them (what is validated is what is stored)."""
+    from .update_delta import stored_forms
+
+    return stored_forms(parse_nquads(req.get("add"))), stored_forms(parse_nquads(req.get("remove")))
+
+
 def _nquads(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
@@ -76,36 +83,76 @@ def _diff(worker: Any, add: list[ox.Quad], remove: list[ox.Quad]) -> dict[str, A
     }
 
 
-def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], create: list[Any], *,
-           native: tuple[str, str | None] | None = None) -> None:
-    """Apply a change and its derived consequences in ONE store transaction (caller holds the write lock).
+#: The internal function that turns a blank node id back into that blank node inside a commit.
+_BLANK_NODE_FN = ox.NamedNode("urn:x-dprk-japan-kg:blank-node")
+_BLANK_NODE_FUNCTIONS = {_BLANK_NODE_FN: lambda label: ox.BlankNode(label.value)}
 
-    ``native``: (update text, base IRI) to run instead of the delta, when the delta
-    cannot be written as data (it names blank nodes that already exist in the store).
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return any(isinstance(t, ox.BlankNode) for t in (quad.subject, quad.object, quad.graph_name))
+
+
+def _blank_node_update(add: list[ox.Quad], remove: list[ox.Quad]) -> str:
+    """One ``DELETE … INSERT … WHERE`` that writes quads naming blank nodes *by id*.
+
+    Why: SPARQL cannot name a blank node (``_:x`` in ``INSERT DATA`` is always fresh and
+    forbidden in ``DELETE DATA``), so a delta that removes stored blank-node quads, or adds
+    quads to a stored blank node, cannot be written as data. Each blank node becomes a
+    variable bound by the internal function :data:`_BLANK_NODE_FN` to the blank node with
+    that id (pyoxigraph keeps stored ids), so exactly these quads are written, in the same
+    transaction as the rest of the change.
     """
-    if native is not None:
-        sparql, base_iri = native
-        rebuild = derived.full_rebuild(worker.store, union=worker.union, entailment=worker.entailment, extra=add)
-        kwargs = {"base_iri": base_iri} if base_iri else {}
-        if not (worker.union or worker.entailment == "rdfs"):
-            worker.store.update(sparql, **kwargs)
-            return
-        try:
-            worker.store.update(sparql.rstrip() + "\n;\n" + rebuild, **kwargs)
-        except SyntaxError:  # the request already ends with ';'
-            worker.store.update(sparql.rstrip() + "\n" + rebuild, **kwargs)
-        return
-    text = derived.delta_update(worker.store, add, remove, union=worker.union, entailment=worker.entailment,
-                                drop_graphs=drop)
-    parts = [text] if text else []
+    names: dict[str, str] = {}
+
+    def term(t: Any) -> str:
+        if isinstance(t, ox.BlankNode):
+            return names.setdefault(t.value, f"?b{len(names)}")
+        return str(t)
+
+    def template(quads: list[ox.Quad]) -> str:
+        lines = []
+        for q in quads:
+            triple = f"{term(q.subject)} {term(q.predicate)} {term(q.object)} ."
+            lines.append(triple if isinstance(q.graph_name, ox.DefaultGraph)
+                         else f"GRAPH {term(q.graph_name)} {{ {triple} }}")
+        return "\n".join(lines)
+
+    delete, insert = template(remove), template(add)
+    binds = " ".join(f"BIND({_BLANK_NODE_FN}({ox.Literal(label)}) AS {var})" for label, var in names.items())
+    return f"DELETE {{\n{delete}\n}}\nINSERT {{\n{insert}\n}}\nWHERE {{ {binds} }}"
+
+
+def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], create: list[Any]) -> None:
+    """Apply exactly this change and its derived consequences in ONE store transaction (caller holds the write lock).
+
+    Exactly: the quads written are the quads given, blank nodes included (they keep their
+    ids), so what was validated is what is committed — never the update text re-run by
+    another engine, which may evaluate an expression differently.
+    """
+    blank_add = [q for q in add if _has_blank(q)]
+    blank_remove = [q for q in remove if _has_blank(q)]
+    if not (blank_add or blank_remove):
+        text = derived.delta_update(worker.store, add, remove, union=worker.union, entailment=worker.entailment,
+                                    drop_graphs=drop)
+        parts = [text] if text else []
+    else:
+        plain_add = [q for q in add if not _has_blank(q)]
+        plain_remove = [q for q in remove if not _has_blank(q)]
+        base = derived.delta_update(worker.store, plain_add, plain_remove, union=False, entailment="none",
+                                    drop_graphs=drop)
+        parts = [base] if base else []
+        parts.append(_blank_node_update(blank_add, blank_remove))
+        if worker.union or worker.entailment == "rdfs":
+            parts.append(derived.full_rebuild(worker.store, union=worker.union, entailment=worker.entailment,
+                                              extra=add))
     parts += [f"CREATE SILENT GRAPH {g}" for g in create]
     if parts:
-        worker.store.update(" ;\n".join(parts))
+        worker.store.update(" ;\n".join(parts), custom_functions=_BLANK_NODE_FUNCTIONS)
 
 
 def op_validate(worker: Any, conn: Connection, req: dict) -> None:
     """Validate a change in context; nothing is written. Answers the report and the diff."""
-    add, remove = parse_nquads(req.get("add")), parse_nquads(req.get("remove"))
+    add, remove = _change(req)
     drop = [decode(g) for g in req.get("drop_graphs", [])]
     report = _validate(worker, add, remove, drop, full=bool(req.get("full")))
     conn.send(("ok", {"report": report, "diff": _diff(worker, add, remove)}))
@@ -120,11 +167,10 @@ def _update_delta(worker: Any, req: dict) -> Delta:
                          using_named_graphs=req.get("using_named_graphs") or ())
 
 
-def _guarded_commit(worker: Any, req: dict, delta: Delta, *, native: tuple[str, str | None] | None = None
-                    ) -> dict[str, Any]:
+def _guarded_commit(worker: Any, req: dict, delta: Delta) -> dict[str, Any]:
     """Refuse, validate, commit: the answer of a guarded write (caller holds the write lock).
 
-    ``req["validate"]`` False skips the validation; ``native`` is passed on to :func:`commit`.
+    ``req["validate"]`` False skips the validation. The delta validated is the delta committed.
     """
     refusal = _refusal(worker, delta)
     if refusal:
@@ -132,14 +178,22 @@ def _guarded_commit(worker: Any, req: dict, delta: Delta, *, native: tuple[str, 
     report = _validate(worker, delta.add, delta.remove, delta.drop_graphs) if req.get("validate", True) else None
     if report is not None and not report["conforms"]:
         return {"applied": False, "refused": "shapes", "report": report}
-    commit(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs, native=native)
+    commit(worker, delta.add, delta.remove, delta.drop_graphs, delta.create_graphs)
     return {"applied": True, "report": report, "added": len(delta.add), "removed": len(delta.remove),
             "dropped_graphs": len(delta.drop_graphs)}
 
 
 def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
-    """Dry run of a SPARQL Update: its delta and the validation of the state after it."""
+    """Dry run of a SPARQL Update: its delta and the validation of the state after it.
+
+    A change to the shapes graph is refused (403) unless ``may_change_shapes`` (the web tier
+    saw the write token): :func:`service.validation.refuse_shape_change`.
+    """
     delta = _update_delta(worker, req)
+    if not req.get("may_change_shapes"):
+        from .validation import refuse_shape_change
+
+        refuse_shape_change(delta.add, delta.remove, delta.drop_graphs)
     refusal = _refusal(worker, delta)
     report = _validate(worker, delta.add, delta.remove, delta.drop_graphs)
     conn.send(("ok", {"report": report, "diff": _diff(worker, delta.add, delta.remove),
@@ -151,7 +205,8 @@ def op_guarded_apply(worker: Any, conn: Connection, req: dict) -> None:
     """Validate a change in context and commit it atomically only if no sh:Violation results."""
     from .update_delta import Delta
 
-    delta = Delta(add=parse_nquads(req.get("add")), remove=parse_nquads(req.get("remove")),
+    add, remove = _change(req)
+    delta = Delta(add=add, remove=remove,
                   drop_graphs=[decode(g) for g in req.get("drop_graphs", [])],
                   create_graphs=[decode(g) for g in req.get("create_graphs", [])])
     with worker.write_lock:
@@ -163,8 +218,7 @@ def op_guarded_update(worker: Any, conn: Connection, req: dict) -> None:
     """A SPARQL Update, guarded: delta first (nothing written), then checks, validation, one commit."""
     with worker.write_lock:
         delta = _update_delta(worker, req)
-        native = (req["sparql"], req.get("base_iri")) if delta.touches_stored_blank_nodes else None
-        answer = _guarded_commit(worker, req, delta, native=native)
+        answer = _guarded_commit(worker, req, delta)
     conn.send(("ok", answer))
 
 

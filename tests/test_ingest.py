@@ -220,7 +220,7 @@ def test_blank_nodes_created_by_insert_are_fresh_per_solution(app: Any, client: 
 
 
 def test_an_update_rewriting_stored_blank_nodes_is_applied_as_validated(app: Any, client: Any) -> None:
-    """Blank nodes read from the store keep their identity (the update is then run natively, once)."""
+    """Blank nodes read from the store keep their identity (the delta is committed with their ids)."""
     insert_noted_persons(app, client, "ex:bn-rewrite")
     text = PREFIXES + """DELETE { GRAPH ex:bn-rewrite { ?n ex:text "n" } }
         INSERT { GRAPH ex:bn-rewrite { ?n ex:text "m" } }
