@@ -89,10 +89,14 @@ def validate_command(files: tuple[Path, ...], fmt: str, full: bool, root: Path) 
     for path in files:
         add += read_file(path)
     store = load_bundled(root)
-    if files:
-        report = validate_change(store, skolemize(add), union=False, full=full)
-    else:
-        report = validate_store(store, union=False)
+    try:
+        if files:
+            report = validate_change(store, skolemize(add), union=False, full=full)
+        else:
+            report = validate_store(store, union=False)
+    except ValueError as exc:  # shapes in FILES that cannot be used (e.g. SHACL-SPARQL calling SERVICE)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     _emit(report, fmt)
     sys.exit(0 if report.conforms else 1)
 

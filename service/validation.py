@@ -23,7 +23,11 @@ focus list, so a wrong participant type inside ``sh:or`` passes unnoticed. We se
 each shape's focus nodes ourselves and hand them to the shape.
 
 SPARQL-based constraints run on pyoxigraph (a copy of the small context), which is
-30–100× faster than rdflib's engine here; everything else is pySHACL's.
+30–100× faster than rdflib's engine here; everything else is pySHACL's. Neither engine
+may reach the network: every SPARQL text of a shapes graph is checked when the shapes
+are parsed (:class:`ShapesModel`), and every text pySHACL runs is checked again at the
+engine (:func:`_data_graph`), by :mod:`service.shape_queries` — whatever path brought the
+shapes (a dry run, a write, the bundled files, the CLI).
 
 What counts as data: every named graph except the shapes graph and the graphs the
 service derives (the RDFS inferences); the default graph too when it is not the
@@ -42,6 +46,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +56,7 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from .graphs import DERIVED_GRAPHS, PREFIXES, SHAPES_GRAPH
+from .shape_queries import check_query, check_shapes
 from .terms import XSD_STRING, from_rdflib, to_rdflib
 
 RDF_TYPE = ox.NamedNode(str(RDF.type))
@@ -541,6 +547,7 @@ class ShapesModel:
     def __init__(self, shapes: Graph, fingerprint: str) -> None:
         from pyshacl.shapes_graph import ShapesGraph
 
+        check_shapes(shapes)  # before pySHACL reads them: no SPARQL text in them may fetch anything
         self.graph = shapes
         self.fingerprint = fingerprint
         self.pyshacl = ShapesGraph(shapes)
@@ -715,6 +722,8 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
             from rdflib.query import Result
             from rdflib.term import Variable
 
+            # The text as pySHACL built it (its substitutions, prefixes): checked again at the engine.
+            check_query(query_object, "a query the shapes run")
             subs = {ox.Variable(str(k)): from_rdflib(v) for k, v in (initBindings or {}).items()
                     if f"${k}" in query_object or f"?{k}" in query_object}
             try:
@@ -1108,15 +1117,17 @@ def validate_change(
     started = time.perf_counter()
     add, remove, drop_graphs = list(add), list(remove), list(drop_graphs)
     scope = DataScope(union=union)
-    shapes_change = SHAPES in drop_graphs or any(q.graph_name == SHAPES for q in (*add, *remove))
-    model = shapes_model(_store_with_new_shapes(store, add, remove, drop_graphs) if shapes_change else store)
+    shapes_change = changes_shapes(add, remove, drop_graphs)
+    with _client_shapes(shapes_change):
+        model = shapes_model(_store_with_new_shapes(store, add, remove, drop_graphs) if shapes_change else store)
     view = AfterView(store, add, remove, drop_graphs, scope, fast_types=not model.exact_types)
     reason = "full validation was asked for" if full else full_validation_reason(model, add, remove, drop_graphs)
     hierarchy = view.hierarchy()
     if reason:
         triples = set(view.all_triples())
         data = _data_graph(triples)
-        reports = _run(model, data, None)
+        with _client_shapes(shapes_change):
+            reports = _run(model, data, None)
         focus_count = len({s for s, _, _ in triples})
         return build_report(model, view, reports, mode="full", focus_count=focus_count,
                             context_count=len(triples), started=started, reason=reason)
@@ -1131,6 +1142,41 @@ def validate_change(
                           context_count=len(triples), started=started)
     report.checked = {_text_of(to_rdflib(n)) for n in focus}
     return report
+
+
+def changes_shapes(add: Iterable[ox.Quad], remove: Iterable[ox.Quad], drop_graphs: Iterable[Any]) -> bool:
+    """True if the change adds to, removes from or drops the shapes graph."""
+    return SHAPES in drop_graphs or any(q.graph_name == SHAPES for q in (*add, *remove))
+
+
+def refuse_shape_change(add: Iterable[ox.Quad], remove: Iterable[ox.Quad], drop_graphs: Iterable[Any]) -> None:
+    """Raise ``PermissionError`` (403) if the change touches the shapes graph: a dry run without the write token.
+
+    Why: shapes are the service's rules, and SHACL-SPARQL in them is code the validator
+    runs; a change to them forces a full validation of the whole store. Only whoever may
+    commit a shapes change (the token holder) may have one tried.
+    """
+    if changes_shapes(list(add), list(remove), list(drop_graphs)):
+        raise PermissionError(f"A dry run that changes the shapes graph <{SHAPES_GRAPH}> needs the write token "
+                              "(send 'Authorization: Bearer <token>'): shapes are the service's rules, and "
+                              "their SPARQL runs in the validator.")
+
+
+@contextmanager
+def _client_shapes(active: bool) -> Iterator[None]:
+    """While ``active`` (the change brings its own shapes), pySHACL's refusals of them are the client's: ``ValueError``.
+
+    Stored shapes that pySHACL cannot use stay a server error.
+    """
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError, ValidationFailure
+
+    try:
+        yield
+    except (ConstraintLoadError, ReportableRuntimeError, ShapeLoadError, ValidationFailure) as exc:
+        if not active:
+            raise
+        message = getattr(exc, "message", None) or str(exc)
+        raise ValueError(f"the new shapes cannot be used: {message}") from exc
 
 
 def _hierarchy_consequences(view: AfterView, store: ox.Store, changed: set[tuple[Any, Any, Any]],

@@ -107,11 +107,23 @@ def _dry_run(submission: Submission) -> dict[str, Any]:
     with protocol.store_errors("update" if submission.update is not None else "validation", "UPDATE_TIMEOUT"):
         if submission.update is not None:
             prepared = security.guard(submission.update, request.base_url)
-            return store.call("validate_update", sparql=prepared.text, base_iri=request.base_url, timeout=timeout)
+            # Anonymous dry runs may not change the shapes (the worker refuses with 403): see README
+            # "Client-supplied shapes". Every SPARQL text in shapes is guarded on every path (shape_queries).
+            return store.call("validate_update", sparql=prepared.text, base_iri=request.base_url, timeout=timeout,
+                              may_change_shapes=_has_write_token())
         graph = writes.batch_graph("validate")
         # Skolemized as /ingest would (writes.ingest_batch), so the report names the same kind of nodes.
         add = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in writes.skolemize(submission.quads or [])]
         return store.call("validate", add=ox.serialize(add, format=ox.RdfFormat.N_QUADS) or b"", timeout=timeout)
+
+
+def _has_write_token() -> bool:
+    """True if the request carries the valid write token (``/validate`` itself needs none)."""
+    try:
+        security.check_write_access()
+    except errors.ApiError:
+        return False
+    return True
 
 
 def _lines(nquads: str, *, keep_graph: bool) -> list[str]:
@@ -149,7 +161,9 @@ def validate_view() -> ResponseReturnValue:
 
     Nothing is written. 200 with the report (``conforms`` says the verdict); 400 for
     unreadable input (line and column), 413 above MAX_BODY_BYTES, 415 for an unknown
-    Content-Type, 406 when no report format fits the Accept header.
+    Content-Type, 406 when no report format fits the Accept header; 403 for a dry run that
+    changes the shapes graph without the write token, and 400 for shapes whose SPARQL could
+    fetch anything (:mod:`service.shape_queries`).
     """
     wants = negotiation.negotiate(request.headers.get("Accept"), REPORT_FORMATS,
                                   REPORT_FORMATS[3] if _media(request.content_type) in FORM_TYPES
