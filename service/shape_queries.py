@@ -29,7 +29,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from . import errors, security
-from .protocol import tokenize
+from .protocol import short_text_cache, tokenize
 
 #: The predicates whose values pySHACL runs (or may run) as SPARQL: constraints, validators of
 #: constraint components, SPARQL-based targets and target types, rules and functions.
@@ -48,26 +48,33 @@ def _unescaped(text: str) -> str:
     return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
-def _refuse_remote(text: str) -> None:
-    """Raise :class:`errors.ApiError` (400) if ``text`` has SERVICE or LOAD anywhere, or anything the guard refuses."""
+@short_text_cache
+def _refusal(text: str) -> str | None:
+    """Why ``text`` may not run (SERVICE or LOAD anywhere, or anything the guard refuses), or ``None``.
+
+    Cached per text: pySHACL runs the same text once per focus node.
+    """
     tokens = tokenize(text)
     for i, token in enumerate(tokens):
         if token.is_word("SERVICE", "LOAD"):
             after = tokens[i + 1:i + 3]
             named = after[:2] if after and after[0].is_word("SILENT") else after[:1]
             shown = " ".join([token.text.upper(), *(t.text for t in named)])
-            raise errors.bad_request(f"{shown} is refused: SPARQL in shapes may not fetch anything "
-                                     "(SERVICE and LOAD are never allowed there, whatever SERVICE_ALLOWLIST says).")
-    security.guard(text, None, allowlist={})  # file: IRIs, and anything else the guard refuses
+            return (f"{shown} is refused: SPARQL in shapes may not fetch anything "
+                    "(SERVICE and LOAD are never allowed there, whatever SERVICE_ALLOWLIST says).")
+    try:
+        security.guard(text, None, allowlist={})  # file: IRIs, and anything else the guard refuses
+    except errors.ApiError as exc:
+        return exc.message
+    return None
 
 
 def check_query(text: str, where: str) -> None:
     """Refuse ``text`` (a query a shape makes an engine run) if it could fetch anything; ``where`` names its source."""
     for variant in (text, _unescaped(text)) if _CODEPOINT.search(text) else (text,):
-        try:
-            _refuse_remote(variant)
-        except errors.ApiError as exc:
-            raise ShapeQueryRefused(f"the SPARQL of {where} is refused: {exc.message}") from exc
+        refusal = _refusal(variant)
+        if refusal:
+            raise ShapeQueryRefused(f"the SPARQL of {where} is refused: {refusal}")
 
 
 def _well_formed_declaration(prefix: str, namespace: str) -> bool:
