@@ -33,6 +33,7 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import MethodType
 from typing import Any
 
 import pyoxigraph as ox
@@ -42,6 +43,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.store import Store
 from rdflib.term import BNode, Node, URIRef
 
+from .data_update import parse_data_update
 from .derived import derived_among
 from .terms import from_rdflib, to_rdflib
 
@@ -219,11 +221,22 @@ class OverlayStore(Store):
 
     def add(self, triple: Any, context: Graph | None, quoted: bool = False) -> None:  # type: ignore[override]
         identifier = context.identifier if context is not None else DATASET_DEFAULT_GRAPH_ID
-        quad = ox.Quad(from_rdflib(triple[0]), from_rdflib(triple[1]), _pattern(triple[2]), _graph_term(identifier))
+        self.add_quad(ox.Quad(from_rdflib(triple[0]), from_rdflib(triple[1]), _pattern(triple[2]),
+                              _graph_term(identifier)))
+
+    def add_quad(self, quad: ox.Quad) -> None:
+        """Record that ``quad`` (as the store keeps it) is present after the change."""
         if quad in self.removed:
             self.removed.discard(quad)
         elif not self._visible_in_base(quad):
             self.added.add(quad)
+
+    def remove_quad(self, quad: ox.Quad) -> None:
+        """Record that ``quad`` (as the store keeps it, no blank node) is absent after the change."""
+        if quad in self.added:
+            self.added.discard(quad)
+        elif self._visible_in_base(quad):
+            self.removed.add(quad)
 
     def remove(self, triple: Any, context: Graph | None = None) -> None:  # type: ignore[override]
         s, p, o = triple
@@ -405,6 +418,66 @@ def _exact_literals() -> Iterator[None]:
             flag.local.value = previous
 
 
+def _substr(expr: Any, ctx: Any) -> Any:
+    """``SUBSTR`` as SPARQL 1.1 (XPath ``fn:substring``) defines it, as pyoxigraph computes it.
+
+    rdflib slices from ``start - 1``, so ``SUBSTR("abc", 0, 2)`` was "" instead of "a"; and
+    the positions must be integers (a type error otherwise, as in the specification).
+    """
+    from rdflib import Literal
+    from rdflib.plugins.sparql.operators import numeric, string
+    from rdflib.plugins.sparql.sparql import SPARQLError
+
+    text = string(expr.arg)
+    bounds = [numeric(expr.start), None if expr.length is None else numeric(expr.length)]
+    if any(b is not None and (not isinstance(b, int) or isinstance(b, bool)) for b in bounds):
+        raise SPARQLError("SUBSTR takes xsd:integer positions")
+    start, length = bounds
+    end = len(text) + 1 if length is None else start + length
+    first, stop = max(start, 1), min(end, len(text) + 1)
+    return Literal(str(text)[first - 1:stop - 1] if stop > first else "", lang=text.language, datatype=text.datatype)
+
+
+_XSD_NUMERIC = {"http://www.w3.org/2001/XMLSchema#" + name for name in (
+    "integer", "decimal", "float", "double", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte",
+    "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger",
+    "boolean")}
+
+
+def _cast_to_string(original: Any) -> Any:
+    """``xsd:string(x)`` of a number or boolean: its canonical form (XPath casting), as pyoxigraph gives it.
+
+    rdflib returns the lexical form as written: ``xsd:string(1.0)`` is "1.0" instead of "1".
+    """
+    from rdflib import Literal
+
+    def cast(expr: Any, ctx: Any) -> Any:
+        args = expr.expr or []
+        if len(args) == 1:
+            arg = args[0]
+            if isinstance(arg, Literal) and arg.datatype is not None and str(arg.datatype) in _XSD_NUMERIC:
+                canonical = stored_form(from_rdflib(arg))
+                return Literal(canonical.value, datatype=rdflib.XSD.string)
+        return original(ctx)
+
+    return cast
+
+
+def _spec_functions(algebra: Any) -> None:
+    """Evaluate the functions where rdflib departs from XPath (and from pyoxigraph) as the specification says.
+
+    Only in this translated update: rdflib's own functions stay as they are for every
+    other user in the process.
+    """
+    for node in _walk(algebra):
+        name = getattr(node, "name", "")
+        if name == "Builtin_SUBSTR":
+            node._evalfn = MethodType(_substr, node)
+        elif name == "Function" and str(node.get("iri", "")) == "http://www.w3.org/2001/XMLSchema#string" \
+                and getattr(node, "_evalfn", None) is not None:
+            node._evalfn = MethodType(_cast_to_string(node._evalfn), node)
+
+
 def _fresh_blank_nodes(op: Any) -> None:
     """``INSERT DATA``: every blank node label stands for a new blank node (SPARQL 1.1 Update §3.1.1).
 
@@ -449,6 +522,13 @@ def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, 
         evalMove,
     )
 
+    data = parse_data_update(sparql, base_iri=base_iri)
+    if data is not None:  # only INSERT DATA / DELETE DATA: linear, no query engine
+        overlay = OverlayStore(store, union=union)
+        for operation in data:
+            for quad in operation.quads:
+                (overlay.add_quad if operation.insert else overlay.remove_quad)(quad)
+        return overlay.delta()
     with _exact_literals():
         try:
             parsed = translateUpdate(parseUpdate(sparql), base=base_iri)
@@ -459,6 +539,7 @@ def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, 
         overlay = OverlayStore(store, union=union)
         dataset = Dataset(store=overlay, default_union=False)
         for op in parsed.algebra:
+            _spec_functions(op)
             if op.name == "Load":
                 raise UpdateRefused("LOAD is not supported: the service fetches nothing from the network; "
                                     "POST the data to /ingest or to the Graph Store instead")

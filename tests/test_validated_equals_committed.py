@@ -51,6 +51,12 @@ CORPUS = [
     """INSERT { GRAPH ex:k { ?b ex:copy [ ex:of ?b ] } } WHERE { GRAPH ex:h { ?b ex:v "hx" } }""",
     """DELETE WHERE { GRAPH ex:h { ?s ex:knows ?b . ?b ?p ?o } }""",
     """INSERT DATA { GRAPH ex:k { _:new ex:v "fresh" . _:new ex:w _:other } }""",
+    # only data (the linear fast path): prologues between operations, GRAPH blocks, literals re-spelled
+    """INSERT DATA { GRAPH ex:k { ex:c ex:v 01 ; ex:w "x"@en } GRAPH ex:m { ex:d ex:v [ ex:w 1.50 ] } } ;
+       PREFIX ex2: <http://example.org/2/> DELETE DATA { GRAPH ex:g { ex:a ex:num 1 } } ;
+       INSERT DATA { GRAPH ex2:g { ex2:e ex:v (1 2) } } ; DELETE DATA { GRAPH ex:k { ex:c ex:v 1 } } ;""",
+    """DELETE DATA { GRAPH ex:g { ex:a ex:dec 1.5 . ex:a ex:v "abc" } } ;
+       INSERT DATA { GRAPH ex:g { ex:a ex:dec 1.50 } }""",
     # DELETE/INSERT WHERE, WITH/USING, sequences
     """WITH ex:g DELETE { ?s ex:v ?o } INSERT { ?s ex:v "changed" } WHERE { ?s ex:v ?o }""",
     """INSERT { GRAPH ex:k { ?s ex:seen ?o } } USING ex:h WHERE { ?s ex:v ?o }""",
@@ -89,6 +95,9 @@ class Worker:
         self.entailment = "none"
         self.write_lock = threading.Lock()
         self.store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")  # the union default graph
+
+    def announce_commit(self) -> None:
+        """The real worker tells its client here that the store starts to change; nobody listens in this test."""
 
 
 def data(store: ox.Store) -> set[ox.Quad]:
