@@ -122,6 +122,49 @@ def tokenize(text: str) -> list[Token]:
             for match in _TOKEN.finditer(text) if match.lastgroup not in ("ws", "comment")]
 
 
+#: Deepest nesting of ``{``, ``(``, ``[`` and ``<<`` (any mix) a SPARQL text may have.
+#: Why a limit: both engines parse recursively. pyoxigraph's parser overflows its stack
+#: and kills the store worker at a few thousand levels; its time grows with about the
+#: fourth power of the depth of nested ``[ … ]``, ``( … )`` and ``<< … >>`` terms; rdflib's
+#: parser (write validation) raises RecursionError beyond a few dozen levels. The W3C test
+#: suites and the canned queries nest at most 9 levels.
+MAX_NESTING_DEPTH = 64
+
+_OPENERS = frozenset({"{", "(", "[", "<<"})
+_CLOSERS = frozenset({"}", ")", "]", ">>"})
+
+
+@short_text_cache
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of brackets in a SPARQL text (never inside strings, IRIs or comments)."""
+    depth = deepest = 0
+    for token in tokenize(text):
+        if token.kind == "punct":
+            if token.text in _OPENERS:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif token.text in _CLOSERS and depth:
+                depth -= 1
+    return deepest
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why ``text`` may not reach an engine because it nests too deeply (naming the limit), or ``None``."""
+    depth = nesting_depth(text)
+    if depth <= MAX_NESTING_DEPTH:
+        return None
+    return (f"The SPARQL text nests brackets ({{ }}, ( ), [ ] or << >>) {depth} levels deep; at most "
+            f"{MAX_NESTING_DEPTH} levels are accepted (limit MAX_NESTING_DEPTH), so that no request can overflow "
+            "the parsers' stacks.")
+
+
+def check_nesting(text: str) -> None:
+    """Refuse (400, naming the limit) a SPARQL text nested deeper than :data:`MAX_NESTING_DEPTH`."""
+    problem = nesting_problem(text)
+    if problem:
+        raise errors.bad_request(problem)
+
+
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\(.)", re.DOTALL)
 
 
@@ -480,7 +523,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT") ->
     except StoreTimeout as exc:
         raise errors.timeout(exc.limit, timeout_setting) from exc
     except StoreInterrupted as exc:
-        raise errors.ApiError(503, exc.message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        raise errors.ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
     except StoreError as exc:
         if exc.kind == "syntax":
             raise errors.bad_request(syntax_message(exc.message, what)) from exc
@@ -491,7 +535,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT") ->
         if exc.kind == "forbidden":
             raise errors.forbidden(exc.message) from exc
         if exc.kind == "os" and "restarted" in exc.message:
-            raise errors.ApiError(503, exc.message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+            message = exc.message[:1].upper() + exc.message[1:] + "."
+            raise errors.ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
         log.error("store error (%s) during a %s: %s", exc.kind, what, exc.message)
         raise errors.ApiError(500, f"The store failed to run the {what}; the details are in the server log.",
                               title="Internal Server Error") from exc

@@ -41,7 +41,16 @@ import pyoxigraph as ox
 from flask import current_app, request
 
 from . import __version__, errors
-from .protocol import Prologue, Token, _after_prologue, group_end, read_prologues, short_text_cache, tokenize
+from .protocol import (
+    Prologue,
+    Token,
+    _after_prologue,
+    check_nesting,
+    group_end,
+    read_prologues,
+    short_text_cache,
+    tokenize,
+)
 
 log = logging.getLogger(__name__)
 
@@ -328,8 +337,10 @@ def guard(text: str, base_iri: str | None = None, allowlist: dict[str, Any] | No
 
     ``allowlist``: the SERVICE endpoints and their limits; default: the app's SERVICE_ALLOWLIST
     (the offline CLI, which has no app, passes its own).
-    Raises 400 for what is refused and 502 when a (non-SILENT) SERVICE call fails.
+    Raises 400 for what is refused (a text nested deeper than the lexer's MAX_NESTING_DEPTH
+    included: the engines' parsers are recursive) and 502 when a (non-SILENT) SERVICE call fails.
     """
+    check_nesting(text)
     if not (_word_set(text) & _GUARDED_WORDS):  # nothing to check or to evaluate: the common case
         return Prepared(text)
     if "LOAD" in _word_set(text):

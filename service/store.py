@@ -5,8 +5,8 @@ separate process (see :mod:`service.store_worker` for why it does). :class:`Stor
 sends each operation over a local socket and enforces its deadline: when a query or
 update runs past it, the worker is killed — so the work really stops — a new one is
 started, and the caller gets :class:`StoreTimeout`. Reads that were running beside the
-runaway one are retried once on the new worker; writes are never retried (they were
-applied entirely or not at all; the caller is told so).
+runaway one are retried once on the new worker; a write is never sent twice (it is one
+transaction, applied entirely or not at all, and the caller is told which is known).
 
 The client also counts writes (:attr:`StoreClient.generation`), which caches use to
 invalidate themselves.
@@ -68,7 +68,15 @@ class StoreTimeout(StoreError):
 
 
 class StoreInterrupted(StoreError):
-    """The worker was restarted while this write ran; it was applied entirely or not at all."""
+    """The worker stopped while this write ran; the message says whether it was applied (never in part)."""
+
+
+#: A write's fate when the worker stopped before it began to commit (it had not sent "committing").
+NOT_APPLIED = ("the store worker stopped before this write was committed, so nothing of it was applied; "
+               "send it again")
+#: A write's fate when the worker stopped while committing it.
+FATE_UNKNOWN = ("the store worker stopped while this write was being committed; a write is one transaction, so "
+                "it was applied entirely or not at all — read the data to check before sending it again")
 
 
 @dataclass
@@ -119,6 +127,9 @@ class StoreClient:
         self._authkey = secrets.token_bytes(32)
         self._local = threading.local()
         self._restart_lock = threading.Lock()
+        # Reads retried after a worker restart are sent one at a time: if one of them is what
+        # killed the worker, it kills it again alone, not the other retried reads with it.
+        self._retry_lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self.worker_generation = 0
         self.generation = 0  # bumped on every write
@@ -220,25 +231,49 @@ class StoreClient:
     def _exchange(self, request: dict[str, Any], timeout: float) -> Iterator[tuple]:
         """Send one request and yield its messages until a terminal one; enforce the deadline.
 
-        Retries a read once if the worker died under it (for instance because another
-        request's runaway query got it killed).
+        When the worker dies under a request (another request's runaway query got it killed,
+        it crashed, it was killed from outside), the worker is restarted and:
+
+        * a read whose answer had not begun is retried once, on the new worker — retried reads
+          one at a time, so a read that kills every worker fails alone, answered 503 after its
+          one retry;
+        * a request that could not even be sent (the worker was already gone) is sent again
+          once, write or read: the dead worker received nothing;
+        * a write is never re-sent once delivered: it is one transaction, and the answer says
+          what is known — nothing applied when the worker stopped before announcing its commit
+          (:data:`NOT_APPLIED`), else applied entirely or not at all (:data:`FATE_UNKNOWN`).
         """
         deadline = time.monotonic() + timeout
+        is_read = request["op"] in READ_OPS
         retried = False
         while True:
-            conn, generation = self._connection()
-            delivered = False
+            delivered = committing = sent = retry_slot = False
+            generation = self.worker_generation  # the worker this attempt talks to (set again on connecting)
             try:
+                if retried and is_read:
+                    retry_slot = self._retry_lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+                    if not retry_slot:
+                        raise StoreTimeout(timeout)
+                conn, generation = self._connection()
                 conn.send(request)
+                sent = True
                 self._local.dirty = True
                 while True:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0 or not conn.poll(remaining):
                         self._restart(generation)
+                        if committing:
+                            raise StoreInterrupted("interrupted", FATE_UNKNOWN)
                         raise StoreTimeout(timeout)
                     message = conn.recv()
-                    delivered = True
                     kind = message[0]
+                    if kind == "committing":
+                        committing = True
+                        continue
+                    delivered = True
+                    if retry_slot:
+                        self._retry_lock.release()
+                        retry_slot = False
                     if kind == "error":
                         self._local.dirty = False
                         raise StoreError(message[1], message[2])
@@ -251,16 +286,19 @@ class StoreClient:
                     # consumer comes back for more, the next message has a full limit again (a slow
                     # HTTP reader only makes the worker wait on its full pipe, using no CPU).
                     deadline = time.monotonic() + timeout
-            except (EOFError, OSError) as exc:  # the worker died under this request
+            except (EOFError, OSError) as exc:  # the worker died under this request (or was gone before it)
+                self._local.dirty = True  # never reuse this connection
                 self._restart(generation)
-                if request["op"] in READ_OPS and not delivered and not retried and time.monotonic() < deadline:
+                if not retried and not delivered and time.monotonic() < deadline and (is_read or not sent):
                     retried = True
                     continue
-                if request["op"] in READ_OPS:
-                    raise StoreError("os", "the store worker was restarted during this request; retry it") from exc
-                raise StoreInterrupted(
-                    "interrupted", "the store worker was restarted during this write; it was applied entirely or "
-                    "not at all — read the data to check") from exc
+                if is_read:
+                    raise StoreError("os", "the store worker was restarted during this request (which was already "
+                                     "retried once); retry it") from exc
+                raise StoreInterrupted("interrupted", FATE_UNKNOWN if committing else NOT_APPLIED) from exc
+            finally:
+                if retry_slot:
+                    self._retry_lock.release()
 
     def call(self, op: str, *, timeout: float | None = None, **payload: Any) -> Any:
         """Run an operation that answers with one ``ok`` message; return its value."""

@@ -36,6 +36,7 @@ from .answers import capped_answer, serialize_answer
 from .dataset import bundled_files
 from .graphs import DERIVED_GRAPHS, PREFIXES
 from .lifetime import die_with_parent
+from .protocol import nesting_problem
 from .rdf_input import RDF_FORMATS
 from .terms import decode, encode
 
@@ -104,6 +105,7 @@ class Worker:
         Path(settings["STORE_DIR"]).mkdir(parents=True, exist_ok=True)
         self.store = ox.Store(settings["STORE_DIR"])
         self.write_lock = threading.Lock()
+        self._serving = threading.local()  # the connection this thread serves (see announce_commit)
         #: Operations of :mod:`service.worker_ops` (validation, guarded writes), by name.
         self.extensions: dict[str, Callable[..., Any]] = dict(worker_ops.OPERATIONS)
 
@@ -265,10 +267,22 @@ class Worker:
             conn.send(("rows", batch))
         conn.send(("end", None))
 
+    def announce_commit(self) -> None:
+        """Tell the client that this thread's write starts to change the store.
+
+        Why: a write is one transaction, so a worker killed before this message has applied
+        nothing of it, and the client can say so; killed after it, the write may or may not
+        have been committed, and the client says that instead (see ``StoreClient._exchange``).
+        """
+        conn = getattr(self._serving, "conn", None)
+        if conn is not None:
+            conn.send(("committing", None))
+
     def op_update(self, conn: Connection, req: dict) -> None:
         """Run a SPARQL update natively, then re-derive (the delta is unknown here)."""
         with self.write_lock:
             kwargs = {"base_iri": req["base_iri"]} if req.get("base_iri") else {}
+            self.announce_commit()
             self.store.update(req["sparql"], **kwargs)
             self.rebuild_derived()
         conn.send(("ok", {}))
@@ -333,6 +347,7 @@ class Worker:
 
     def handle(self, conn: Connection) -> None:
         """Serve one connection until the client closes it."""
+        self._serving.conn = conn
         while True:
             try:
                 req = conn.recv()
@@ -344,6 +359,12 @@ class Worker:
             try:
                 if method is None:
                     conn.send(("error", "value", f"unknown store operation {op!r}"))
+                    continue
+                # The web tier's guard refuses these first; this is the last check before either
+                # engine parses the text, whoever sent it (a deep text would kill this process).
+                too_deep = nesting_problem(req["sparql"]) if isinstance(req.get("sparql"), str) else None
+                if too_deep:
+                    conn.send(("error", "value", too_deep))
                     continue
                 method(conn, req)
             except SyntaxError as exc:

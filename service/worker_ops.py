@@ -129,6 +129,7 @@ def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[An
     ids), so what was validated is what is committed — never the update text re-run by
     another engine, which may evaluate an expression differently.
     """
+    worker.announce_commit()  # from here on, a worker killed before its answer leaves the write's fate unknown
     blank_add = [q for q in add if _has_blank(q)]
     blank_remove = [q for q in remove if _has_blank(q)]
     if not (blank_add or blank_remove):
