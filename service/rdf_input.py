@@ -5,8 +5,10 @@ document from outside — the request body of ``/validate`` and ``/ingest``, a G
 Store write, a file given to ``dprk-kg validate``/``load`` — must give the same
 answers: a syntax error names the source, line and column; JSON-LD that refers to a
 remote ``@context`` is refused before parsing (the service fetches nothing from the
-network). This module has no web dependencies, so the CLI can use it without
-importing the web tier.
+network); a document that declares DTD entities or nests deeper than the limits of
+:mod:`service.parse_limits` is refused before any parser sees it (parsing stays linear
+in the input, whatever a client sends). This module has no web dependencies, so the CLI
+can use it without importing the web tier.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 from typing import Any
 
 import pyoxigraph as ox
+
+from .parse_limits import LimitExceeded, XmlUnreadable, check_rdf
 
 #: Media types of the RDF documents /validate and /ingest read → pyoxigraph formats.
 INPUT_FORMATS: dict[str, ox.RdfFormat] = {
@@ -92,14 +96,24 @@ def parse_rdf(data: bytes, rdf_format: ox.RdfFormat, *, source: str = "the reque
               base_iri: str | None = None, graph_only: bool = False) -> list[ox.Quad]:
     """Parse an RDF document; :class:`InputError` names the source, line and column of a syntax error.
 
-    JSON-LD is inspected first: a remote ``@context`` is refused, nothing is fetched.
+    First :func:`parse_limits.check_rdf`: DTD entity declarations (and any DTD internal subset
+    or external DTD) in RDF/XML, and nesting deeper than the limits, are refused before parsing.
+    JSON-LD is inspected next: a remote ``@context`` is refused, nothing is fetched.
     ``graph_only`` refuses named graphs in the document (a Graph Store write fills one
     graph, so a document naming others is an error, not something to flatten silently).
     """
     name = rdf_format.name
+    try:
+        check_rdf(data, rdf_format)
+    except LimitExceeded as exc:
+        raise InputError(f"{source} is {name} that {exc}.") from exc
+    except XmlUnreadable as exc:
+        raise InputError(f"{source} is not valid {name} at line {exc.line}, column {exc.column}: {exc}") from exc
     if rdf_format == ox.RdfFormat.JSON_LD:
         try:
             document = json.loads(data)
+        except RecursionError as exc:  # not reached after check_rdf; kept so no depth can become a 500
+            raise InputError(f"{source} is JSON nested too deeply to read") from exc
         except UnicodeDecodeError as exc:
             raise InputError(f"{source} is not UTF-8 text: {exc}") from exc
         except json.JSONDecodeError as exc:
