@@ -67,7 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.register_blueprint(getattr(module, attribute))
         from . import query_path
 
-        query_path.init_app(app)  # last: it wraps the finished app's WSGI entry point
+        query_path.init_app(app)  # it wraps the finished app's WSGI entry point
+        from . import admission
+
+        admission.init_app(app)  # outermost: bodies are read, and work admitted, before either path runs
     except BaseException:
         app.extensions[store.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
         raise

@@ -125,6 +125,17 @@ def timeout(limit: float, setting: str = "QUERY_TIMEOUT") -> ApiError:
     )
 
 
+def request_timeout(message: str) -> ApiError:
+    """408: the request (its body) did not arrive in time; the message names the setting."""
+    return ApiError(408, message, title="Request Timeout")
+
+
+def overloaded(message: str, setting: str, retry_after: int = 1) -> ApiError:
+    """503 with ``Retry-After``: this kind of work is at its limit right now; the message names the setting."""
+    return ApiError(503, f"{message} (setting {setting})", title="Service Unavailable",
+                    headers={"Retry-After": str(retry_after)})
+
+
 def wants_json(path: str | None = None, accept: MIMEAccept | None = None) -> bool:
     """True when the client prefers JSON to plain text for an error body.
 

@@ -369,7 +369,11 @@ def _media_type(request: Request) -> tuple[str, dict[str, str]]:
 
 
 def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 (naming MAX_BODY_BYTES) when larger than the limit."""
+    """The request body, refused with 413 (naming MAX_BODY_BYTES) when larger than the limit.
+
+    The body was already read once, to ``limit + 1`` bytes whatever its framing, by the one
+    reader in front of the app (:mod:`service.bodies`); this is a cheap second check.
+    """
     limit = int(current_app.config["MAX_BODY_BYTES"])
     if request.content_length is not None and request.content_length > limit:
         raise errors.payload_too_large(limit, request.content_length)

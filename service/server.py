@@ -9,16 +9,32 @@ Two servers, chosen by the SERVER setting:
   MAX_BODY_BYTES check answers 413 before reading), large responses are streamed with
   back-pressure. It runs the app in a worker process under a small supervisor; that
   worker dies with the supervisor (``PR_SET_PDEATHSIG``) and the store worker with it.
-* **waitress**: pure Python, for platforms without granian's wheels.
+  The supervisor never gives up on a worker: a worker that dies (killed, or out of memory)
+  is started again at once, and when granian itself stops after a crash loop (a worker
+  dying twice within a few seconds), :func:`serve_granian` starts it again — unless the
+  worker never came up at all (a broken configuration still ends the command).
+* **waitress**: pure Python, for platforms without granian's wheels. It has no supervisor:
+  if its process dies, the service stays down until something outside restarts it.
+
+Memory: MEMORY_LIMIT bounds the address space of the process that runs the app (granian's
+worker, or waitress's process) and of the store worker it starts (each inherits its own
+copy of the limit), so a runaway request ends in ``MemoryError`` — or at worst in the death
+of that one worker, which is restarted — instead of the kernel's out-of-memory killer
+choosing a victim on the machine. granian's own ``workers_max_rss`` samples memory every
+tens of seconds, far too late for a request that allocates gigabytes per second.
 
 Threads suit both, because the real work happens in the store worker, outside the GIL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import resource
+import tempfile
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +48,10 @@ from .lifetime import die_with_parent
 CONFIG_VARIABLE = "DPRK_KG_SERVE_CONFIG"
 #: ... and the supervisor's pid, to die with it.
 PARENT_VARIABLE = "DPRK_KG_SERVE_PARENT"
+#: ... and a file it creates once the app is built: proof that the configuration works.
+READY_VARIABLE = "DPRK_KG_SERVE_READY"
+#: Seconds between granian stopping after a crash loop and its next start.
+RESTART_PAUSE = 1.0
 
 log = logging.getLogger("dprk_kg")
 
@@ -51,6 +71,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     _configure_logging()
     resolved = settings.resolve(config)
     if resolved["SERVER"] == "waitress":
+        limit_memory(int(resolved["MEMORY_LIMIT"]))
         serve_waitress(create_app(config))
     else:
         serve_granian(dict(config or {}), resolved)
@@ -74,19 +95,61 @@ def serve_waitress(app: Flask) -> None:
     )
 
 
+def limit_memory(limit: int) -> None:
+    """Cap this process's address space at ``limit`` bytes (RLIMIT_AS; 0: leave it), inherited by its children.
+
+    Only lowered, never raised: a tighter limit set from outside (e.g. by a test) stays.
+    """
+    if limit <= 0:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    new = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    if soft == resource.RLIM_INFINITY or new < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (new, hard))
+
+
 def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any]) -> None:
     """granian: this process supervises one worker process that builds the app with :func:`granian_app`.
 
     One worker, not several: the store worker behind it is the one process that may open
-    the store, and the web tier's threads already overlap their waits on it.
+    the store, and the web tier's threads already overlap their waits on it. A worker that
+    dies is respawned by granian; if granian stops on a crash loop, it is started again here
+    (after RESTART_PAUSE), as long as a worker has come up once — see the module docstring.
     """
+    os.environ[CONFIG_VARIABLE] = json.dumps(config)
+    os.environ[PARENT_VARIABLE] = str(os.getpid())
+    ready_dir = tempfile.mkdtemp(prefix="dprk-kg-serve-")
+    ready = os.path.join(ready_dir, "ready")
+    os.environ[READY_VARIABLE] = ready
+    logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
+    try:
+        while True:
+            server = _granian(resolved)
+            try:
+                server.serve()
+                return  # stopped by a signal
+            except SystemExit:
+                if server.interrupt_signal or not os.path.exists(ready):
+                    raise  # stopped on purpose, or the app never started: a restart would not help
+            log.error("granian stopped after its worker crashed repeatedly; starting it again in %g s",
+                      RESTART_PAUSE)
+            time.sleep(RESTART_PAUSE)
+            if server.interrupt_signal:  # its signal handlers are still the ones installed
+                return
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(ready)
+        with contextlib.suppress(OSError):
+            os.rmdir(ready_dir)
+
+
+def _granian(resolved: Mapping[str, Any]) -> Any:
+    """One granian server with the service's settings (a new one per start: granian's run once)."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
-    os.environ[CONFIG_VARIABLE] = json.dumps(config)
-    os.environ[PARENT_VARIABLE] = str(os.getpid())
-    server = Granian(
+    return Granian(
         "service.server:granian_app",
         factory=True,
         address=resolved["HOST"],
@@ -99,9 +162,9 @@ def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any]) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=30_000),
         websockets=False,
         log_access=False,
+        # A worker that dies (kill -9, the kernel's OOM killer, a crash in native code) is started again.
+        respawn_failed_workers=True,
     )
-    logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
-    server.serve()
 
 
 def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
@@ -118,6 +181,12 @@ def granian_app() -> Flask:
     """The factory granian's worker calls: the app with the serve command's settings."""
     die_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0) or None)
     _configure_logging()
-    app = create_app(json.loads(os.environ.get(CONFIG_VARIABLE) or "{}"))
+    config = json.loads(os.environ.get(CONFIG_VARIABLE) or "{}")
+    limit_memory(int(settings.resolve(config)["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
+    app = create_app(config)
     _announce(app.config)
+    ready = os.environ.get(READY_VARIABLE)
+    if ready:
+        with contextlib.suppress(OSError), open(ready, "w"):
+            pass
     return app

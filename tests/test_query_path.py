@@ -29,6 +29,11 @@ DIRECT = "application/sparql-query"
 IGNORED = {"date", "server"}
 
 
+def fast_path(app: Any) -> Any:
+    """The WSGI entry point behind admission control (service.admission): the fast path when it is on."""
+    return app.wsgi_app.inner
+
+
 def get(query: str | None = None, extra: str = "", **headers: str) -> dict[str, Any]:
     qs = (f"query={quote(query)}" if query is not None else "") + extra
     return {"method": "GET", "path": "/sparql", "query_string": qs, "headers": headers}
@@ -115,33 +120,33 @@ def exchange(wsgi_app: Any, case: dict[str, Any]) -> tuple[int, list[tuple[str, 
 @pytest.mark.parametrize("name", list(CASES))
 def test_fast_path_answers_as_flask_does(app: Any, name: str) -> None:
     case = CASES[name]
-    assert isinstance(app.wsgi_app, query_path.QueryPath)
-    fast = exchange(app.wsgi_app, case)
-    flask = exchange(app.wsgi_app.fallback, case)
+    assert isinstance(fast_path(app), query_path.QueryPath)
+    fast = exchange(fast_path(app), case)
+    flask = exchange(fast_path(app).fallback, case)
     assert fast == flask
     assert fast[0] != 500, fast[2][:300]
 
 
 def test_the_table_covers_answers_and_errors(app: Any) -> None:
     """The table is only worth something if it has successes and each class of error in it."""
-    statuses = {exchange(app.wsgi_app, case)[0] for case in CASES.values()}
+    statuses = {exchange(fast_path(app), case)[0] for case in CASES.values()}
     assert {200, 400, 403, 405, 406, 415} <= statuses
 
 
 def test_eligible_queries_never_reach_flask(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    fallback = app.wsgi_app.fallback
+    fallback = fast_path(app).fallback
 
     def spy(environ: dict[str, Any], start_response: Any) -> Any:
         calls.append(f"{environ['REQUEST_METHOD']} {environ.get('QUERY_STRING', '')[:20]}")
         return fallback(environ, start_response)
 
-    monkeypatch.setattr(app.wsgi_app, "fallback", spy)
+    monkeypatch.setattr(fast_path(app), "fallback", spy)
     for name in ("select, JSON", "construct, Turtle", "POST direct", "POST form", "syntax error, text"):
-        exchange(app.wsgi_app, CASES[name])
+        exchange(fast_path(app), CASES[name])
     assert calls == []
-    exchange(app.wsgi_app, CASES["service description (Flask)"])
-    exchange(app.wsgi_app, CASES["POST form, update (read-only: 403)"])
+    exchange(fast_path(app), CASES["service description (Flask)"])
+    exchange(fast_path(app), CASES["POST form, update (read-only: 403)"])
     assert len(calls) == 2
 
 
@@ -152,8 +157,8 @@ def test_unexpected_errors_are_logged_and_answered_alike(app: Any, monkeypatch: 
 
     monkeypatch.setattr(sparql.security, "guard", broken)
     with caplog.at_level(logging.ERROR):
-        fast = exchange(app.wsgi_app, CASES["select, JSON"])
-        flask = exchange(app.wsgi_app.fallback, CASES["select, JSON"])
+        fast = exchange(fast_path(app), CASES["select, JSON"])
+        flask = exchange(fast_path(app).fallback, CASES["select, JSON"])
     assert fast == flask
     assert fast[0] == 500
     assert b"secret" not in fast[2] and b"server log" in fast[2]
@@ -163,8 +168,8 @@ def test_unexpected_errors_are_logged_and_answered_alike(app: Any, monkeypatch: 
 def test_row_cap_and_truncation_headers_match(make_app: Any) -> None:
     app = make_app(RESULT_ROW_CAP=2)
     case = get("SELECT ?s WHERE { ?s a <https://w3id.org/dprk-japan-kg/ontology#Person> } ORDER BY ?s")
-    fast = exchange(app.wsgi_app, case)
-    assert fast == exchange(app.wsgi_app.fallback, case)
+    fast = exchange(fast_path(app), case)
+    assert fast == exchange(fast_path(app).fallback, case)
     assert ("x-result-truncated", "true") in fast[1]
     assert fast[2].count(b'"type": "uri"') == 2
 
@@ -172,8 +177,8 @@ def test_row_cap_and_truncation_headers_match(make_app: Any) -> None:
 def test_cors_settings_match(make_app: Any) -> None:
     app = make_app(CORS_ORIGINS="https://analyst.example", LOAD_DATA=False)
     for name in ("select, JSON", "CORS", "syntax error, text", "POST form"):
-        fast = exchange(app.wsgi_app, CASES[name])
-        assert fast == exchange(app.wsgi_app.fallback, CASES[name])
+        fast = exchange(fast_path(app), CASES[name])
+        assert fast == exchange(fast_path(app).fallback, CASES[name])
         assert ("access-control-allow-origin", "https://analyst.example") in fast[1]
         assert any(n == "vary" and "Origin" in v for n, v in fast[1])
 
@@ -182,13 +187,13 @@ def test_form_update_is_handed_to_flask_with_its_body(make_app: Any) -> None:
     """An update POSTed as a form is read by the fast path, then run by Flask: nothing of it is lost."""
     app = make_app(WRITE_TOKEN=TOKEN, LOAD_DATA=False)
     insert = 'INSERT DATA { GRAPH <urn:test:g> { <urn:test:a> <urn:test:p> "kept" } }'
-    status, _, body = exchange(app.wsgi_app, post("update=" + quote(insert), FORM, **AUTH))
+    status, _, body = exchange(fast_path(app), post("update=" + quote(insert), FORM, **AUTH))
     assert status == 204, body
-    status, _, body = exchange(app.wsgi_app, get("SELECT ?o WHERE { GRAPH <urn:test:g> { ?s ?p ?o } }"))
+    status, _, body = exchange(fast_path(app), get("SELECT ?o WHERE { GRAPH <urn:test:g> { ?s ?p ?o } }"))
     assert status == 200 and b'"kept"' in body
 
 
 def test_setting_turns_the_fast_path_off(make_app: Any) -> None:
     app = make_app(FAST_QUERY_PATH=False, LOAD_DATA=False)
-    assert not isinstance(app.wsgi_app, query_path.QueryPath)
-    assert exchange(app.wsgi_app, get("ASK {}"))[0] == 200
+    assert not isinstance(fast_path(app), query_path.QueryPath)
+    assert exchange(fast_path(app), get("ASK {}"))[0] == 200
