@@ -41,6 +41,7 @@ import pyoxigraph as ox
 from flask import current_app, request
 
 from . import __version__, errors
+from .parse_limits import check_results
 from .protocol import (
     Prologue,
     Token,
@@ -239,6 +240,7 @@ def fetch_solutions(endpoint: str, query: str, timeout: float, row_cap: int
         raise ServiceFailure(f"SERVICE <{endpoint}> answered with {media_type or 'no media type'}, "
                              "not SPARQL results")
     try:
+        check_results(bytes(body), parser)  # no DTD entities, bounded nesting: parsing stays linear
         results = ox.parse_query_results(bytes(body), parser)
         if not isinstance(results, ox.QuerySolutions):
             raise ServiceFailure(f"SERVICE <{endpoint}> answered with a boolean, not solutions")
