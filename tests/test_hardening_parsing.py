@@ -264,3 +264,17 @@ def test_federated_results_are_checked_before_parsing(endpoint: dict[str, Any], 
     endpoint["type"], endpoint["body"] = _results(kind)
     with pytest.raises(security.ServiceFailure, match=words):
         security.fetch_solutions(endpoint["url"], "SELECT * WHERE { ?s ?p ?o }", timeout=10, row_cap=10)
+
+
+def test_the_cli_refuses_entities_and_depth_in_files(tmp_path: Any) -> None:
+    """``dprk-kg validate``/``load`` read files through the same parser (small payloads: harmless even unchecked)."""
+    from service.cli_validate import Unreadable, read_file
+
+    for name, text, word in (("laughs.rdf", laughs(levels=3), "DTD entity declaration"),
+                             ("deep.ttl", deep_turtle(1000), "MAX_TURTLE_DEPTH"),
+                             ("deep.jsonld", deep_json_ld(1000), "MAX_JSON_DEPTH")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(Unreadable, match=word) as caught:
+            read_file(path)
+        assert str(path) in str(caught.value.message)
