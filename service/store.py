@@ -193,6 +193,21 @@ class StoreClient:
             self._kill()
             self._start()
 
+    def _worker_alive(self, generation: int) -> bool:
+        """True if worker ``generation`` is still the current one and running (waits for a restart under way).
+
+        A worker that is dying closes its socket a moment before it can be reaped: it gets a
+        second to be seen dead.
+        """
+        with self._restart_lock:
+            if generation != self.worker_generation or self._process is None:
+                return False
+            try:
+                self._process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                return True
+            return False
+
     @property
     def pid(self) -> int | None:
         """The worker's process id (tests use it to check that a runaway query was stopped)."""
@@ -288,6 +303,8 @@ class StoreClient:
                     deadline = time.monotonic() + timeout
             except (EOFError, OSError) as exc:  # the worker died under this request (or was gone before it)
                 self._local.dirty = True  # never reuse this connection
+                if not sent and self._worker_alive(generation):
+                    raise  # the worker is alive: this process failed to connect (e.g. no file descriptors left)
                 self._restart(generation)
                 if not retried and not delivered and time.monotonic() < deadline and (is_read or not sent):
                     retried = True
