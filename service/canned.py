@@ -29,7 +29,7 @@ from werkzeug.datastructures import MultiDict
 from . import openapi, security
 from .canned_backend import ServiceBackend, StoreAnalyser
 from .canned_header import CannedQuery, CannedQueryError, curie, load_queries
-from .canned_params import RESERVED, Binding, ParamError, query_string
+from .canned_params import RESERVED, Binding, ParamError, json_args, query_string
 from .canned_run import CannedRunner, accept_table, formats_for, machine_format
 from .config import REPO_ROOT
 from .errors import ApiError, bad_request, not_acceptable, not_found, timeout
@@ -81,20 +81,18 @@ def runner() -> CannedRunner:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def request_args() -> dict[str, list[str]]:
-    """Parameters from the query string, a form body, or a JSON object body; each name → its values."""
+def request_args(query: CannedQuery) -> dict[str, list[str]]:
+    """Parameters from the query string, a form body, or a JSON object body (typed: ``json_args``)."""
     merged: MultiDict[str, str] = MultiDict(request.args)
     if request.method == "POST":
         if request.is_json:
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                raise bad_request("A JSON body must be an object of parameter names to values (or lists of values).")
-            for key, value in body.items():
-                for item in value if isinstance(value, list) else [value]:
-                    if isinstance(item, dict | list) or item is None:
-                        raise bad_request(f"parameter {key!r}: JSON values must be strings, numbers or booleans",
-                                          details={"parameter": key})
-                    merged.add(key, json.dumps(item) if isinstance(item, bool) else str(item))
+            try:
+                body = json_args(query, request.get_json(silent=True))
+            except ParamError as exc:
+                raise bad_request(str(exc), details={"parameter": exc.param, "problem": exc.detail}) from exc
+            for key, values in body.items():
+                for value in values:
+                    merged.add(key, value)
         else:
             for key, values in request.form.lists():
                 for value in values:
@@ -199,8 +197,12 @@ def run_query(target: str) -> ResponseReturnValue:
     query = runner().queries.get(name)
     if query is None:
         raise not_found(f"There is no canned query named {name!r}; GET /queries lists them.")
-    args = request_args()
-    fmt = choose_format(query, suffix or (args.get("_format") or [None])[0])
+    args = request_args(query)
+    requested = (args.get("_format") or [None])[0]
+    if not suffix and requested and requested != "html" and requested not in formats_for(query):
+        raise bad_request(f"parameter '_format': query {query.name!r} has no format {requested!r}; available: "
+                          f"{', '.join([*formats_for(query), 'html'])}", details={"parameter": "_format"})
+    fmt = choose_format(query, suffix or requested)
     try:
         binding = runner().bind(query, args)
     except ParamError as exc:

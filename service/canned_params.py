@@ -46,11 +46,35 @@ RESERVED = frozenset({"_format"})
 SPACE_SEPARABLE = frozenset({"iri", "integer", "decimal", "date", "gYear", "boolean"})
 MAX_IRI_LENGTH = 2048
 
-_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*")
-_LOCAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+#: The whitespace a value may be padded with (HTML forms, pasted text): Python's ``str.isspace``
+#: set, spelled out so the OpenAPI patterns (ECMA-262, whose ``\s`` differs) say exactly the same.
+SPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+#: :data:`SPACE` as a regex character class, in the syntax Python and ECMA-262 share.
+SPACE_CLASS = "[" + "".join(f"\\u{ord(c):04X}" for c in SPACE) + "]"
+_SPACES = re.compile(SPACE_CLASS + "+")
+
+# The IRI grammar values are checked against (RFC 3987, restricted to what is needed: ASCII plus
+# the ucschar ranges of the Basic Multilingual Plane, a reg-name host, a numeric port). One regex,
+# written in the subset common to Python and ECMA-262, so the OpenAPI document publishes exactly
+# the grammar this module enforces (service/openapi.py) and generated clients cannot disagree.
+_UNRESERVED = r"A-Za-z0-9\-._~\u00A0-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+_AUTHORITY = rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*(?::[0-9]*)?"
+IRI_GRAMMAR = (rf"[A-Za-z][A-Za-z0-9+.\-]*:(?://{_AUTHORITY}(?:/{_PCHAR}*)*|/?(?:{_PCHAR}+(?:/{_PCHAR}*)*)?)"
+               rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?")
+#: A bare id (read as ``djr:<id>``).
+LOCAL_NAME = r"[A-Za-z0-9][A-Za-z0-9._\-]*"
+_ABSOLUTE_IRI = re.compile(IRI_GRAMMAR)
+_LOCAL_NAME = re.compile(LOCAL_NAME)
 _LANG_SUFFIX = re.compile(r"(.*)@([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)", re.S)
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,30}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
+#: Plain decimals, and the exponent form JSON numbers are written in (``1.5e+3``), bounded in size.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,31}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?")
+#: The largest magnitude of an integer / a decimal value (what the request grammar above can spell).
+MAX_INTEGER = 10**18 - 1
+MAX_DECIMAL = 10**30
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _GYEAR = re.compile(r"-?[0-9]{4}")
 _BOOLEAN = {"true": "true", "1": "true", "yes": "true", "false": "false", "0": "false", "no": "false"}
@@ -81,7 +105,7 @@ class Lookups(Protocol):
 
 def parse_iri(text: str) -> str:
     """An IRI from request text: absolute (``https://…``, ``<…>``), prefixed (``djr:rgb``) or a bare id (→ djr:)."""
-    text = text.strip()
+    text = text.strip(SPACE)
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
     if len(text) > MAX_IRI_LENGTH:
@@ -120,22 +144,24 @@ def parse_scalar(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
         value, lang = (match.group(1), match.group(2)) if match else (text, spec.lang)
         return ox.Literal(value, language=lang)
     if kind == "integer":
-        if not _INTEGER.fullmatch(text.strip()):
+        if not _INTEGER.fullmatch(text.strip(SPACE)):
             raise ValueError(f"expected an integer, got {_shown(text)}")
         value = int(text)
         _check_range(spec, value, int)
         return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
     if kind == "decimal":
-        if not _DECIMAL.fullmatch(text.strip()):
-            raise ValueError(f"expected a decimal number such as 12.5, got {_shown(text)}")
+        if not _DECIMAL.fullmatch(text.strip(SPACE)):
+            raise ValueError(f"expected a decimal number such as 12.5 or 1.25e1, got {_shown(text)}")
         try:
-            number = Decimal(text.strip())
+            number = Decimal(text.strip(SPACE))
         except InvalidOperation as exc:
             raise ValueError(f"expected a decimal number, got {_shown(text)}") from exc
+        if abs(number) > MAX_DECIMAL:
+            raise ValueError(f"expected a number of magnitude at most 1e30, got {_shown(text)}")
         _check_range(spec, number, Decimal)
         return ox.Literal(format(number, "f"), datatype=ox.NamedNode(XSD + "decimal"))
     if kind == "date":
-        text = text.strip()
+        text = text.strip(SPACE)
         try:
             if not _DATE.fullmatch(text):
                 raise ValueError
@@ -145,13 +171,13 @@ def parse_scalar(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
         _check_range(spec, day, datetime.date.fromisoformat)
         return ox.Literal(text, datatype=ox.NamedNode(XSD + "date"))
     if kind == "gYear":
-        text = text.strip()
+        text = text.strip(SPACE)
         if not _GYEAR.fullmatch(text):
             raise ValueError(f"expected a year YYYY, got {_shown(text)}")
         _check_range(spec, int(text), int)
         return ox.Literal(text, datatype=ox.NamedNode(XSD + "gYear"))
     if kind == "boolean":
-        value = _BOOLEAN.get(text.strip().lower())
+        value = _BOOLEAN.get(text.strip(SPACE).lower())
         if value is None:
             raise ValueError(f"expected true or false, got {_shown(text)}")
         return ox.Literal(value, datatype=ox.NamedNode(XSD + "boolean"))
@@ -170,7 +196,7 @@ def parse_scalar(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
 
 def match_enum(values: Sequence[EnumValue], text: str) -> EnumValue | None:
     """The enum value ``text`` denotes: its key, its full IRI, or (for djr: IRIs) its bare id."""
-    text = text.strip()
+    text = text.strip(SPACE)
     for value in values:
         if text == value.key or text == value.value:
             return value
@@ -202,8 +228,8 @@ def parse_param(spec: ParamSpec, raw: Sequence[str], lookups: Lookups | None) ->
     items: list[str] = []
     for text in raw:
         if spec.is_list and spec.item.type in SPACE_SEPARABLE:
-            items.extend(text.split())
-        elif text.strip() or (spec.item.type in ("string", "langString") and text):
+            items.extend(item for item in _SPACES.split(text) if item)
+        elif text.strip(SPACE) or (spec.item.type in ("string", "langString") and text):
             items.append(text)
     if not spec.is_list and len(items) > 1:
         raise ParamError(spec.name, f"takes one value, got {len(items)}")
@@ -307,6 +333,53 @@ def bind(query: CannedQuery, args: Mapping[str, Sequence[str]], lookups: Lookups
             raise ParamError(spec.name, f"is required{example}")
         values.append((spec.var, terms))
     return Binding(query, tuple(values))
+
+
+def json_args(query: CannedQuery, body: Any) -> dict[str, list[str]]:
+    """A JSON object body → the request text of each parameter, each value of its declared JSON type.
+
+    Why typed: the OpenAPI document describes a JSON body with JSON types (an integer parameter
+    is a JSON integer, a boolean ``true``/``false``, a list an array); accepting ``"5"`` or ``0``
+    in their place would make the document lie about what is valid. Query strings and forms are
+    text by nature and keep their text grammar. Unknown names are left to :func:`bind` to refuse.
+    """
+    if not isinstance(body, dict):
+        raise ParamError(None, "a JSON body must be an object of parameter names to values (or arrays of values)")
+    specs = {p.name: p for p in query.params}
+    out: dict[str, list[str]] = {}
+    for name, value in body.items():
+        spec = specs.get(name)
+        if spec is None:
+            if name in RESERVED and not isinstance(value, str):
+                raise ParamError(name, "expected a string")
+            out[name] = [value if isinstance(value, str) else ""]  # keeps the name for bind() to refuse
+            continue
+        if spec.is_list != isinstance(value, list):
+            raise ParamError(name, "expected an array of values" if spec.is_list else "takes one value, not an array")
+        out[name] = [_json_text(spec, item) for item in (value if isinstance(value, list) else [value])]
+    return out
+
+
+def _json_text(spec: ParamSpec, value: Any) -> str:
+    """One JSON value → its request text, refused unless it is of the JSON type the parameter's schema declares."""
+    kind = spec.item.type
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        raise ParamError(spec.name, f"expected true or false (a JSON boolean), got {_shown(repr(value))}")
+    if kind in ("integer", "decimal"):
+        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind == "integer" and number_ok and (isinstance(value, int) or value.is_integer()):
+            return str(int(value))
+        if kind == "decimal" and number_ok:
+            return repr(value)
+        raise ParamError(spec.name, f"expected a JSON {'integer' if kind == 'integer' else 'number'}, "
+                                    f"got {_shown(repr(value))}")
+    if not isinstance(value, str):
+        raise ParamError(spec.name, f"expected a JSON string, got {_shown(repr(value))}")
+    if spec.is_list and kind in SPACE_SEPARABLE and _SPACES.search(value.strip(SPACE)):
+        raise ParamError(spec.name, "one value per array item (spaces separate values only in forms and URLs)")
+    return value
 
 
 def query_string(params: Mapping[str, Any]) -> str:

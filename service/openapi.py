@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .canned_header import CannedQuery, ParamSpec, TypeSpec, curie
-from .canned_params import query_string
+from .canned_params import IRI_GRAMMAR, LOCAL_NAME, MAX_DECIMAL, MAX_INTEGER, MAX_IRI_LENGTH, SPACE_CLASS, query_string
 from .canned_run import formats_for
 
 OPENAPI_VERSION = "3.1.0"
@@ -86,76 +86,150 @@ def _typed(spec: TypeSpec, text: Any) -> Any:
     return text
 
 
-def _scalar_schema(spec: TypeSpec, lookups: Any) -> dict[str, Any]:
+# The request grammar of canned_params, published as ECMA-262 patterns so the document states
+# exactly what a value may be (padding spaces, empty = not given, a bare id or a prefixed name).
+_PAD = SPACE_CLASS + "*"
+_IRI_TEXT = f"(?:{IRI_GRAMMAR}|{LOCAL_NAME})"
+_CONTROL_FREE = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*$"
+#: The instances of a class, as an enum source (``lookups.enum_values``): the same type chain
+#: ``Lookups.is_instance`` checks, so the listed values are exactly those a request may name.
+_INSTANCES = ("SELECT DISTINCT ?value WHERE {{ ?value <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/"
+              "<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{cls}> FILTER(isIRI(?value)) }}")
+
+
+def _padded(core: str, optional: bool) -> str:
+    """``^ spaces core spaces $``; the core may be missing when the parameter is optional."""
+    return f"^{_PAD}(?:{core}){'?' if optional else ''}{_PAD}$"
+
+
+def _enum_keys(spec: TypeSpec, lookups: Any) -> list[str] | None:
+    """The allowed keys of an enum (or of a class's instances), or None when the store is unreachable."""
+    values = spec.values
+    if values is None and lookups is not None:
+        try:
+            values = lookups.enum_values(spec)
+        except Exception:  # the store is unreachable: document the type without its values
+            values = None
+    return None if values is None else [v.key for v in values]
+
+
+def _scalar_schema(spec: TypeSpec, lookups: Any, optional: bool = True) -> dict[str, Any]:
+    """The JSON Schema of one value as the service parses it (``canned_params.parse_scalar``).
+
+    ``optional``: an empty (or all-space) value counts as "not given" and is accepted; a
+    required parameter refuses it.
+    """
     kind = spec.type
     if kind == "iri":
-        schema: dict[str, Any] = {"type": "string", "format": "iri",
-                                  "description": "An IRI: absolute (https://…), prefixed (djr:chongryon) or a bare "
-                                                 "id (chongryon, read as djr:chongryon)."}
+        description = ("An IRI: absolute (https://…), prefixed (djr:chongryon) or a bare id "
+                       "(chongryon, read as djr:chongryon).")
         if spec.class_iri:
-            schema["x-rdf-class"] = curie(spec.class_iri)
-            schema["description"] += f" Must be an instance of {curie(spec.class_iri)}."
+            # The service refuses an IRI that is not an instance of the class: the document lists
+            # the instances the store holds now (rebuilt on every request of the document).
+            source = TypeSpec("enum", values_from=_INSTANCES.format(cls=spec.class_iri))
+            keys = _enum_keys(source, lookups)
+            description += f" Must be an instance of {curie(spec.class_iri)}."
+            if keys is not None:
+                return {"type": "string", "enum": keys, "x-rdf-class": curie(spec.class_iri),
+                        "description": description + " Listed by prefixed name; the full IRI is accepted too."}
+            return {"type": "string", "pattern": _padded(f"<{_IRI_TEXT}>|{_IRI_TEXT}", optional),
+                    "maxLength": MAX_IRI_LENGTH, "x-rdf-class": curie(spec.class_iri), "description": description}
+        return {"type": "string", "pattern": _padded(f"<{_IRI_TEXT}>|{_IRI_TEXT}", optional),
+                "maxLength": MAX_IRI_LENGTH, "description": description}
+    if kind in ("string", "langString"):
+        schema: dict[str, Any] = {"type": "string", "maxLength": spec.max_length, "pattern": _CONTROL_FREE}
+        if not optional:
+            schema["minLength"] = 1
+        if kind == "langString":
+            schema["description"] = f"Text; append @lang to set its language (default @{spec.lang})."
         return schema
-    if kind == "string":
-        return {"type": "string", "maxLength": spec.max_length}
-    if kind == "langString":
-        return {"type": "string", "maxLength": spec.max_length,
-                "description": f"Text; append @lang to set its language (default @{spec.lang})."}
     if kind == "integer":
-        schema = {"type": "integer"}
-    elif kind == "decimal":
-        schema = {"type": "number"}
-    elif kind == "date":
+        return {"type": "integer",
+                "minimum": max(_typed(spec, spec.minimum), -MAX_INTEGER) if spec.minimum is not None
+                else -MAX_INTEGER,
+                "maximum": min(_typed(spec, spec.maximum), MAX_INTEGER) if spec.maximum is not None
+                else MAX_INTEGER}
+    if kind == "decimal":
+        return {"type": "number",
+                "minimum": max(_typed(spec, spec.minimum), -MAX_DECIMAL) if spec.minimum is not None
+                else -float(MAX_DECIMAL),
+                "maximum": min(_typed(spec, spec.maximum), MAX_DECIMAL) if spec.maximum is not None
+                else float(MAX_DECIMAL)}
+    if kind == "date":
         return {"type": "string", "format": "date"}
-    elif kind == "gYear":
-        schema = {"type": "string", "pattern": "^-?[0-9]{4}$"}
+    if kind == "gYear":
+        schema = {"type": "string", "pattern": _padded("-?[0-9]{4}", optional)}
         if spec.minimum is not None or spec.maximum is not None:
             schema["description"] = f"A year from {spec.minimum or '…'} to {spec.maximum or '…'}."
         return schema
-    elif kind == "boolean":
+    if kind == "boolean":
         return {"type": "boolean"}
-    else:  # enum
-        values = spec.values
-        if values is None and lookups is not None:
-            try:
-                values = lookups.enum_values(spec)
-            except Exception:  # the store is unreachable: document the type without its values
-                values = None
-        schema = {"type": "string"}
-        if values is not None:
-            schema["enum"] = [v.key for v in values]
-            labelled = [f"{v.key}: {v.label}" for v in values if v.label]
-            if labelled:
-                schema["description"] = "; ".join(labelled)
-        return schema
-    if spec.minimum is not None:
-        schema["minimum"] = _typed(spec, spec.minimum)
-    if spec.maximum is not None:
-        schema["maximum"] = _typed(spec, spec.maximum)
+    # enum
+    schema = {"type": "string"}
+    keys = _enum_keys(spec, lookups)
+    if keys is not None:
+        schema["enum"] = keys
+        values = spec.values if spec.values is not None else lookups.enum_values(spec)
+        labelled = [f"{v.key}: {v.label}" for v in values if v.label]
+        if labelled:
+            schema["description"] = "; ".join(labelled)
     return schema
 
 
-def param_schema(param: ParamSpec, lookups: Any) -> dict[str, Any]:
-    """The JSON Schema of one parameter (arrays for lists)."""
-    item = _scalar_schema(param.item, lookups)
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema``, or the empty string (which the service reads as "not given")."""
+    if schema.get("type") == "string" and ("enum" in schema or "format" in schema):
+        notes = {k: schema[k] for k in ("x-rdf-class", "description") if k in schema}
+        return {"anyOf": [schema, {"type": "string", "const": ""}], **notes}
+    return schema  # patterns and free text already admit "" where the service does
+
+
+def param_schema(param: ParamSpec, lookups: Any, where: str = "query") -> dict[str, Any]:
+    """The JSON Schema of one parameter (arrays for lists).
+
+    ``where`` is ``query`` (a URL parameter), ``form`` or ``json`` (a property of a POST body):
+    a form carries text, so an optional value may be empty; JSON carries typed values.
+    """
+    must = required(param, lookups)
+    item = _scalar_schema(param.item, lookups, optional=not must or param.is_list)
     if param.is_list:
-        schema: dict[str, Any] = {"type": "array", "items": item, "maxItems": param.max_items}
+        schema: dict[str, Any] = {"type": "array", "items": _or_empty(item), "maxItems": param.max_items}
         if param.default is not None:
             schema["default"] = [_typed(param.item, v) for v in param.default]
         return schema
-    if param.default is not None:
+    if param.default is not None and _default_allowed(param, item):
         item = {**item, "default": _typed(param.item, param.default)}
+    if where != "query" and not must:
+        if where == "form" and item.get("type") in ("integer", "number", "boolean"):
+            return {"anyOf": [item, {"type": "string", "const": ""}]}
+        return _or_empty(item)
     return item
+
+
+def _default_allowed(param: ParamSpec, schema: dict[str, Any]) -> bool:
+    """False when the header's default is not among the values this server allows (e.g. a SERVICE
+    endpoint left out of the configured allow-list): then the parameter must be given."""
+    return param.default is not None and ("enum" not in schema or param.default in schema["enum"])
+
+
+def required(param: ParamSpec, lookups: Any) -> bool:
+    """Whether a request must give the parameter: declared required, or its default is not allowed here."""
+    if param.required:
+        return True
+    return param.default is not None and not param.is_list and \
+        not _default_allowed(param, _scalar_schema(param.item, lookups))
 
 
 def _parameter(param: ParamSpec, lookups: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": param.name,
         "in": "query",
-        "required": param.required,
+        "required": required(param, lookups),
         "description": param.description or param.name,
         "schema": param_schema(param, lookups),
     }
+    if not out["required"]:
+        out["allowEmptyValue"] = True  # an empty value means "not given" (what an HTML form sends)
     if param.is_list:
         out["style"] = "form"
         out["explode"] = True
@@ -163,6 +237,13 @@ def _parameter(param: ParamSpec, lookups: Any) -> dict[str, Any]:
         out["example"] = [_typed(param.item, v) for v in param.example] if param.is_list \
             else _typed(param.item, param.example)
     return out
+
+
+def _format_parameter(query: CannedQuery) -> dict[str, Any]:
+    """``_format``: the answer's format by name, as the URL suffix would choose it."""
+    return {"name": "_format", "in": "query", "required": False, "allowEmptyValue": True,
+            "description": "The answer's format (instead of the Accept header or a URL suffix).",
+            "schema": {"type": "string", "enum": [*formats_for(query), "html"]}}
 
 
 def _responses(query: CannedQuery) -> dict[str, Any]:
@@ -188,8 +269,9 @@ def _responses(query: CannedQuery) -> dict[str, Any]:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     responses: dict[str, Any] = {
         "200": ok,
-        "400": {"description": "A parameter was refused: the message names it and what was expected.",
-                "content": error},
+        "400": {"description": "A parameter was refused: the message names it and what was expected "
+                               "(an HTML page with the form when the HTML format was asked for).",
+                "content": {**error, "text/html": {"schema": {"type": "string"}}}},
         "406": {"description": "The Accept header matches no format of this query.", "content": error},
         "503": {"description": "The query was stopped at the time limit (setting QUERY_TIMEOUT).", "content": error},
     }
@@ -211,20 +293,27 @@ def _operation(query: CannedQuery, lookups: Any, method: str) -> dict[str, Any]:
     }
     params = [_parameter(p, lookups) for p in query.params]
     if method == "get":
-        op["parameters"] = params
+        op["parameters"] = [*params, _format_parameter(query)]
     else:
-        properties = {p["name"]: {**p["schema"], "description": p["description"]} for p in params}
-        schema: dict[str, Any] = {"type": "object", "properties": properties}
-        required = [p.name for p in query.params if p.required]
-        if required:
-            schema["required"] = required
+        required_names = [p.name for p in query.params if required(p, lookups)]
         encoding = {p.name: {"style": "form", "explode": True} for p in query.params if p.is_list}
-        form: dict[str, Any] = {"schema": schema}
+
+        def body_schema(where: str) -> dict[str, Any]:
+            # Unknown names are refused (400 naming them), so the body admits no other property.
+            properties = {p.name: {**param_schema(p, lookups, where), "description": p.description or p.name}
+                          for p in query.params}
+            properties["_format"] = _format_parameter(query)["schema"]
+            schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+            if required_names:
+                schema["required"] = required_names
+            return schema
+
+        form: dict[str, Any] = {"schema": body_schema("form")}
         if encoding:
             form["encoding"] = encoding
-        op["requestBody"] = {"required": bool(required), "content": {
+        op["requestBody"] = {"required": bool(required_names), "content": {
             "application/x-www-form-urlencoded": form,
-            "application/json": {"schema": schema},
+            "application/json": {"schema": body_schema("json")},
         }}
     if query.federated:
         op["x-federated"] = True

@@ -216,7 +216,7 @@ BAD_REQUESTS = [
     ("contacts-timeline", "year_from=2012&year_from=2013", "year_from", "takes one value, got 2"),
     ("issue-frequency", "min_rounds=two", "min_rounds", "expected an integer"),
     ("issue-frequency", "min_rounds=-1", "min_rounds", "expected at least 0"),
-    ("claims", "min_value=1e5", "min_value", "expected a decimal number"),
+    ("claims", "min_value=1e5x", "min_value", "expected a decimal number"),
     ("entities-without-links", "include_candidates=maybe", "include_candidates", "expected true or false"),
     ("entities-without-links", "class=djr:japan", "class", "is not an instance of owl:Class"),
     ("find-entity", "text=" + "x" * 101, "text", "expected at most 100 characters"),

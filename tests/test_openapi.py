@@ -23,7 +23,7 @@ def test_every_canned_query_is_an_operation_with_its_parameters(client):
     for entry in client.get("/queries.json").get_json()["queries"]:
         operation = document["paths"][f"/queries/{entry['name']}"]["get"]
         assert operation["operationId"] == entry["name"]
-        assert [p["name"] for p in operation["parameters"]] == [p["name"] for p in entry["params"]]
+        assert [p["name"] for p in operation["parameters"]] == [*(p["name"] for p in entry["params"]), "_format"]
         media = set(operation["responses"]["200"]["content"])
         assert "text/html" in media and ("text/csv" in media or "text/turtle" in media)
         assert operation["responses"]["400"]["content"]["application/json"]
