@@ -146,3 +146,31 @@ def test_substr_and_casts_to_string_are_evaluated_as_the_specification_and_pyoxi
         scratch = ox.Store()
         scratch.update(update)
         assert len(compute_delta(store, update).add) == len(scratch) == (0 if "1.5" in expr else 1), expr
+
+
+def test_keeping_lexical_forms_while_computing_a_delta_does_not_change_other_threads() -> None:
+    """rdflib's NORMALIZE_LITERALS is process-wide; a delta computed in one thread must not switch it for others."""
+    import threading
+
+    from rdflib import XSD, Literal
+
+    from service.update_delta import _exact_literals
+
+    inside, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def compute() -> None:
+        with _exact_literals():
+            seen.append(str(Literal("01", datatype=XSD.integer)))
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=compute)
+    worker.start()
+    assert inside.wait(10)
+    try:
+        other = str(Literal("01", datatype=XSD.integer))
+    finally:
+        release.set()
+        worker.join(10)
+    assert seen == ["01"] and other == "1"
