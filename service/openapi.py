@@ -90,6 +90,8 @@ def _typed(spec: TypeSpec, text: Any) -> Any:
 # exactly what a value may be (padding spaces, empty = not given, a bare id or a prefixed name).
 _PAD = SPACE_CLASS + "*"
 _IRI_TEXT = f"(?:{IRI_GRAMMAR}|{LOCAL_NAME})"
+_BOOLEAN_TEXT = "|".join("".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c in word)
+                         for word in ("true", "false", "yes", "no", "1", "0"))
 _CONTROL_FREE = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*$"
 #: The instances of a class, as an enum source (``lookups.enum_values``): the same type chain
 #: ``Lookups.is_instance`` checks, so the listed values are exactly those a request may name.
@@ -200,7 +202,9 @@ def param_schema(param: ParamSpec, lookups: Any, where: str = "query") -> dict[s
     if param.default is not None and _default_allowed(param, item):
         item = {**item, "default": _typed(param.item, param.default)}
     if where != "query" and not must:
-        if where == "form" and item.get("type") in ("integer", "number", "boolean"):
+        if where == "form" and item.get("type") == "boolean":  # a form's text: true/false, 1/0, yes/no, any case
+            return {"anyOf": [item, {"type": "string", "pattern": _padded(_BOOLEAN_TEXT, True)}]}
+        if where == "form" and item.get("type") in ("integer", "number"):
             return {"anyOf": [item, {"type": "string", "const": ""}]}
         return _or_empty(item)
     return item
@@ -302,7 +306,7 @@ def _operation(query: CannedQuery, lookups: Any, method: str) -> dict[str, Any]:
             # Unknown names are refused (400 naming them), so the body admits no other property.
             properties = {p.name: {**param_schema(p, lookups, where), "description": p.description or p.name}
                           for p in query.params}
-            properties["_format"] = _format_parameter(query)["schema"]
+            properties["_format"] = _or_empty(_format_parameter(query)["schema"])
             schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
             if required_names:
                 schema["required"] = required_names

@@ -30,7 +30,9 @@ from conftest import CONTAINED_MEMORY, WRITE_TOKEN
 MAX_EXAMPLES = 8
 SEED = 20261201
 REQUEST_TIMEOUT = 10
-PHASES = "examples,coverage,fuzzing"
+#: The coverage phase (every enum value, every boundary: ~5,700 cases, minutes) is the deep run
+#: of the README; CI runs the examples and a bounded fuzzing phase, positive and negative.
+PHASES = "examples,fuzzing"
 
 
 def _st() -> list[str]:
@@ -52,7 +54,7 @@ def test_schemathesis_finds_no_server_error_and_no_disagreement_with_the_documen
     report = tmp_path / "report"
     command = [*_st(), "run", f"{server.url}/openapi.json", "--checks", "all", "--mode", "all",
                "--phases", PHASES, "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED),
-               "--request-timeout", str(REQUEST_TIMEOUT), "--workers", "2", "--no-shrink",
+               "--request-timeout", str(REQUEST_TIMEOUT), "--workers", "1", "--no-shrink",
                "--suppress-health-check", "all", "--report", "junit", "--report-dir", str(report)]
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     summary = run.stdout[run.stdout.find("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-4000:]
