@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the canned-query API, generated from the ``.rq`` headers.
+"""The OpenAPI 3.1 document of the service: the canned-query API, generated from the ``.rq`` headers,
+and the protocol routes (:mod:`service.openapi_routes`).
 
 Why generated: the headers already say everything a client needs (parameters, their
 types, defaults and examples, the columns, the formats); writing the document by hand
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import openapi_routes
 from .canned_header import CannedQuery, ParamSpec, TypeSpec, curie
 from .canned_params import IRI_GRAMMAR, LOCAL_NAME, MAX_DECIMAL, MAX_INTEGER, MAX_IRI_LENGTH, SPACE_CLASS, query_string
 from .canned_run import formats_for
@@ -355,11 +357,12 @@ def build(queries: list[CannedQuery], lookups: Any, server: str = "") -> dict[st
     for query in queries:
         paths[f"/queries/{query.name}"] = {"get": _operation(query, lookups, "get"),
                                             "post": _operation(query, lookups, "post")}
+    paths.update(openapi_routes.paths())
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": JSON_SCHEMA_DIALECT,
         "info": {
-            "title": "dprk-japan-kg canned queries",
+            "title": "dprk-japan-kg SPARQL service and canned queries",
             "version": __version__,
             "summary": "Questions analysts ask of the DPRK–Japan knowledge graph, one URL each.",
             "description": "Each operation is one file queries/<name>.rq; its #+ header declares the parameters and "
@@ -368,10 +371,11 @@ def build(queries: list[CannedQuery], lookups: Any, server: str = "") -> dict[st
             "license": {"name": "MIT (code); CC-BY-4.0 (data)", "identifier": "MIT"},
         },
         "tags": [{"name": "catalog", "description": "The list of queries and this description."}]
-        + [{"name": t} for t in tags],
+        + [{"name": t} for t in tags] + openapi_routes.TAGS,
         "paths": paths,
         "components": {"schemas": {"SparqlResults": _SPARQL_RESULTS_SCHEMA, "RdfTerm": _RDF_TERM_SCHEMA,
-                                   "Error": _ERROR_SCHEMA, "Catalog": _CATALOG_SCHEMA}},
+                                   "Error": _ERROR_SCHEMA, "Catalog": _CATALOG_SCHEMA, **openapi_routes.SCHEMAS},
+                       "securitySchemes": openapi_routes.SECURITY_SCHEMES},
     }
     if server:
         document["servers"] = [{"url": server}]

@@ -485,8 +485,8 @@ def parse_request(request: Request) -> SparqlRequest | None:
             raise errors.bad_request(f"The '{name}' parameter belongs to updates; for queries use "
                                      f"'{_COUNTERPART[name]}'.")
     if query is None:
-        if request.method == "GET" and not any(name in values for name in QUERY_PARAMETERS):
-            return None
+        if request.method == "GET" and not any(name in values for name in (*QUERY_PARAMETERS, "download")):
+            return None  # a description (a 'download' asks for a query's answer: without one it is a 400)
         raise errors.bad_request("The 'query' parameter is missing (or 'update', sent with POST).")
     if not query.strip():
         raise errors.bad_request("The 'query' parameter is empty.")
