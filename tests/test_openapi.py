@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from service import openapi
+from service import openapi, openapi_routes
 from service.config import DEFAULT_SERVICE_ALLOWLIST
 
 
@@ -175,3 +175,16 @@ def test_a_download_without_a_query_is_refused_as_the_document_says(client):
     answer = client.get("/sparql?download=0")
     assert answer.status_code == 400 and "'query' parameter is missing" in answer.get_data(as_text=True)
     assert client.get("/sparql").status_code == 200  # no parameter at all: the service description
+
+
+def test_an_over_long_x_source_is_refused_even_beside_a_source_parameter(make_app):
+    """The document caps X-Source at 2,000 characters; the service held to it only when ``?source`` was absent."""
+    from conftest import WRITE_TOKEN
+
+    client = make_app(WRITE_TOKEN=WRITE_TOKEN).test_client()
+    count = {"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"}
+    before = client.get("/sparql", query_string=count, headers={"Accept": "text/csv"}).get_data(as_text=True)
+    answer = client.post("/ingest?source=ok", data=openapi_routes.TURTLE_EXAMPLE, content_type="text/turtle",
+                         headers={"Authorization": f"Bearer {WRITE_TOKEN}", "X-Source": "x" * 2001})
+    assert answer.status_code == 400 and "X-Source" in answer.get_json()["message"]
+    assert client.get("/sparql", query_string=count, headers={"Accept": "text/csv"}).get_data(as_text=True) == before
