@@ -105,11 +105,12 @@ class Lookups(Protocol):
 
 def parse_iri(text: str) -> str:
     """An IRI from request text: absolute (``https://…``, ``<…>``), prefixed (``djr:rgb``) or a bare id (→ djr:)."""
+    # The limit counts the value as sent (padding and <> included), as /openapi.json's maxLength states.
+    if len(text) > MAX_IRI_LENGTH:
+        raise ValueError(f"expected an IRI of at most {MAX_IRI_LENGTH} characters, got {len(text)}")
     text = text.strip(SPACE)
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
-    if len(text) > MAX_IRI_LENGTH:
-        raise ValueError(f"expected an IRI of at most {MAX_IRI_LENGTH} characters, got {len(text)}")
     full = expand(text)
     if full is None and _LOCAL_NAME.fullmatch(text):
         full = RESOURCE_NS + text

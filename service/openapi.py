@@ -101,6 +101,10 @@ _INSTANCES = ("SELECT DISTINCT ?value WHERE {{ ?value <http://www.w3.org/1999/02
               "<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{cls}> FILTER(isIRI(?value)) }}")
 
 
+#: Empty or only spaces (any of canned_params.SPACE, e.g. U+0085): the service reads it as "not given".
+_BLANK: dict[str, Any] = {"type": "string", "pattern": f"^{_PAD}$"}
+
+
 def _padded(core: str, optional: bool) -> str:
     """``^ spaces core spaces $``; the core may be missing when the parameter is optional."""
     return f"^{_PAD}(?:{core}){'?' if optional else ''}{_PAD}$"
@@ -184,7 +188,7 @@ def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema``, or the empty string (which the service reads as "not given")."""
     if schema.get("type") == "string" and ("enum" in schema or "format" in schema):
         notes = {k: schema[k] for k in ("x-rdf-class", "description") if k in schema}
-        return {"anyOf": [schema, {"type": "string", "const": ""}], **notes}
+        return {"anyOf": [schema, _BLANK], **notes}
     return schema  # patterns and free text already admit "" where the service does
 
 
@@ -207,7 +211,7 @@ def param_schema(param: ParamSpec, lookups: Any, where: str = "query") -> dict[s
         if where == "form" and item.get("type") == "boolean":  # a form's text: true/false, 1/0, yes/no, any case
             return {"anyOf": [item, {"type": "string", "pattern": _padded(_BOOLEAN_TEXT, True)}]}
         if where == "form" and item.get("type") in ("integer", "number"):
-            return {"anyOf": [item, {"type": "string", "const": ""}]}
+            return {"anyOf": [item, _BLANK]}
         return _or_empty(item)
     return item
 

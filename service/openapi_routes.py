@@ -284,7 +284,19 @@ def _store_paths() -> dict[str, Any]:
     write_errors = _errors(400, 401, 403, 408, 409, 413, 415, 422, 503)
     multipart = {"multipart/form-data": {"schema": {"type": "object", "description": (
         "Each part an RDF document in the syntax its own Content-Type names; all parts merged in one write.")}}}
-    return {"/store": {
+    direct_name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
+                   "example": "openapi-example.ttl",
+                   "description": "The rest of the URL: the graph's IRI is this request's URL (no query string)."}
+
+    def direct(operation: dict[str, Any]) -> dict[str, Any]:
+        # A URL whose path has a line break matches no route (404) whatever the method.
+        responses = {**operation["responses"], **({} if "404" in operation["responses"] else _errors(404))}
+        return {**operation, "operationId": operation["operationId"] + "Direct", "parameters": [direct_name],
+                "responses": responses,
+                "description": "SPARQL 1.1 Graph Store HTTP Protocol, direct identification: the graph is named by "
+                               "the request URL itself (a query string is 400)."}
+
+    indirect = {
         "get": op("get", "Read a graph", {"200": read_ok, **_errors(400, 404, 406, 503)}),
         "head": op("head", "The headers a GET would answer", {"200": {"description": "No body."},
                                                               **_errors(400, 404, 406, 503)}),
@@ -293,7 +305,8 @@ def _store_paths() -> dict[str, Any]:
                    {**written, **write_errors}, {**_rdf_bodies(body_types), **multipart}, True),
         "delete": op("delete", "Delete a graph", {"204": {"description": "Deleted."},
                                                   **_errors(400, 401, 403, 404, 409, 503)}, write=True),
-    }}
+    }
+    return {"/store": indirect, "/store/{name}": {method: direct(o) for method, o in indirect.items()}}
 
 
 def _other_paths() -> dict[str, Any]:

@@ -50,17 +50,17 @@ bearer = "{token}"
 # ?graph" (both or neither: 400, as the Graph Store Protocol requires) is no parameter schema.
 # Every other check, negative data included, runs on these operations too.
 [[operations]]
-include-path-regex = "^/(sparql|validate|ingest|store)$"
+include-path-regex = "^/(sparql|validate|ingest|store(/[^/]+)?)$"
 include-method-regex = "^(POST|PUT|DELETE|GET|HEAD)$"
 checks.positive_data_acceptance.enabled = false
 
 # Writes: fewer examples, so the run stays bounded (each write is validated against the shapes).
 [[operations]]
-include-path-regex = "^/(ingest|store)$"
+include-path-regex = "^/(ingest|store(/[^/]+)?)$"
 include-method-regex = "^(POST|PUT|DELETE)$"
 generation.max-examples = {write_examples}
 """
-WRITE_EXAMPLES = 4
+WRITE_EXAMPLES = 8
 
 
 def _st() -> list[str]:
@@ -102,4 +102,5 @@ def test_schemathesis_finds_no_server_error_and_no_disagreement_with_the_documen
     listed = run.stdout.split("mostly rejected generated data", 1)[1].split("💡", 1)[0] if warnings else ""
     for line in listed.splitlines():
         if line.strip().startswith("- "):
-            assert re.match(r"- (GET|HEAD|POST|PUT|DELETE) /(sparql|validate|ingest|store)$", line.strip()), line
+            assert re.match(r"- (GET|HEAD|POST|PUT|DELETE) /(sparql|validate|ingest|store|store/\{name\})$",
+                            line.strip()), line
