@@ -2,17 +2,20 @@
 
 Why: the OpenAPI document is generated from the query headers, and a generated document can
 still lie — a campaign found 34 valid requests refused and 18 invalid ones accepted. This run
-keeps it honest: every conformance check (``--checks all``: server errors, status codes,
+keeps it honest: every conformance check (all are on: server errors, status codes,
 content types, response schemas, ``negative_data_rejection``, ``positive_data_acceptance``,
 unsupported methods …) with positive and negative data, a fixed seed and a fixed number of
 examples per operation, so a failure reproduces (``st replay`` / the printed curl line).
 
 The server runs under ``CONTAINED_MEMORY`` (negative data is hostile by design) on a throwaway
-store of its own, with the write token set. The document describes the canned-query API, which
-only reads; the write routes (SPARQL Update, the Graph Store Protocol, ``/ingest``) speak
-standard protocols whose bodies OpenAPI cannot describe, and are covered by their own tests
-and the attack corpus. Federated queries get a local Oxigraph server as their only allowed
-SERVICE endpoint, so the run never leaves the machine.
+store of its own, with the write token set. The document covers the canned-query API and the
+protocol routes (``/sparql`` queries and updates, ``/validate``, ``/ingest``, the Graph Store
+``/store`` and ``/store/{name}``, ``/health``, ``/.well-known/void``, ``/dump``): schemathesis sends
+the token through the document's bearer scheme, so fuzzed writes (random graphs, random bodies)
+land in that store, and ``ignored_auth`` sends each write once without it. The one check turned
+off, and only where it is meaningless, is named in :data:`CONFIG` with its reason. Federated
+queries get a local Oxigraph server as their only allowed SERVICE endpoint, so the run never
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from pathlib import Path
 import pytest
 from conftest import CONTAINED_MEMORY, WRITE_TOKEN
 
-#: The budget: examples per operation and phase (40 operations), the seed, a per-request timeout.
+#: The budget: examples per operation and phase (59 operations), the seed, a per-request timeout.
 MAX_EXAMPLES = 8
 SEED = 20261201
 REQUEST_TIMEOUT = 10
-#: The coverage phase (every enum value, every boundary: 5,859 cases, ~3 minutes) is the deep run
-#: of the README; CI runs the examples and a bounded fuzzing phase, positive and negative.
-PHASES = "examples,fuzzing"
+#: The coverage phase (every enum value, every boundary) is the deep run of the README
+#: (``DPRK_KG_SCHEMATHESIS_PHASES=examples,coverage,fuzzing``); CI runs the examples and a bounded
+#: fuzzing phase, positive and negative.
+PHASES = os.environ.get("DPRK_KG_SCHEMATHESIS_PHASES", "examples,fuzzing")
 #: Per-operation settings (schemathesis.toml). The write token is given through the document's
 #: security scheme, so ``ignored_auth`` still sends each write once without it (401 expected).
 CONFIG = """
