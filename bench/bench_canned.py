@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 import pyoxigraph as ox  # noqa: E402
 
-from service.canned_backend import DataLookups, LocalBackend, local_store  # noqa: E402
-from service.canned_header import load_queries  # noqa: E402
-from service.canned_params import bind  # noqa: E402
+from service.canned.backend import DataLookups, LocalBackend, local_store  # noqa: E402
+from service.canned.header import load_queries  # noqa: E402
+from service.canned.params import bind  # noqa: E402
 from service.config import DEFAULT_SERVICE_ALLOWLIST  # noqa: E402
 
 VARIATIONS = {

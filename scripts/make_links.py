@@ -49,11 +49,11 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script from any folder
 
-from service.graphs import LINKS_GRAPH  # noqa: E402
-from service.graphs import RESOURCE_NS as DJR  # noqa: E402
 from service.linking import linkfile  # noqa: E402
 from service.linking.discover import now_iso  # noqa: E402
 from service.linking.linkfile import DJ, INVENTORY_IRI, RDF_TYPE  # noqa: E402
+from service.rdf.vocabulary import LINKS_GRAPH  # noqa: E402
+from service.rdf.vocabulary import RESOURCE_NS as DJR  # noqa: E402
 
 INVENTORY = ROOT.parent / "shared" / "reference" / "entities.tsv"
 LINKS_FILE = ROOT / "data" / "links.trig"

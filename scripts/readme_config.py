@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.cli import OPTION_NAMES  # noqa: E402
+from service.cli.main import OPTION_NAMES  # noqa: E402
 from service.config import SETTINGS  # noqa: E402
 
 BEGIN, END = "<!-- BEGIN config -->", "<!-- END config -->"

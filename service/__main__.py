@@ -1,5 +1,5 @@
 """``python -m service`` is the ``dprk-kg`` command."""
 
-from .cli import main
+from service.cli.main import main
 
 main()

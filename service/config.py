@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 #: The repository root: the bundled ontology, data and canned queries live here.
+#: The version of the package (the service, its User-Agent, the OpenAPI document).
+VERSION = "0.1.0"
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: The SPARQL endpoints a query may call with ``SERVICE``: everything else is refused

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service.canned_header import ColumnSpec, curie
+from service.canned.header import ColumnSpec
+from service.rdf.vocabulary import curie
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"

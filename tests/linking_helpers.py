@@ -12,7 +12,7 @@ from typing import Any
 import pyoxigraph as ox
 from click.testing import CliRunner, Result
 
-from service.cli import main
+from service.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "tests" / "fixtures" / "wikidata-sample.ttl"

@@ -67,6 +67,6 @@ def store_workers() -> set[int]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"service.store_worker" in command and alive(pid):
+        if b"service.store.worker" in command and alive(pid):
             found.add(pid)
     return found

@@ -11,9 +11,9 @@ import pyoxigraph as ox
 import pytest
 
 from service.config import REPO_ROOT
-from service.dataset import bundled_files
-from service.graphs import PREFIXES, RESOURCE_NS, sparql_prefix_block
-from service.stats import load_bundled
+from service.rdf.bundle import load_bundled
+from service.rdf.dataset import bundled_files
+from service.rdf.vocabulary import PREFIXES, RESOURCE_NS, sparql_prefix_block
 from tests.shared_helpers import SEEDS, needs_shared
 
 DJR = RESOURCE_NS

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from service.canned_header import query_files
-from service.store import get_store
-from service.writes import add_to_graph
+from service.canned.header import query_files
+from service.store.writes import add_to_graph
+from service.web.context import get_store
 
 REPO = Path(__file__).resolve().parents[1]
 DJR = "https://w3id.org/dprk-japan-kg/id/"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from service.canned_cli import TRUNCATED_NOTE
-from service.cli import main
+from service.cli.main import main
+from service.cli.query import TRUNCATED_NOTE
 
 TIMELINE = ["query", "contacts-timeline", "-p", "year_from=2012", "-p", "year_to=2012", "-p",
             "level=djr:level-bureau-chief"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from service import canned_header
-from service.canned_header import query_files
+from service.canned import header as canned_header
+from service.canned.header import query_files
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -19,14 +19,14 @@ SECTION = README[README.find("<!-- BEGIN canned -->"):README.find("<!-- END cann
 
 
 def test_the_readme_section_is_current():
-    result = subprocess.run([sys.executable, "-m", "service.canned", "--readme", "--check"], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "service.canned.readme", "--readme", "--check"], cwd=REPO,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("path", query_files(REPO / "queries"), ids=lambda p: p.stem)
 def test_every_query_file_is_in_the_readme_with_url_and_curl(path):
-    assert f"### `{path.stem}`" in SECTION, f"{path.name} is missing: run python -m service.canned --readme"
+    assert f"### `{path.stem}`" in SECTION, f"{path.name} is missing: run python -m service.canned.readme --readme"
     assert f"`GET|POST /queries/{path.stem}`" in SECTION
     assert f"curl 'http://127.0.0.1:8000/queries/{path.stem}." in SECTION
 

@@ -1,5 +1,5 @@
 """Federated canned queries reach their endpoints through the same bounded client as ``/sparql``
-(service.security.guard): an endpoint that never answers is cut off at its own time limit with a 502
+(service.sparql.guard.guard): an endpoint that never answers is cut off at its own time limit with a 502
 naming it, and the store worker is not killed for it; an endpoint's row cap cuts its solutions and the
 answer says so."""
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from service.canned_cli import TRUNCATED_NOTE
-from service.cli import main
+from service.cli.main import main
+from service.cli.query import TRUNCATED_NOTE
 from service.config import REPO_ROOT
-from service.store import EXTENSION_KEY as STORE_KEY
+from service.store.client import EXTENSION_KEY as STORE_KEY
 from tests.linking_helpers import silent_endpoint
 from tests.test_canned_federated import names, remote_names_root
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from service.canned_header import load_queries
+from service.canned.header import load_queries
 from service.config import DEFAULT_SERVICE_ALLOWLIST
 from tests.canned_helpers import check_columns, rows, table
 

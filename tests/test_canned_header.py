@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.canned_header import CannedQueryError, load_queries, read_query
+from service.canned.header import CannedQueryError, load_queries, read_query
 from tests.process_helpers import store_workers
 
 PREFIX = "PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>\n"
@@ -137,7 +137,7 @@ def test_the_service_refuses_to_start_on_a_malformed_query(tmp_path, make_app):
 
 
 def test_any_refused_start_closes_the_store_worker(tmp_path, make_app, monkeypatch):
-    from service import query_path
+    from service.web import query_path
 
     def broken(app):
         raise RuntimeError("a blueprint failed to start")

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import pytest
 
-from service.canned_header import blank_non_code, load_queries
-from service.canned_params import ParamError, bind
+from service.canned.header import blank_non_code, load_queries
+from service.canned.params import ParamError, bind
 from service.config import DEFAULT_SERVICE_ALLOWLIST
-from service.store import get_store
+from service.web.context import get_store
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from service.canned_header import EnumValue, ParamSpec, TypeSpec
-from service.canned_params import ParamError, parse_param, parse_scalar, term_text
+from service.canned.header import EnumValue, ParamSpec, TypeSpec
+from service.canned.params import ParamError, parse_param, parse_scalar, term_text
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DJR = "https://w3id.org/dprk-japan-kg/id/"

@@ -14,8 +14,8 @@ from rdflib import Graph
 from rdflib.namespace import SH
 
 from service import config
-from service.cli import main
-from service.store import StoreClient
+from service.cli.main import main
+from service.store.client import StoreClient
 from tests.conftest import WRITE_TOKEN, LiveServer
 
 PREFIXES = """PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>

@@ -11,7 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from service.canned_header import load_queries
+from service.canned.header import load_queries
 from service.config import DEFAULT_SERVICE_ALLOWLIST
 from tests.linking_helpers import DJR, REPO, WD, closed_port_url, data_root, load_sample, silent_endpoint
 

@@ -1,14 +1,14 @@
 """Holes 1 and 4 (parsing half) of issue 11: untrusted RDF cannot exhaust memory or recurse to death.
 
 "Billion laughs" RDF/XML, DTD subsets and external DTDs, and documents nested far deeper than
-:mod:`service.parse_limits` allows are sent to a real server (under ``CONTAINED_MEMORY``)
+:mod:`service.rdf.limits` allows are sent to a real server (under ``CONTAINED_MEMORY``)
 on every route that parses RDF — ``/validate`` anonymously, ``/ingest`` and the Graph
 Store ``/store`` with the write token. Each must be a 400 naming the problem, with the
 server still answering and the store unchanged. Before the checks, the same payloads
 killed the web worker (entity expansion, a native stack overflow on nested triple terms),
 answered 500 (``RecursionError`` on deep JSON-LD) or were parsed in quadratic time.
 
-The unit tests of :func:`service.rdf_input.parse_rdf` run the hostile payloads in a
+The unit tests of :func:`service.rdf.parsing.parse_rdf` run the hostile payloads in a
 subprocess under an address-space limit too, so not even a regression can take the
 machine's memory or crash pytest.
 """
@@ -27,9 +27,10 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from service import security
-from service.parse_limits import MAX_JSON_DEPTH, MAX_TURTLE_DEPTH, MAX_XML_DEPTH
-from service.rdf_input import InputError, parse_rdf
+from service.rdf.limits import MAX_JSON_DEPTH, MAX_TURTLE_DEPTH, MAX_XML_DEPTH
+from service.rdf.parsing import InputError, parse_rdf
+from service.sparql import federation
+from service.sparql import federation as sparql_federation
 from tests.conftest import CONTAINED_MEMORY, REPO, WRITE_TOKEN, LiveServer, limit_memory, start_live_server
 
 TIMEOUT = 60
@@ -155,7 +156,7 @@ def test_plain_rdf_xml_and_a_bare_doctype_are_still_read(server: LiveServer, wri
 _CHILD = """
 import json, sys
 import pyoxigraph as ox
-from service.rdf_input import InputError, parse_rdf
+from service.rdf.parsing import InputError, parse_rdf
 cases = json.load(sys.stdin)
 out = {}
 for name, (fmt, body) in cases.items():
@@ -262,13 +263,13 @@ def endpoint() -> Iterator[dict[str, Any]]:
                                              ("xml-entities", "DTD entity declaration")])
 def test_federated_results_are_checked_before_parsing(endpoint: dict[str, Any], kind: str, words: str) -> None:
     endpoint["type"], endpoint["body"] = _results(kind)
-    with pytest.raises(security.ServiceFailure, match=words):
-        security.fetch_solutions(endpoint["url"], "SELECT * WHERE { ?s ?p ?o }", timeout=10, row_cap=10)
+    with pytest.raises(federation.ServiceFailure, match=words):
+        sparql_federation.fetch_solutions(endpoint["url"], "SELECT * WHERE { ?s ?p ?o }", timeout=10, row_cap=10)
 
 
 def test_the_cli_refuses_entities_and_depth_in_files(tmp_path: Any) -> None:
     """``dprk-kg validate``/``load`` read files through the same parser (small payloads: harmless even unchecked)."""
-    from service.cli_validate import Unreadable, read_file
+    from service.cli.validate import Unreadable, read_file
 
     for name, text, word in (("laughs.rdf", laughs(levels=3), "DTD entity declaration"),
                              ("deep.ttl", deep_turtle(1000), "MAX_TURTLE_DEPTH"),

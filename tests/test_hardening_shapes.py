@@ -23,7 +23,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from service.graphs import SHAPES_GRAPH
+from service.rdf.vocabulary import SHAPES_GRAPH
 from tests.conftest import CONTAINED_MEMORY, REPO, WRITE_TOKEN, LiveServer, limit_memory, start_live_server
 
 SECRET = "REMOTE-SECRET"
@@ -257,8 +257,8 @@ def test_cli_validate_refuses_shapes_that_fetch(tmp_path: Path, recorder: Record
 
 def test_stored_shapes_that_fetch_are_refused_before_any_query(recorder: Recorder) -> None:
     """Shapes already in the store (e.g. written with --no-validate-writes) never run a SERVICE either."""
-    from service.shape_queries import ShapeQueryRefused
-    from service.validation import validate_change
+    from service.validation.shacl import validate_change
+    from service.validation.shape_queries import ShapeQueryRefused
 
     store = ox.Store()
     shapes = turtle(hostile_shapes(recorder.url, recorder.base)["select-validator"])
@@ -272,8 +272,8 @@ def test_stored_shapes_that_fetch_are_refused_before_any_query(recorder: Recorde
 
 def test_the_engine_refuses_a_query_that_fetches(recorder: Recorder) -> None:
     """Defence in depth: the validation's data graph checks every text pySHACL hands to an engine."""
-    from service.shape_queries import ShapeQueryRefused
-    from service.validation import _data_graph
+    from service.validation.shacl import _data_graph
+    from service.validation.shape_queries import ShapeQueryRefused
 
     data = _data_graph([])
     for text in (f"SELECT * WHERE {{ SERVICE#x\n<{recorder.url}> {{ ?s ?p ?o }} }}",
@@ -284,7 +284,7 @@ def test_the_engine_refuses_a_query_that_fetches(recorder: Recorder) -> None:
 
 
 def test_load_and_file_iris_in_shapes_are_refused() -> None:
-    from service.shape_queries import ShapeQueryRefused, check_query
+    from service.validation.shape_queries import ShapeQueryRefused, check_query
 
     with pytest.raises(ShapeQueryRefused, match="LOAD"):
         check_query("LOAD SILENT <http://example.org/x>", "a test")

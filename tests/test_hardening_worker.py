@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from service.protocol import MAX_NESTING_DEPTH, nesting_depth
+from service.sparql.lexer import MAX_NESTING_DEPTH, nesting_depth
 from tests.conftest import CONTAINED_MEMORY, REPO, WRITE_TOKEN, LiveServer, limit_memory, start_live_server
 from tests.process_helpers import wait_gone
 
@@ -140,7 +140,7 @@ def test_a_canned_parameter_cannot_carry_nesting(server: LiveServer) -> None:
 _WORKER_CHECK = """
 import json, sys
 from service import config
-from service.store import StoreError, open_store
+from service.store.client import StoreError, open_store
 from tests.test_hardening_worker import deep
 store = open_store(config.resolve({"STORE_DIR": sys.argv[1], "LOAD_DATA": False}))
 pid, kinds = store.pid, []

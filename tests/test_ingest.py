@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from service import create_app
-from service.graphs import BATCH_GRAPH_NS
+from service.rdf.vocabulary import BATCH_GRAPH_NS
 from tests.sparql_helpers import quad_count
 
 TOKEN = "test-write-token"

@@ -1,6 +1,6 @@
 """A large ``INSERT DATA`` / ``DELETE DATA`` completes and commits exactly what its dry run says (hole 7, issue 11).
 
-Before the data fast path (:mod:`service.data_update`), rdflib parsed and translated the
+Before the data fast path (:mod:`service.sparql.data_update`), rdflib parsed and translated the
 request in about quadratic time: 8,000 triples ran past the update timeout (503), through
 ``/sparql`` and anonymously through ``/validate``. Not a timed test (the cost is measured
 by ``bench/bench_update.py``): the requests only have to finish within the server's own

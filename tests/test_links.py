@@ -11,9 +11,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from service.graphs import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
 from service.linking.linkfile import INVENTORY_IRI
-from service.stats import load_bundled
+from service.rdf.bundle import load_bundled
+from service.rdf.vocabulary import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
 from tests.shared_helpers import REFERENCE, needs_shared
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def test_the_links_graph_passes_the_shapes(quads):
     import rdflib
     from pyshacl import validate
 
-    from service.terms import to_rdflib
+    from service.rdf.terms import to_rdflib
 
     data = rdflib.Graph().parse(REPO / "ontology" / "dprk-japan.ttl", format="turtle")
     for quad in quads:

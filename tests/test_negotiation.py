@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service import negotiation
-from service.errors import ApiError
+from service.problems import ApiError
+from service.web import negotiation
 
 results_cases = [
     (None, "application/sparql-results+json"),

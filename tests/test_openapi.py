@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from service import openapi, openapi_routes
 from service.config import DEFAULT_SERVICE_ALLOWLIST
+from service.web import openapi, openapi_routes
 
 
 def test_the_document_is_valid_openapi_3_1(client):
@@ -126,8 +126,9 @@ def test_writes_declare_the_bearer_scheme_and_reads_do_not(client):
 
 
 def test_the_protocol_bodies_name_every_media_type_the_views_read(client):
-    from service import negotiation, protocol
     from service.rdf_input import INPUT_FORMATS
+
+    from service import negotiation, protocol
 
     paths = client.get("/openapi.json").get_json()["paths"]
     assert set(paths["/sparql"]["post"]["requestBody"]["content"]) == {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from service.protocol import add_using_clauses, query_kind, tokenize
+from service.sparql.lexer import add_using_clauses, query_kind, tokenize
 from tests.process_helpers import alive
 from tests.shared_helpers import W3C, needs_shared
 from tests.sparql_helpers import AUTH, EX, SELECT_JSON, TOKEN, buffered_client, n, quad_count, seed, snapshot, values

@@ -1,4 +1,4 @@
-"""The WSGI fast path for queries (``service.query_path``) answers exactly as the Flask view does.
+"""The WSGI fast path for queries (``service.web.query_path``) answers exactly as the Flask view does.
 
 Each request of the table is sent twice to the same app: once through the fast path (the app
 as served) and once straight to Flask's own ``wsgi_app``; status, headers and body must match
@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from werkzeug.test import Client
 
-from service import query_path, sparql
+from service.web import query_path, sparql
 from tests.sparql_helpers import AUTH, TOKEN
 
 PERSON = "SELECT ?p ?o WHERE { <https://w3id.org/dprk-japan-kg/id/kim-jong-il> ?p ?o } ORDER BY ?p ?o"
@@ -30,7 +30,7 @@ IGNORED = {"date", "server"}
 
 
 def fast_path(app: Any) -> Any:
-    """The WSGI entry point behind admission control (service.admission): the fast path when it is on."""
+    """The WSGI entry point behind admission control (service.web.admission): the fast path when it is on."""
     return app.wsgi_app.inner
 
 

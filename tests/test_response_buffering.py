@@ -16,8 +16,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from service import protocol, results
-from service.store_worker import BUFFER_LIMIT, Worker
+from service.sparql import lexer as protocol
+from service.sparql import writers as results
+from service.store.worker import BUFFER_LIMIT, Worker
 
 EX = "http://example.org/"
 
@@ -62,7 +63,7 @@ def test_a_large_answer_still_streams_complete(live_server):
 
 
 def test_small_and_large_answers_of_the_store_client_carry_the_same_bytes(app):
-    from service.store import get_store
+    from service.web.context import get_store
 
     with app.app_context():
         store = get_store()

@@ -7,7 +7,7 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from service import results
+from service.sparql import writers as results
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

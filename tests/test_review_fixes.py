@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from service import config
-from service.store import StoreClient
+from service.store.client import StoreClient
 from tests.conftest import WRITE_TOKEN
 
 AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}

@@ -15,8 +15,8 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from service import answers
-from service.answers import NATIVE_RESULTS, CappedBuffer, serialize_answer
+from service.sparql import answers
+from service.sparql.answers import NATIVE_RESULTS, CappedBuffer, serialize_answer
 
 EX = "http://example.org/"
 #: Values holding every byte sequence the row counters look for.

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from service.security import find_services
+from service.sparql.guard import find_services
 from tests.linking_helpers import closed_port_url, silent_endpoint
 from tests.sparql_helpers import AUTH, EX, TOKEN, buffered_client, recording_server, seed, snapshot, values
 

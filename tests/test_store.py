@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from service import config
-from service.store import StoreClient, StoreError, StoreTimeout
+from service.store.client import StoreClient, StoreError, StoreTimeout
 from tests.process_helpers import alive
 
 EX = "http://example.org/"

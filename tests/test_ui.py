@@ -10,12 +10,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from service.graphs import PREFIXES
-from service.protocol import query_kind
-from service.ui import EXAMPLES
+from service.rdf.vocabulary import PREFIXES
+from service.sparql.lexer import query_kind
+from service.web.ui import EXAMPLES
 from tests.sparql_helpers import buffered_client
 
-STATIC = Path(__file__).resolve().parents[1] / "service" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "service" / "web" / "static"
 
 
 @pytest.fixture

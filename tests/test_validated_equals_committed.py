@@ -18,9 +18,9 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from service import worker_ops
-from service.graphs import ENTAILED_GRAPH
-from service.terms import decode, to_rdflib
+from service.rdf.terms import decode, to_rdflib
+from service.rdf.vocabulary import ENTAILED_GRAPH
+from service.store import ops
 
 EX = "http://example.org/"
 PREFIXES = f"PREFIX ex: <{EX}> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
@@ -134,7 +134,7 @@ def run(op: str, worker: Worker, sparql: str) -> Any:
     conn = Conn()
     request = {"op": op, "sparql": PREFIXES + sparql, "validate": False}
     try:
-        worker_ops.OPERATIONS[op](worker, conn, request)
+        ops.OPERATIONS[op](worker, conn, request)
     except (SyntaxError, ValueError) as exc:
         return exc
     return conn.sent[-1][1]
@@ -155,8 +155,8 @@ def test_the_committed_change_is_the_validated_change(sparql: str) -> None:
         return
     diff = dry["diff"]
     assert diff["added"] <= diff["listed_cap"] and diff["removed"] <= diff["listed_cap"]
-    add = set(worker_ops.parse_nquads(diff["add"].encode()))
-    remove = set(worker_ops.parse_nquads(diff["remove"].encode()))
+    add = set(ops.parse_nquads(diff["add"].encode()))
+    remove = set(ops.parse_nquads(diff["remove"].encode()))
     dropped = {decode(g) for g in dry["drop_graphs"]}
     created = {decode(g) for g in dry["create_graphs"]}
     expected = {q for q in before if q.graph_name not in dropped and q not in remove} | add

@@ -15,9 +15,9 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from service import validation
-from service.graphs import SHAPES_GRAPH
-from service.stats import load_bundled
+from service.rdf.bundle import load_bundled
+from service.rdf.vocabulary import SHAPES_GRAPH
+from service.validation import shacl as validation
 
 SHAPES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .

@@ -25,9 +25,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from service import derived, validation
-from service.graphs import ENTAILED_GRAPH, SHAPES_GRAPH
-from service.stats import load_bundled
+from service.rdf import derived
+from service.rdf.bundle import load_bundled
+from service.rdf.vocabulary import ENTAILED_GRAPH, SHAPES_GRAPH
+from service.validation import shacl as validation
 
 PREFIXES = """
 @prefix dj: <https://w3id.org/dprk-japan-kg/ontology#> .

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from service.update_delta import UpdateRefused, compute_delta
+from service.store.update_delta import UpdateRefused, compute_delta
 
 EX = "http://example.org/"
 
@@ -154,7 +154,7 @@ def test_keeping_lexical_forms_while_computing_a_delta_does_not_change_other_thr
 
     from rdflib import XSD, Literal
 
-    from service.update_delta import _exact_literals
+    from service.store.update_delta import _exact_literals
 
     inside, release = threading.Event(), threading.Event()
     seen: list[str] = []

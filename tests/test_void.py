@@ -11,10 +11,10 @@ import pyoxigraph as ox
 import pytest
 
 from service import create_app
-from service.graphs import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
-from service.stats import load_bundled
-from service.void import DATASET_IRI
-from service.writes import add_to_graph
+from service.rdf.bundle import load_bundled
+from service.rdf.vocabulary import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
+from service.store.writes import add_to_graph
+from service.web.void import DATASET_IRI
 from tests.linking_helpers import REPO, data_root, run
 from tests.shared_helpers import SEEDS, needs_shared
 

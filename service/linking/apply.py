@@ -33,11 +33,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..dataset import ontology_file, shapes_file
-from ..graphs import LINKS_GRAPH, ONTOLOGY_NS
-from . import linkfile
-from .client import USER_AGENT
-from .entities import Entity
+from service.linking import linkfile
+from service.linking.client import USER_AGENT
+from service.linking.entities import Entity
+from service.rdf.dataset import ontology_file, shapes_file
+from service.rdf.vocabulary import LINKS_GRAPH, ONTOLOGY_NS
 
 DJ = ONTOLOGY_NS
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -166,7 +166,7 @@ def shacl_problems(root: Path, new: list[ox.Quad], links_file: Path, entities: d
     import rdflib
     from pyshacl import validate
 
-    from ..terms import to_rdflib
+    from service.rdf.terms import to_rdflib
 
     if not shapes_file(root).exists():
         return [f"{shapes_file(root)} is missing: cannot check the links"]

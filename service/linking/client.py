@@ -37,7 +37,7 @@ from SPARQLWrapper.SPARQLExceptions import (
     URITooLong,
 )
 
-from .. import __version__
+from service.config import VERSION as __version__
 
 #: Wikidata's User-Agent policy asks for a name, a version and a way to reach the operator.
 USER_AGENT = (f"dprk-japan-kg/{__version__} (https://w3id.org/dprk-japan-kg; link discovery and checks) "

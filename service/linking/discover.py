@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ..graphs import ONTOLOGY_NS, RESOURCE_NS
-from . import linkfile
-from .client import Binding, SparqlClient, batched, term_value
-from .entities import Entity, Label
-from .profiles import DISCOVERABLE, TargetDataset
+from service.linking import linkfile
+from service.linking.client import Binding, SparqlClient, batched, term_value
+from service.linking.entities import Entity, Label
+from service.linking.profiles import DISCOVERABLE, TargetDataset
+from service.rdf.vocabulary import ONTOLOGY_NS, RESOURCE_NS
 
 #: Language tags a label is also looked up under (besides its own).
 HAN_LANGUAGES = ("zh", "zh-hans", "zh-hant", "zh-cn", "zh-tw", "zh-hk", "ja")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..graphs import ONTOLOGY_NS, RESOURCE_NS
-from ..stats import load_bundled
-from .profiles import KINDS
+from service.linking.profiles import KINDS
+from service.rdf.bundle import load_bundled
+from service.rdf.vocabulary import ONTOLOGY_NS, RESOURCE_NS
 
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"

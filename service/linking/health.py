@@ -25,9 +25,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from .client import SparqlClient, batched, term_lang, term_value
-from .entities import Entity
-from .profiles import RDFS_LABEL, TargetDataset
+from service.linking.client import SparqlClient, batched, term_lang, term_value
+from service.linking.entities import Entity
+from service.linking.profiles import RDFS_LABEL, TargetDataset
 
 STOPWORDS = frozenset("the of and for in on to a an de la le del des du der die das".split())
 
@@ -181,7 +181,7 @@ def check_links(
 
 def to_text(report: HealthReport, short: dict[str, str] | None = None) -> str:
     """The report for people: one line per drift, then a summary line."""
-    from .profiles import dataset_for
+    from service.linking.profiles import dataset_for
 
     short = short or {}
     dataset = dataset_for(report.dataset)

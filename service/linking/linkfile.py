@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..graphs import GRAPH_NS, LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
+from service.rdf.vocabulary import GRAPH_NS, LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
 
 DJ = ONTOLOGY_NS
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -1,0 +1,92 @@
+"""``dprk-kg export``: the bundled graph as one file, without a running service.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pyoxigraph as ox
+
+from service.config import REPO_ROOT
+from service.rdf.vocabulary import DERIVED_GRAPHS, PREFIXES, expand_name
+
+EXPORT_FORMATS = {
+    "trig": (ox.RdfFormat.TRIG, True),
+    "nquads": (ox.RdfFormat.N_QUADS, True),
+    "turtle": (ox.RdfFormat.TURTLE, False),
+    "ntriples": (ox.RdfFormat.N_TRIPLES, False),
+}
+
+
+def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
+    """Serialize the bundled files (no derived graphs) deterministically.
+
+    The files are read in their fixed order and blank nodes are numbered in order of first
+    appearance, then the quads are sorted: the same files always give the same bytes.
+    Dataset formats keep the named graphs; Turtle and N-Triples need ``graph``.
+    """
+    from service.rdf.dataset import bundled_files
+    from service.rdf.parsing import RDF_FORMATS
+
+    rdf_format, keeps_graphs = EXPORT_FORMATS[fmt]
+    blank: dict[str, ox.BlankNode] = {}
+
+    def stable(term: Any) -> Any:
+        if isinstance(term, ox.BlankNode):
+            return blank.setdefault(term.value, ox.BlankNode(f"b{len(blank)}"))
+        return term
+
+    quads: set[ox.Quad] = set()
+    for item in bundled_files(root):
+        to_graph = ox.NamedNode(item.graph) if item.graph else None
+        for quad in ox.parse(path=str(item.path), format=RDF_FORMATS[item.format]):
+            name = to_graph if to_graph is not None else quad.graph_name
+            quads.add(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), name))
+    graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
+    if graph is None and not keeps_graphs:
+        raise ValueError(f"{fmt} holds one graph: give --graph (one of: {', '.join(graphs)})")
+    if graph is not None and graph not in graphs:
+        raise ValueError(f"no graph <{graph}> in the bundled files (graphs: {', '.join(graphs)})")
+    items: list[Any] = sorted((q for q in quads if graph is None or (
+        isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == graph)),
+                              key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+    if not keeps_graphs:
+        items = [ox.Triple(q.subject, q.predicate, q.object) for q in items]
+    if rdf_format not in (ox.RdfFormat.TRIG, ox.RdfFormat.TURTLE):
+        return ox.serialize(items, format=rdf_format) or b""
+    body = ox.serialize(items, format=rdf_format, prefixes=PREFIXES) or b""
+    # The serializer writes the prefixes in no fixed order: sort those lines.
+    lines = body.splitlines(keepends=True)
+    head = sorted(line for line in lines if line.startswith(b"@prefix"))
+    return b"".join(head) + b"".join(line for line in lines if not line.startswith(b"@prefix"))
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="trig", show_default=True,
+              help="trig/nquads keep the named graphs (the provenance); turtle/ntriples need --graph.")
+@click.option("--graph", default=None, help="Export only this named graph (IRI or prefixed, e.g. djr:doc-002).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO_ROOT,
+              help="Folder holding ontology/ and data/ (default: this repository).")
+def export_command(fmt: str, graph: str | None, output: Path | None, root: Path) -> None:
+    """Write the dataset (ontology, shapes, data, links) as a dump, offline from the bundled files."""
+    if graph:
+        graph = expand_name(graph)
+        if graph in DERIVED_GRAPHS:
+            raise click.BadParameter("derived graphs are computed by the service, not exported", param_hint="--graph")
+    try:
+        body = export(root, fmt, graph)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--graph") from exc
+    except (OSError, SyntaxError) as exc:
+        click.echo(f"Error: cannot read the bundled files under {root}: {exc}", err=True)
+        sys.exit(2)
+    if output is None:
+        click.get_binary_stream("stdout").write(body)
+    else:
+        output.write_bytes(body)
+        click.echo(f"wrote {output} ({len(body)} bytes, {fmt})", err=True)

@@ -1,0 +1,95 @@
+"""Names of the graphs and namespaces the service itself relies on.
+
+Why a module of constants: the store worker, the blueprints, the loader and the tests
+must agree on these IRIs, and the ontology/data files use the same ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+ONTOLOGY_NS = "https://w3id.org/dprk-japan-kg/ontology#"
+RESOURCE_NS = "https://w3id.org/dprk-japan-kg/id/"
+SHAPES_NS = "https://w3id.org/dprk-japan-kg/shapes#"
+GRAPH_NS = "https://w3id.org/dprk-japan-kg/graph/"
+
+#: The ontology (classes, properties, concept schemes) is loaded into this graph.
+ONTOLOGY_GRAPH = GRAPH_NS + "ontology"
+#: The SHACL shapes are loaded into this graph (queryable like any data).
+SHAPES_GRAPH = GRAPH_NS + "shapes"
+#: External links (Wikidata, DBpedia) and their provenance.
+LINKS_GRAPH = GRAPH_NS + "links"
+#: Materialized RDFS inferences (subclass and subproperty); derived, never dumped as data.
+ENTAILED_GRAPH = GRAPH_NS + "entailed"
+#: Prefix of the named graphs holding accepted ingest batches.
+BATCH_GRAPH_NS = GRAPH_NS + "batch/"
+
+#: Graphs the service derives itself; clients may not write them.
+DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH})
+
+#: Prefixes offered to query writers (UI, canned queries, Turtle output).
+PREFIXES: dict[str, str] = {
+    "dj": ONTOLOGY_NS,
+    "djr": RESOURCE_NS,
+    "djsh": SHAPES_NS,
+    "djg": GRAPH_NS,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "wd": "http://www.wikidata.org/entity/",
+    "dbr": "http://dbpedia.org/resource/",
+}
+
+
+def sparql_prefix_block() -> str:
+    """The PREFIX declarations for :data:`PREFIXES`, one per line."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+#: A local name that may follow a prefix as written (a conservative subset of SPARQL's PN_LOCAL).
+_LOCAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def curie(iri: str, *, brackets: bool = False) -> str:
+    """The shortest prefixed name of ``iri`` with :data:`PREFIXES` (``dj:Event``).
+
+    Where no prefix fits, or the rest is not a plain local name, the IRI itself — as
+    ``<iri>`` with ``brackets`` (for text people read beside prefixed names), bare otherwise
+    (for values that must stay IRIs, such as enum keys).
+    """
+    best = None
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and (best is None or len(namespace) > len(PREFIXES[best])):
+            best = prefix
+    if best is not None:
+        local = iri[len(PREFIXES[best]):]
+        if _LOCAL_NAME.fullmatch(local or "x") and not local.endswith("."):
+            return f"{best}:{local}"
+    return f"<{iri}>" if brackets else iri
+
+
+def expand(text: str) -> str | None:
+    """A prefixed name with one of :data:`PREFIXES` → its IRI; anything else → ``None``."""
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9_-]*):(.*)", text)
+    if match and match.group(1) in PREFIXES:
+        return PREFIXES[match.group(1)] + match.group(2)
+    return None
+
+
+def expand_name(text: str) -> str:
+    """``djr:doc-002`` → its IRI; anything else unchanged.
+
+    A ``//`` after the colon means an absolute IRI whose scheme happens to look like one
+    of our prefixes, so it is left as written.
+    """
+    if text.partition(":")[2].startswith("//"):
+        return text
+    return expand(text) or text

@@ -1,0 +1,436 @@
+"""The store worker: the one process that opens the pyoxigraph store and does the work on it.
+
+Why a separate process: pyoxigraph cannot cancel a running query, and a query timeout
+must really stop the work. The web tier sends each operation here over a local socket
+and waits with a deadline; past it, it kills this process (the query stops using CPU
+at once) and starts a new one. RocksDB's write-ahead log makes every acknowledged
+write survive that (or any ``kill -9``), and pyoxigraph applies each update as one
+transaction, so a killed write leaves all or nothing.
+
+Inside the worker each connection has a thread: pyoxigraph releases the GIL while it
+evaluates, so queries run in parallel on all cores. Writes take one lock, so the
+derived graphs (:mod:`service.rdf.derived`) are always computed from a stable state.
+
+Run as ``python -m service.store.worker`` by :class:`service.store.client.StoreClient`; it
+reads its settings from the ``DPRK_KG_WORKER`` environment variable (JSON).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection, Listener
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from service.rdf import derived
+from service.rdf.dataset import bundled_files
+from service.rdf.parsing import RDF_FORMATS
+from service.rdf.terms import decode, encode
+from service.rdf.vocabulary import DERIVED_GRAPHS, PREFIXES
+from service.sparql.answers import capped_answer, serialize_answer
+from service.sparql.lexer import nesting_problem
+from service.store import ops
+from service.store.lifetime import die_with_parent
+
+log = logging.getLogger("dprk_kg.store_worker")
+
+CHUNK = 64 * 1024
+
+
+#: Answers up to this size travel as one ``("result", head, [body])`` message, so the web tier
+#: knows their length (``Content-Length``: HTTP keep-alive works) and pays one round trip, not three.
+BUFFER_LIMIT = 1024 * 1024
+
+
+class ResultSender:
+    """Sends an answer (a query's, a dump): whole in one message while it is small, else head, chunks and end.
+
+    Why: most answers are small, and per-message pickling plus a streamed HTTP response
+    (no ``Content-Length``, so the connection closes) cost more than the query itself.
+    Large answers still stream, so memory stays bounded by :data:`BUFFER_LIMIT`.
+    A file-like ``write`` lets ``pyoxigraph.serialize`` write into it directly.
+    """
+
+    def __init__(self, conn: Connection, head: dict[str, Any] | None = None, limit: int = BUFFER_LIMIT) -> None:
+        self.conn = conn
+        self.head = head
+        self.limit = limit
+        self.buffer = bytearray()
+        self.streaming = False
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if self.streaming:
+            if len(self.buffer) >= CHUNK:
+                self._send_buffer()
+        elif len(self.buffer) > self.limit:
+            self.conn.send(("head", self.head))
+            self.streaming = True
+            self._send_buffer()
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to do: :meth:`close` sends what is left (``pyoxigraph.serialize`` calls this)."""
+
+    def _send_buffer(self) -> None:
+        for start in range(0, len(self.buffer), CHUNK):
+            self.conn.send(("chunk", bytes(self.buffer[start:start + CHUNK])))
+        self.buffer.clear()
+
+    def close(self) -> None:
+        """Send what is left: the whole answer, or the last chunk and the end."""
+        if self.streaming:
+            if self.buffer:
+                self._send_buffer()
+            self.conn.send(("end", None))
+        else:
+            self.conn.send(("result", self.head, [bytes(self.buffer)]))
+
+
+class Worker:
+    """Owns the store and implements the operations the web tier asks for."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.union: bool = settings["UNION_DEFAULT_GRAPH"]
+        self.entailment: str = settings["ENTAILMENT"]
+        Path(settings["STORE_DIR"]).mkdir(parents=True, exist_ok=True)
+        self.store = ox.Store(settings["STORE_DIR"])
+        self.write_lock = threading.Lock()
+        self._serving = threading.local()  # the connection this thread serves (see announce_commit)
+        #: Operations of :mod:`service.store.ops` (validation, guarded writes), by name.
+        self.extensions: dict[str, Callable[..., Any]] = dict(ops.OPERATIONS)
+
+    # -- start-up -----------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        """Load the bundled graph into an empty store (first start only), then derive.
+
+        The first load uses the bulk loader, which is fast but not transactional, so a
+        state file beside the store records it: a first start that was killed half-way is
+        detected at the next start (status "loading"), the partial store is cleared and
+        loaded again. The file also records the derivation settings, so starting with
+        another --entailment or union setting rebuilds the derived graphs.
+        """
+        marker = Path(self.settings["STORE_DIR"]) / STATE_FILE
+        state = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
+        derivation = {"union": self.union, "entailment": self.entailment}
+        if state.get("status") == "loading":
+            log.warning("the first load of this store was interrupted: clearing it and loading again")
+            self.store.clear()
+        empty = next(iter(self.store.quads_for_pattern(None, None, None, None)), None) is None
+        rewritten = False
+        if empty and self.settings["LOAD_DATA"]:
+            rewritten = True
+            _write_state(marker, {"status": "loading", "derivation": derivation})
+            root = Path(self.settings["DATA_ROOT"])
+            for item in bundled_files(root):
+                to_graph = ox.NamedNode(item.graph) if item.graph else None
+                self.store.bulk_load(path=str(item.path), format=RDF_FORMATS[item.format], to_graph=to_graph)
+            if not self.bulk_derive():
+                self.rebuild_derived()
+        elif state and state.get("derivation") != derivation:
+            log.info("derivation settings changed (%s -> %s): rebuilding the derived graphs",
+                     state.get("derivation"), derivation)
+            before = state.get("derivation") or {}
+            stale = [f"DROP SILENT GRAPH {derived.ENTAILED}"]  # what the old settings derived goes first
+            if before.get("union") and not self.union:
+                stale.append("DROP SILENT DEFAULT")
+            self.store.update(" ;\n".join(stale))
+            self.rebuild_derived()
+            rewritten = True
+        self.store.flush()
+        if rewritten or (state and not state.get("optimized")):
+            # Compact what the bulk loader and the rebuild wrote: reads were up to 1.5x slower on a
+            # freshly loaded store than on the same store compacted (bench/README.md).
+            self.store.optimize()
+        _write_state(marker, {"status": "ready", "derivation": derivation, "optimized": True})
+
+    def bulk_derive(self) -> bool:
+        """Write the derived graphs of a freshly loaded store with the bulk loader; False if not applicable.
+
+        Why: :func:`derived.full_rebuild` is one SPARQL update, a single transaction that
+        held 1M triples' worth of new quads in memory and took 18x Oxigraph's load time.
+        On first start nothing else reads the store yet, so the same quads are computed
+        here in one streaming pass and written with ``bulk_extend`` (not transactional:
+        a crash during first start leaves a store to delete and load again). The result
+        equals ``full_rebuild``'s: entailed = rules rdfs9 (types of subclasses) and rdfs7
+        (super-properties) applied once to the named graphs; default = the set union of
+        every named graph, the entailed graph included. Applies only while the default
+        graph and the entailed graph are still empty (otherwise: ``full_rebuild``).
+        """
+        rdfs = self.entailment == "rdfs"
+        if not (self.union or rdfs):
+            return True
+        if self.union and next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None):
+            return False
+        if next(iter(self.store.quads_for_pattern(None, None, None, derived.ENTAILED)), None):
+            return False
+        supers, superprops = derived.hierarchy(self.store) if rdfs else ({}, {})
+        rdf_type, entailed, default = derived.RDF_TYPE, derived.ENTAILED, ox.DefaultGraph()
+        union = self.union
+
+        def quads() -> Iterator[ox.Quad]:
+            for quad in self.store.quads_for_pattern(None, None, None, None):
+                graph = quad.graph_name
+                if type(graph) is ox.DefaultGraph:  # exact type: faster than isinstance here
+                    continue
+                s, p, o = quad.subject, quad.predicate, quad.object
+                if union:
+                    yield ox.Quad(s, p, o, default)
+                if graph == entailed:
+                    continue
+                if p == rdf_type:
+                    for d in supers.get(o, ()):
+                        yield ox.Quad(s, rdf_type, d, entailed)
+                        if union:
+                            yield ox.Quad(s, rdf_type, d, default)
+                for q in superprops.get(p, ()):
+                    yield ox.Quad(s, q, o, entailed)  # type: ignore[arg-type]
+                    if union:
+                        yield ox.Quad(s, q, o, default)  # type: ignore[arg-type]
+
+        self.store.bulk_extend(quads())
+        return True
+
+    def rebuild_derived(self) -> None:
+        """Recompute the union default graph and the entailed graph from scratch."""
+        if self.union or self.entailment == "rdfs":
+            self.store.update(derived.full_rebuild(self.store, union=self.union, entailment=self.entailment))
+
+    # -- operations -----------------------------------------------------------------
+
+    def op_ping(self, conn: Connection, req: dict) -> None:
+        conn.send(("ok", {"pid": os.getpid()}))
+
+    def _dataset_kwargs(self, req: dict) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        default_graph = req.get("default_graph")
+        named = req.get("named_graphs")
+        if default_graph is not None:
+            kwargs["default_graph"] = [decode(g) for g in default_graph]
+        if named is not None:
+            kwargs["named_graphs"] = [decode(g) for g in named]
+        if req.get("substitutions"):
+            kwargs["substitutions"] = {ox.Variable(k): decode(v) for k, v in req["substitutions"].items()}
+        if req.get("base_iri"):
+            kwargs["base_iri"] = req["base_iri"]
+        return kwargs
+
+    def op_query(self, conn: Connection, req: dict) -> None:
+        """Evaluate a query; answer ``("result", head, chunks)`` when small, else a head, chunks and an end.
+
+        ``format`` is a results key (json, xml, csv, tsv), an RDF media type, or
+        ``terms`` for encoded rows (internal callers).
+        """
+        kwargs = self._dataset_kwargs(req)
+        fmt: str = req.get("format", "json")
+        cap: int = req.get("row_cap") or 0
+        if fmt != "terms":
+            sender = ResultSender(conn)
+
+            def open_sender(head: dict[str, Any]) -> ResultSender:
+                sender.head = head
+                return sender
+
+            serialize_answer(lambda: self.store.query(req["sparql"], **kwargs), fmt, cap, open_sender)
+            sender.close()
+            return
+        head, items = capped_answer(self.store.query(req["sparql"], **kwargs), cap)
+        if head["kind"] == "boolean":
+            conn.send(("result", head, []))
+        elif head["kind"] == "solutions":
+            self._send_terms(conn, head, (tuple(encode(t) for t in row) for row in items))
+        else:
+            self._send_terms(conn, head, ((encode(t.subject), encode(t.predicate), encode(t.object))
+                                          for t in items))
+
+    @staticmethod
+    def _send_terms(conn: Connection, head: dict[str, Any], rows: Iterator[Any]) -> None:
+        """Encoded rows for internal callers: one message when they fit one batch, else head, batches, end."""
+        batches = _batched(rows, 2000)
+        first = next(batches, [])
+        if len(first) < 2000:
+            conn.send(("result", head, [first] if first else []))
+            return
+        conn.send(("head", head))
+        conn.send(("rows", first))
+        for batch in batches:
+            conn.send(("rows", batch))
+        conn.send(("end", None))
+
+    def announce_commit(self) -> None:
+        """Tell the client that this thread's write starts to change the store.
+
+        Why: a write is one transaction, so a worker killed before this message has applied
+        nothing of it, and the client can say so; killed after it, the write may or may not
+        have been committed, and the client says that instead (see ``StoreClient._exchange``).
+        """
+        conn = getattr(self._serving, "conn", None)
+        if conn is not None:
+            conn.send(("committing", None))
+
+    def op_update(self, conn: Connection, req: dict) -> None:
+        """Run a SPARQL update natively, then re-derive (the delta is unknown here)."""
+        with self.write_lock:
+            kwargs = {"base_iri": req["base_iri"]} if req.get("base_iri") else {}
+            self.announce_commit()
+            self.store.update(req["sparql"], **kwargs)
+            self.rebuild_derived()
+        conn.send(("ok", {}))
+
+    def op_apply(self, conn: Connection, req: dict) -> None:
+        """Apply a known change atomically: drop graphs, remove quads, add quads (N-Quads bytes).
+
+        Unlike the guarded writes of :mod:`service.store.ops`, nothing is validated and the
+        default graph may be written; only the derived graphs are refused (an error).
+        """
+        add, remove = ops.parse_nquads(req.get("add")), ops.parse_nquads(req.get("remove"))
+        drop_graphs = [decode(g) for g in req.get("drop_graphs", [])]
+        with self.write_lock:
+            touched = derived.derived_among(q.graph_name for q in (*add, *remove))
+            if touched:
+                raise PermissionError(f"the graph <{touched[0]}> is derived by the service")
+            ops.commit(self, add, remove, drop_graphs, [])
+        conn.send(("ok", {"added": len(add), "removed": len(remove), "dropped_graphs": len(drop_graphs)}))
+
+    def op_dump(self, conn: Connection, req: dict) -> None:
+        """Serialize a graph or the whole dataset (without the derived graphs)."""
+        fmt = RDF_FORMATS[req["format"]]
+        graph = decode(req["graph"]) if req.get("graph") is not None else None
+        writer = ResultSender(conn, {"kind": "graph"})
+        if graph is not None:
+            triples = (ox.Triple(q.subject, q.predicate, q.object)
+                       for q in self.store.quads_for_pattern(None, None, None, graph))
+            ox.serialize(triples, writer, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TURTLE else None)
+        else:
+            quads = (q for q in self.store.quads_for_pattern(None, None, None, None) if self._dumped(q))
+            ox.serialize(quads, writer, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TRIG else None)
+        writer.close()
+
+    def _dumped(self, quad: ox.Quad) -> bool:
+        """Dumps hold what clients wrote: not the derived graphs, nor the union default graph."""
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            return not self.union
+        return quad.graph_name.value not in DERIVED_GRAPHS
+
+    def op_graphs(self, conn: Connection, req: dict) -> None:
+        """The named graphs (derived ones included, flagged by the caller if it wants)."""
+        conn.send(("ok", [encode(g) for g in self.store.named_graphs()]))
+
+    def op_graph_exists(self, conn: Connection, req: dict) -> None:
+        graph = decode(req["graph"])
+        if isinstance(graph, ox.DefaultGraph):
+            conn.send(("ok", True))
+            return
+        conn.send(("ok", self.store.contains_named_graph(graph)))
+
+    def op_quads(self, conn: Connection, req: dict) -> None:
+        """Quads matching a pattern, encoded (for small internal look-ups)."""
+        pattern = [decode(t) if t is not None else None for t in req["pattern"]]
+        limit = req.get("limit") or 0
+        quads = self.store.quads_for_pattern(*pattern)
+        if limit:
+            quads = itertools.islice(quads, limit)
+        conn.send(("ok", [(encode(q.subject), encode(q.predicate), encode(q.object), encode(q.graph_name))
+                          for q in quads]))
+
+    # -- serving --------------------------------------------------------------------
+
+    def handle(self, conn: Connection) -> None:
+        """Serve one connection until the client closes it."""
+        self._serving.conn = conn
+        while True:
+            try:
+                req = conn.recv()
+            except (EOFError, OSError):
+                return
+            op = req.get("op", "")
+            method = getattr(self, f"op_{op}", None) or (
+                (lambda c, r, _f=self.extensions[op]: _f(self, c, r)) if op in self.extensions else None)
+            try:
+                if method is None:
+                    conn.send(("error", "value", f"unknown store operation {op!r}"))
+                    continue
+                # The web tier's guard refuses these first; this is the last check before either
+                # engine parses the text, whoever sent it (a deep text would kill this process).
+                too_deep = nesting_problem(req["sparql"]) if isinstance(req.get("sparql"), str) else None
+                if too_deep:
+                    conn.send(("error", "value", too_deep))
+                    continue
+                method(conn, req)
+            except SyntaxError as exc:
+                conn.send(("error", "syntax", str(exc)))
+            except PermissionError as exc:
+                conn.send(("error", "forbidden", str(exc)))
+            except ValueError as exc:
+                conn.send(("error", "value", str(exc)))
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            except RuntimeError as exc:
+                # pyoxigraph reports a client's mistakes in an update (CLEAR or DROP of a graph
+                # that does not exist, CREATE of one that does) as RuntimeError: those are 400s.
+                text = str(exc)
+                if any(word in text for word in ("does not exist", "already exists", "not found")):
+                    conn.send(("error", "conflict", text))
+                else:
+                    log.error("store operation %s failed:\n%s", op, traceback.format_exc())
+                    conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
+            except OSError as exc:
+                conn.send(("error", "os", str(exc)))
+            except Exception as exc:
+                log.error("store operation %s failed:\n%s", op, traceback.format_exc())
+                conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
+
+
+#: The file beside the store that records its first load and its derivation settings.
+STATE_FILE = "dprk-kg-state.json"
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace the state file atomically (write, fsync, rename)."""
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(state, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _batched(items: Any, size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def main() -> None:
+    """Entry point: open the store, bootstrap it, and serve connections forever."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s store-worker %(levelname)s %(message)s")
+    die_with_parent()
+    settings = json.loads(os.environ["DPRK_KG_WORKER"])
+    authkey = bytes.fromhex(os.environ["DPRK_KG_WORKER_KEY"])
+    worker = Worker(settings)
+    worker.bootstrap()
+    listener = Listener(settings["SOCKET"], family="AF_UNIX", authkey=authkey)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        try:
+            conn = listener.accept()
+        except Exception:  # a failed handshake must not stop the worker
+            log.warning("rejected a connection:\n%s", traceback.format_exc())
+            continue
+        threading.Thread(target=worker.handle, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Every write path in one place: SPARQL Update, Graph Store writes and ingest all come here.
+
+Why one module: the same guard must apply to every way of changing the graph —
+refuse writes to derived graphs (and, in union mode, to the default graph), validate
+the state *after* the change against the SHACL shapes, and commit atomically or not
+at all. Blueprints call these functions and never write to the store directly.
+
+How a guarded write runs (all inside the store worker, under its write lock, see
+:mod:`service.store.ops`): the change is known first — given as quads, or computed for
+a SPARQL Update by :mod:`service.store.update_delta` without writing — then validated in the
+context of the stored graph (:mod:`service.validation.shacl`), then committed with its
+derived-graph consequences in one pyoxigraph transaction. Only ``sh:Violation`` results
+refuse a change (422 with the report); warnings are reported and accepted.
+
+With neither UNION_DEFAULT_GRAPH nor VALIDATE_WRITES, SPARQL updates run natively
+(the configuration of the W3C conformance runs).
+
+Blank nodes in ingested batches are skolemized: each becomes the IRI
+``https://w3id.org/dprk-japan-kg/.well-known/genid/<uuid>`` (RDF 1.1 §3.5), so a batch
+can be referred to, validated and removed triple by triple later.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from service import problems
+from service.rdf.terms import encode
+from service.rdf.vocabulary import BATCH_GRAPH_NS, GRAPH_NS
+from service.store.client import StoreClient
+
+#: Skolem IRIs for blank nodes of ingested batches (RDF 1.1 Concepts §3.5).
+GENID_NS = "https://w3id.org/dprk-japan-kg/.well-known/genid/"
+#: Provenance of ingested batches: one record per batch graph.
+PROVENANCE_GRAPH = GRAPH_NS + "provenance"
+#: Token agents (``prov:wasAttributedTo``) are named under this prefix.
+TOKEN_AGENT_NS = GRAPH_NS + "token/"
+#: Longest source note kept in the provenance record.
+MAX_SOURCE_NOTE = 2000
+
+PROV = "http://www.w3.org/ns/prov#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+DCT_IDENTIFIER = ox.NamedNode("http://purl.org/dc/terms/identifier")
+VOID_TRIPLES = ox.NamedNode("http://rdfs.org/ns/void#triples")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@dataclass
+class WriteResult:
+    """What a write did: counts, and the batch graph when the write created one."""
+
+    added: int = 0
+    removed: int = 0
+    graph: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _settings(store: StoreClient) -> tuple[bool, bool]:
+    union = bool(store.settings.get("UNION_DEFAULT_GRAPH", True))
+    validate = bool(store.settings.get("VALIDATE_WRITES", True))
+    return union, validate
+
+
+def refusal_message(report: dict[str, Any]) -> str:
+    """One paragraph saying why a change was refused, naming the first broken rules in plain words."""
+    from service.validation.shacl import ValidationReport
+
+    parsed = ValidationReport.from_json(report)
+    violations = [r for r in parsed.results if r.severity == "Violation"]
+    lines = [f"The change was refused: the graph after it would break {len(violations)} SHACL rule(s) "
+             f"(sh:Violation); nothing was written."]
+    lines += [f"- {r.summary} {r.message}" for r in violations[:3]]
+    if len(violations) > 3:
+        lines.append(f"- … and {len(violations) - 3} more (see 'report').")
+    return "\n".join(lines)
+
+
+def _check(answer: dict[str, Any], what: str) -> dict[str, Any]:
+    """Turn a worker refusal into the right client error; return the answer when the change was applied."""
+    refused = answer.get("refused")
+    if refused == "default-graph":
+        raise problems.bad_request(
+            f"The {what} would write the default graph, which in this service is the union of the named graphs "
+            "(setting UNION_DEFAULT_GRAPH) and cannot be written directly: name a graph, e.g. "
+            "INSERT DATA { GRAPH <https://example.org/my-graph> { ... } } or WITH <g> in an update, "
+            "or '?graph=<iri>' in the Graph Store protocol.")
+    if refused == "derived":
+        graphs = ", ".join(f"<{g}>" for g in answer.get("graphs", []))
+        raise problems.bad_request(f"The {what} would change {graphs}, which the service derives itself "
+                                 "(materialized inferences) and rebuilds after every write; write the asserted "
+                                 "triples instead.")
+    if refused == "shapes":
+        raise problems.unprocessable(refusal_message(answer["report"]), report=answer["report"])
+    return answer
+
+
+def _result(answer: dict[str, Any], graph: str | None = None) -> WriteResult:
+    details = {"report": answer["report"]} if answer.get("report") else {}
+    return WriteResult(added=answer.get("added", 0), removed=answer.get("removed", 0), graph=graph, details=details)
+
+
+def run_update(store: StoreClient, sparql: str, *, base_iri: str | None = None,
+               using_graphs: list[str] | None = None, using_named_graphs: list[str] | None = None) -> WriteResult:
+    """Run a SPARQL Update request (the protocol layer has already checked syntax and rights).
+
+    Guarded (delta computed, validated, committed as one transaction) unless neither
+    union mode nor write validation is on, in which case pyoxigraph runs it natively.
+    """
+    union, validate = _settings(store)
+    if not union and not validate:
+        if using_graphs or using_named_graphs:
+            from service.sparql.lexer import add_using_clauses
+
+            sparql = add_using_clauses(sparql, using_graphs or [], using_named_graphs or [])
+        store.update(sparql, base_iri=base_iri)
+        return WriteResult()
+    answer = store.write("guarded_update", sparql=sparql, base_iri=base_iri, using_graphs=using_graphs or [],
+                         using_named_graphs=using_named_graphs or [], validate=validate)
+    return _result(_check(answer, "update"))
+
+
+def _apply(store: StoreClient, what: str, *, add: list[ox.Quad] = (), drop: list[Any] = (),  # type: ignore[assignment]
+           create: list[Any] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    _, validate = _settings(store)
+    answer = store.write("guarded_apply", add=ox.serialize(list(add), format=ox.RdfFormat.N_QUADS) or b"",
+                         drop_graphs=[encode(g) for g in drop], create_graphs=[encode(g) for g in create],
+                         validate=validate)
+    return _check(answer, what)
+
+
+def replace_graph(store: StoreClient, graph: Any, quads: Iterable[ox.Quad]) -> WriteResult:
+    """Graph Store PUT: the graph's content becomes exactly ``quads`` (one transaction)."""
+    quads = list(quads)
+    create = [graph] if isinstance(graph, ox.NamedNode) else []
+    return _result(_apply(store, "write", add=quads, drop=[graph], create=create))
+
+
+def add_to_graph(store: StoreClient, graph: Any, quads: Iterable[ox.Quad]) -> WriteResult:
+    """Graph Store POST: merge ``quads`` into the graph."""
+    quads = list(quads)
+    create = [graph] if isinstance(graph, ox.NamedNode) else []
+    return _result(_apply(store, "write", add=quads, create=create))
+
+
+def drop_graph(store: StoreClient, graph: Any) -> WriteResult:
+    """Graph Store DELETE: remove the graph and everything in it."""
+    return _result(_apply(store, "deletion", drop=[graph]))
+
+
+# -- ingest -----------------------------------------------------------------------------------
+
+
+def skolemize(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """Replace every blank node by a fresh skolem IRI (``GENID_NS`` + uuid), consistently within the batch."""
+    names: dict[str, ox.NamedNode] = {}
+
+    def fix(term: Any) -> Any:
+        if isinstance(term, ox.BlankNode):
+            if term.value not in names:
+                names[term.value] = ox.NamedNode(GENID_NS + str(uuid.uuid4()))
+            return names[term.value]
+        return term
+
+    return [ox.Quad(fix(q.subject), q.predicate, fix(q.object), fix(q.graph_name)) for q in quads]
+
+
+def new_batch_id() -> str:
+    """A batch identifier that sorts by time: ``20250101T120000Z-1a2b3c4d``."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def batch_graph(batch_id: str) -> ox.NamedNode:
+    """The named graph of an accepted batch."""
+    return ox.NamedNode(BATCH_GRAPH_NS + batch_id)
+
+
+def is_iri(text: str) -> bool:
+    """True for an absolute IRI we can record as a source document (scheme, no spaces)."""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", text):
+        return False
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def provenance(batch_id: str, *, token_name: str, source: str | None, triples: int,
+               when: datetime | None = None) -> list[ox.Quad]:
+    """The provenance record of a batch (PROV-O), in :data:`PROVENANCE_GRAPH`.
+
+    ``source``: an IRI becomes ``prov:hadPrimarySource``; any other text is kept as an
+    ``rdfs:comment`` note.
+    """
+    graph = ox.NamedNode(PROVENANCE_GRAPH)
+    batch = batch_graph(batch_id)
+    agent = ox.NamedNode(TOKEN_AGENT_NS + quote(token_name, safe=""))
+    moment = (when or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    quads = [
+        ox.Quad(batch, RDF_TYPE, ox.NamedNode(PROV + "Entity"), graph),
+        ox.Quad(batch, DCT_IDENTIFIER, ox.Literal(batch_id), graph),
+        ox.Quad(batch, ox.NamedNode(PROV + "generatedAtTime"),
+                ox.Literal(moment, datatype=ox.NamedNode(XSD + "dateTime")), graph),
+        ox.Quad(batch, ox.NamedNode(PROV + "wasAttributedTo"), agent, graph),
+        ox.Quad(batch, VOID_TRIPLES, ox.Literal(str(triples), datatype=ox.NamedNode(XSD + "integer")), graph),
+        ox.Quad(agent, RDF_TYPE, ox.NamedNode(PROV + "Agent"), graph),
+        ox.Quad(agent, RDFS_LABEL, ox.Literal(token_name), graph),
+    ]
+    if source:
+        if is_iri(source):
+            quads.append(ox.Quad(batch, ox.NamedNode(PROV + "hadPrimarySource"), ox.NamedNode(source), graph))
+        else:
+            quads.append(ox.Quad(batch, RDFS_COMMENT, ox.Literal(source[:MAX_SOURCE_NOTE]), graph))
+    return quads
+
+
+def ingest_batch(store: StoreClient, quads: Iterable[ox.Quad], *, token_name: str, source: str | None = None,
+                 batch_id: str | None = None) -> WriteResult:
+    """Validate a batch in context and commit it, with its provenance, in one transaction.
+
+    Every triple lands in the batch's own graph (graph names given in a TriG or N-Quads
+    payload are not kept: the batch graph is what names its provenance). Blank nodes are
+    skolemized. 422 with the report when the batch breaks a shape; nothing is written.
+    """
+    batch_id = batch_id or new_batch_id()
+    graph = batch_graph(batch_id)
+    triples = {(q.subject, q.predicate, q.object) for q in skolemize(quads)}
+    batch = [ox.Quad(s, p, o, graph) for s, p, o in sorted(triples, key=str)]
+    record = provenance(batch_id, token_name=token_name, source=source, triples=len(batch))
+    answer = _apply(store, "batch", add=batch + record)
+    result = _result(answer, graph=graph.value)
+    result.added = len(batch)
+    result.details.update({"batch": batch_id, "provenance_graph": PROVENANCE_GRAPH})
+    return result

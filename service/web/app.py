@@ -1,0 +1,50 @@
+"""The application factory: settings, the store, the error map and every blueprint, imported by name; the query
+fast path and admission wrap the finished app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from service import config as settings
+from service.store import client as store
+from service.web import admission, canned, context, errors, graph_store, health, query_path, sparql, ui, validate, void
+
+#: The blueprints of the service, in registration order.
+BLUEPRINTS = (health, sparql, graph_store, ui, canned, validate, void)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    ``config`` overrides the defaults and the ``DPRK_KG_*`` environment variables; tests
+    pass a plain dict (e.g. ``{"STORE_DIR": tmp, "WRITE_TOKEN": "t"}``).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    if config:
+        unknown = sorted(set(config) - set(settings.SETTINGS_BY_KEY) - {"TESTING", "STARTUP_TIMEOUT"})
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+    app.config.from_mapping(settings.resolve(config))
+    if not app.config["DATA_ROOT"]:
+        app.config["DATA_ROOT"] = str(settings.REPO_ROOT)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    errors.init_app(app)
+    context.init_app(app)
+    try:
+        for module in BLUEPRINTS:
+            init = getattr(module, "init_app", None)
+            if init is not None:
+                init(app)
+            app.register_blueprint(module.bp)
+        query_path.init_app(app)  # it wraps the finished app's WSGI entry point
+        admission.init_app(app)  # outermost: bodies are read, and work admitted, before either path runs
+    except BaseException:
+        app.extensions[store.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
+        raise
+    return app

@@ -1,0 +1,333 @@
+"""Canned queries over HTTP: ``/queries``, ``/queries/<name>[.<format>]``, ``/openapi.json`` and ``/api``.
+
+Why canned queries: analysts ask the same questions (a timeline of talks, who
+represented whom, what each document says about Chongryon) and should not need to
+write SPARQL for them. Each question is one ``queries/<name>.rq`` file whose ``#+``
+header declares its parameters and columns (:mod:`service.canned.header`); adding a
+valid file publishes it here, in the OpenAPI document, in the CLI and — after
+``python -m service.canned.readme --readme`` — in the README. A malformed file stops the
+service at start (:func:`init_app`), naming the file and the problem.
+
+Request values are type-checked and bound as RDF terms, never spliced into the query
+(:mod:`service.canned.params`); answers are cached per query, parameters and format until
+the next write (:mod:`service.canned.cache`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from service.canned.backend import ServiceBackend, StoreAnalyser
+from service.canned.header import CannedQuery, CannedQueryError, load_queries
+from service.canned.params import RESERVED, Binding, ParamError, json_args, query_string
+from service.canned.run import CannedRunner, accept_table, formats_for, machine_format
+from service.config import REPO_ROOT
+from service.problems import ApiError, bad_request, not_acceptable, not_found, timeout
+from service.rdf.vocabulary import RESOURCE_NS, curie
+from service.sparql import guard
+from service.store.client import EXTENSION_KEY as STORE_KEY
+from service.store.client import StoreError, StoreTimeout
+from service.web import openapi
+
+log = logging.getLogger(__name__)
+
+
+bp = Blueprint("canned", __name__)
+
+
+EXTENSION_KEY = "dprk_kg_canned"
+
+
+#: HTML tables link our resources to this query's page (what the documents say about them).
+ABOUT_QUERY = "about-entity"
+
+
+def queries_folder(app: Flask) -> Path:
+    """The folder the canned queries are read from: ``<DATA_ROOT>/queries``."""
+    return Path(app.config.get("DATA_ROOT") or REPO_ROOT) / "queries"
+
+
+def init_app(app: Flask) -> None:
+    """Load every ``queries/*.rq``; a malformed one stops the app from being created
+    (:func:`service.create_app` then closes the store worker, as for any refused start).
+    """
+    allowlist = app.config.get("SERVICE_ALLOWLIST") or {}
+    try:
+        analyser = StoreAnalyser(app.extensions[STORE_KEY], timeout=min(10.0, float(app.config["QUERY_TIMEOUT"])))
+        queries = load_queries(queries_folder(app), allowlist, analyser)
+    except CannedQueryError as exc:
+        raise CannedQueryError(f"cannot start: malformed canned query {exc}") from exc
+    app.add_template_filter(curie, "canned_curie")
+    app.extensions[EXTENSION_KEY] = CannedRunner(
+        queries,
+        ServiceBackend(app.extensions[STORE_KEY]),
+        cache_size=int(app.config.get("CANNED_CACHE_SIZE") or 0),
+        allowlist=allowlist,
+        query_timeout=float(app.config.get("QUERY_TIMEOUT") or 30.0),
+        row_cap=app.config.get("RESULT_ROW_CAP"),
+        federator=functools.partial(guard.federate, allowlist=allowlist),
+    )
+
+
+def runner() -> CannedRunner:
+    """The current app's canned-query runner."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def request_args(query: CannedQuery) -> dict[str, list[str]]:
+    """Parameters from the query string, a form body, or a JSON object body (typed: ``json_args``)."""
+    merged: MultiDict[str, str] = MultiDict(request.args)
+    if request.method == "POST":
+        if request.is_json:
+            try:
+                body = json_args(query, request.get_json(silent=True))
+            except ParamError as exc:
+                raise bad_request(str(exc), details={"parameter": exc.param, "problem": exc.detail}) from exc
+            for key, values in body.items():
+                for value in values:
+                    merged.add(key, value)
+        else:
+            for key, values in request.form.lists():
+                for value in values:
+                    merged.add(key, value)
+    return {key: merged.getlist(key) for key in merged}
+
+
+def choose_format(query: CannedQuery, suffix: str | None) -> str:
+    """The answer's format: the URL suffix or ``_format``, else the Accept header (406 if nothing fits)."""
+    available = formats_for(query)
+    if suffix:
+        if suffix != "html" and suffix not in available:
+            raise not_found(f"Query {query.name!r} has no format {suffix!r}; available: "
+                            f"{', '.join([*available, 'html'])}")
+        return suffix
+    table = accept_table(query)
+    if not request.headers.get("Accept"):
+        return machine_format(query)
+    best = request.accept_mimetypes.best_match(list(table))
+    if best is None:
+        raise not_acceptable(list(table))
+    return table[best]
+
+
+def query_url(query: CannedQuery, params: dict[str, Any] | None = None, suffix: str = "", *,
+              external: bool = False) -> str:
+    """``/queries/<name>[.<suffix>]?…`` with list values repeated."""
+    path = url_for("canned.run_query", target=query.name + (f".{suffix}" if suffix else ""), _external=external)
+    return path + query_string(params or {})
+
+
+def catalog_entry(query: CannedQuery) -> dict[str, Any]:
+    """One query as ``GET /queries`` lists it (the UI shows these as examples)."""
+    example = query.example_params()
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "description": query.description,
+        "tags": list(query.tags),
+        "kind": query.kind,
+        "url": query_url(query),
+        "example_url": query_url(query, example),
+        "example_query": _example_query(query, example),
+        "example_params": example,
+        "formats": {suffix: {"media_type": media.split(";")[0], "url": query_url(query, example, suffix)}
+                    for suffix, (media, _) in formats_for(query).items()},
+        "params": [p.public() for p in query.params],
+        "columns": [c.public() for c in query.columns],
+        "federated": query.federated,
+        "query": query.body.lstrip("\n"),
+    }
+
+
+def _example_query(query: CannedQuery, example: dict[str, Any]) -> str:
+    """The query text with the example's values bound (what the example URL runs), for editors such as the UI."""
+    try:
+        args = {k: v if isinstance(v, list) else [v] for k, v in example.items()}
+        return runner().bind(query, args).sparql().lstrip("\n")
+    except (ParamError, StoreError):  # an example the data no longer accepts is shown unbound
+        return query.body.lstrip("\n")
+
+
+def _with_cors(response: Response) -> Response:
+    origins = current_app.config.get("CORS_ORIGINS")
+    if origins and "Access-Control-Allow-Origin" not in response.headers:
+        response.headers["Access-Control-Allow-Origin"] = origins
+    return response
+
+
+def _alternate(response: Response, url: str, media_type: str) -> Response:
+    response.headers.add("Link", f'<{url}>; rel="alternate"; type="{media_type}"')
+    return response
+
+
+@bp.get("/queries.json")
+@bp.get("/queries")  # the inner decorator registers first: url_for() gives /queries
+def list_queries() -> ResponseReturnValue:
+    """The catalog of canned queries: JSON for programs, an HTML page with a form per query for browsers."""
+    queries = list(runner().queries.values())
+    wants_html = request.path == "/queries" and request.accept_mimetypes.best_match(
+        ["application/json", "text/html"], default="application/json") == "text/html"
+    if wants_html:
+        entries = [(q, catalog_entry(q), _form_fields(q, {})) for q in queries]
+        html = render_template("canned/index.html", entries=entries, openapi_url=url_for("canned.openapi_json"),
+                               api_url=url_for("canned.api_page"))
+        response = Response(html, mimetype="text/html")
+        return _with_cors(_alternate(response, "/queries.json", "application/json"))
+    body = {"queries": [catalog_entry(q) for q in queries],
+            "openapi": url_for("canned.openapi_json"), "documentation": url_for("canned.api_page")}
+    response = Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
+    response.headers["Vary"] = "Accept"
+    return _with_cors(_alternate(response, "/queries", "text/html"))
+
+
+@bp.route("/queries/<target>", methods=["GET", "POST"])
+def run_query(target: str) -> ResponseReturnValue:
+    """Run one canned query with the request's parameters, in the format the suffix or Accept asks for."""
+    name, _, suffix = target.partition(".")
+    query = runner().queries.get(name)
+    if query is None:
+        raise not_found(f"There is no canned query named {name!r}; GET /queries lists them.")
+    args = request_args(query)
+    requested = (args.get("_format") or [None])[0]
+    if not suffix and requested and requested != "html" and requested not in formats_for(query):
+        raise bad_request(f"parameter '_format': query {query.name!r} has no format {requested!r}; available: "
+                          f"{', '.join([*formats_for(query), 'html'])}", details={"parameter": "_format"})
+    fmt = choose_format(query, suffix or requested)
+    try:
+        binding = runner().bind(query, args)
+    except ParamError as exc:
+        if fmt == "html":
+            return _query_page(query, None, args, error=str(exc), status=400)
+        raise bad_request(str(exc), details={"parameter": exc.param, "problem": exc.detail}) from exc
+    if fmt == "html":
+        return _query_page(query, binding, args)
+    answer = _answer(binding, fmt)
+    response = Response(answer.body, mimetype=None, content_type=answer.media_type)
+    response.headers["X-Cache"] = "HIT" if answer.cached else "MISS"
+    if answer.truncated:
+        response.headers["X-Result-Truncated"] = "true"
+    response.headers["Vary"] = "Accept"
+    page = query_url(query, binding.public())
+    return _with_cors(_alternate(response, page, "text/html"))
+
+
+def _answer(binding: Binding, fmt: str) -> Any:
+    """Run through the runner, turning store failures into API errors."""
+    def bad_gateway(message: str) -> ApiError:
+        return ApiError(502, f"The federated query {binding.query.name!r} failed: {message}", title="Bad Gateway")
+
+    try:
+        return runner().run(binding, fmt)
+    except ApiError as exc:
+        if binding.query.federated and exc.status == 502:  # from security.guard: names the endpoint
+            raise bad_gateway(exc.message) from exc
+        raise
+    except StoreTimeout as exc:
+        raise timeout(exc.limit) from exc
+    except StoreError as exc:
+        if binding.query.federated and exc.kind == "os":  # a remote call failed: say which; never internals
+            raise bad_gateway(exc.message) from exc
+        log.error("canned query %s failed: %s: %s", binding.query.name, exc.kind, exc.message)
+        raise ApiError(500, "Internal server error; the details are in the server log.",
+                       title="Internal Server Error") from exc
+
+
+def _form_fields(query: CannedQuery, args: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """What the HTML form shows per parameter: current value, and choices for enums."""
+    fields = []
+    for param in query.params:
+        choices = None
+        if param.item.type == "enum":
+            try:
+                choices = [(v.key, v.label or v.key) for v in runner().lookups.enum_values(param.item)]
+            except StoreError:
+                choices = None
+        given = [v for v in args.get(param.name, []) if v]
+        value = " ".join(given) if param.is_list else (given[0] if given else "")
+        fields.append({"param": param, "value": value, "choices": choices,
+                       "placeholder": _placeholder(param)})
+    return fields
+
+
+def _placeholder(param: Any) -> str:
+    example = param.example if param.example is not None else param.default
+    if example is None:
+        return ""
+    return " ".join(example) if isinstance(example, list) else str(example)
+
+
+def _query_page(query: CannedQuery, binding: Binding | None, args: dict[str, list[str]], *,
+                error: str | None = None, status: int = 200) -> Response:
+    """The HTML page of one query: its form, and its answer as a table (or Turtle) below."""
+    table = turtle = boolean = None
+    truncated = False
+    if binding is not None:
+        fmt = machine_format(query)
+        answer = _answer(binding, fmt)
+        truncated = answer.truncated
+        if query.is_graph:
+            turtle = answer.body.decode("utf-8")
+        else:
+            data = json.loads(answer.body)
+            if "boolean" in data:
+                boolean = data["boolean"]
+            else:
+                variables = data["head"]["vars"]
+                table = {"vars": variables,
+                         "rows": [[_cell(b.get(v)) for v in variables] for b in data["results"]["bindings"]]}
+    shown = binding.public() if binding is not None else {k: v for k, v in args.items() if k not in RESERVED}
+    twin = query_url(query, shown, machine_format(query))
+    downloads = [(suffix, query_url(query, shown, suffix)) for suffix in formats_for(query)]
+    html = render_template(
+        "canned/query.html", query=query, fields=_form_fields(query, args), error=error, table=table,
+        turtle=turtle, boolean=boolean, truncated=truncated, downloads=downloads,
+        sparql=(binding.sparql() if binding is not None else query.body).strip("\n"),
+        index_url=url_for("canned.list_queries"), api_url=url_for("canned.api_page"),
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    media = formats_for(query)[machine_format(query)][0].split(";")[0]
+    return _with_cors(_alternate(response, twin, media))
+
+
+def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
+    """A SPARQL JSON term → what the table template shows."""
+    if term is None:
+        return {"text": "", "href": None, "title": None}
+    if term["type"] == "uri":
+        href = term["value"]
+        if href.startswith(RESOURCE_NS) and ABOUT_QUERY in runner().queries:  # our IRIs do not resolve yet
+            href = query_url(runner().queries[ABOUT_QUERY], {"entity": curie(href)})
+        return {"text": curie(term["value"]), "href": href, "title": term["value"]}
+    if term["type"] == "bnode":
+        return {"text": "_:" + term["value"], "href": None, "title": None}
+    if "xml:lang" in term:
+        title = "@" + term["xml:lang"]
+    else:
+        title = curie(term["datatype"]) if "datatype" in term else None
+    return {"text": term["value"], "href": None, "title": title}
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> ResponseReturnValue:
+    """The OpenAPI 3.1 description of the canned-query API, generated from the query headers."""
+    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
+    response = Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json")
+    return _with_cors(_alternate(response, url_for("canned.api_page"), "text/html"))
+
+
+@bp.get("/api")
+def api_page() -> ResponseReturnValue:
+    """A readable page of the API, rendered on the server from the OpenAPI document (no scripts, no CDN)."""
+    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
+    html = render_template("canned/api.html", doc=document, operations=openapi.operations(document),
+                           openapi_url=url_for("canned.openapi_json"), index_url=url_for("canned.list_queries"))
+    response = Response(html, mimetype="text/html")
+    return _with_cors(_alternate(response, url_for("canned.openapi_json"), "application/json"))

@@ -1,0 +1,141 @@
+"""Errors become responses in one place: :class:`service.problems.ApiError` rendered as JSON or text, the store's
+errors mapped to HTTP, unexpected exceptions logged and answered 500 without a trace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.exceptions import HTTPException
+
+from service import problems as errors
+from service.problems import ApiError, payload_too_large
+from service.store.client import StoreError, StoreInterrupted, StoreTimeout
+
+log = logging.getLogger(__name__)
+
+
+_POSITION = re.compile(r"^error at (\d+):(\d+): ?")
+
+
+def syntax_message(message: str, what: str = "query") -> str:
+    """pyoxigraph's 'error at L:C: …' as a sentence that names the line and the column."""
+    match = _POSITION.match(message)
+    if match:
+        return (f"Syntax error in the {what} at line {match.group(1)}, column {match.group(2)}: "
+                f"{message[match.end():]}")
+    return f"Syntax error in the {what}: {message}"
+
+
+@contextlib.contextmanager
+def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT") -> Iterator[None]:
+    """Turn the store's errors into protocol errors (the one place that maps them).
+
+    Syntax and value errors are the client's (400, with the store's position); a
+    timeout is 503 naming the setting; a refused write is 403; anything else is a 500
+    whose details stay in the server log.
+    """
+    try:
+        yield
+    except StoreTimeout as exc:
+        raise errors.timeout(exc.limit, timeout_setting) from exc
+    except StoreInterrupted as exc:
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        raise errors.ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+    except StoreError as exc:
+        if exc.kind == "syntax":
+            raise errors.bad_request(syntax_message(exc.message, what)) from exc
+        if exc.kind == "value":
+            raise errors.bad_request(f"The {what} was refused: {exc.message}") from exc
+        if exc.kind == "conflict":  # the request is valid but the store's state refuses it
+            raise errors.ApiError(409, f"The {what} was refused: {exc.message}", title="Conflict") from exc
+        if exc.kind == "forbidden":
+            raise errors.forbidden(exc.message) from exc
+        if exc.kind == "os" and "restarted" in exc.message:
+            message = exc.message[:1].upper() + exc.message[1:] + "."
+            raise errors.ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+        log.error("store error (%s) during a %s: %s", exc.kind, what, exc.message)
+        raise errors.ApiError(500, f"The store failed to run the {what}; the details are in the server log.",
+                              title="Internal Server Error") from exc
+
+
+def wants_json(path: str | None = None, accept: MIMEAccept | None = None) -> bool:
+    """True when the client prefers JSON to plain text for an error body.
+
+    The JSON APIs (/queries, /validate, /ingest, /openapi.json) answer errors in JSON unless
+    the client asks for text; elsewhere (/sparql, /store) a client that accepts anything
+    gets plain text, as SPARQL clients expect. ``path`` and ``accept`` default to the
+    current Flask request's (the WSGI fast path passes its own).
+    """
+    if path is None:
+        path = request.path
+    if accept is None:
+        accept = request.accept_mimetypes
+    if path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known")):
+        best = accept.best_match(["application/json", "text/plain", "text/html"], default="application/json")
+        return best not in ("text/plain", "text/html")
+    best = accept.best_match(["text/plain", "application/json", "text/html"], default="text/plain")
+    return best == "application/json"
+
+
+def render(
+    error: ApiError, path: str | None = None, accept: MIMEAccept | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An :class:`ApiError` as ``(status, headers, body)``: the one conversion point.
+
+    Framework-neutral so that the Flask views (:func:`to_response`) and the WSGI fast path
+    for queries (:mod:`service.web.query_path`) answer byte for byte alike.
+    """
+    if wants_json(path, accept):
+        body: dict[str, Any] = {"error": error.title or "Error", "status": error.status, "message": error.message}
+        body.update(error.details)
+        from flask import json
+
+        payload, content_type = json.dumps(body).encode(), "application/json"
+    else:
+        payload, content_type = (error.message + "\n").encode(), "text/plain; charset=utf-8"
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
+    headers.extend(error.headers.items())
+    return error.status, headers, payload
+
+
+def to_response(error: ApiError) -> Response:
+    """Render an :class:`ApiError` for a Flask view (see :func:`render`)."""
+    status, headers, body = render(error)
+    return Response(body, status=status, headers=headers)
+
+
+def init_app(app: Flask) -> None:
+    """Install the single error handler (ApiError, HTTP errors, and unexpected exceptions)."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return to_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 413:
+            return to_response(payload_too_large(app.config["MAX_BODY_BYTES"]))
+        message = error.description or error.name
+        if status == 405:
+            allowed = error.valid_methods if hasattr(error, "valid_methods") else None  # type: ignore[attr-defined]
+            return to_response(
+                ApiError(405, f"{request.method} is not supported on {request.path}", title=error.name,
+                         headers={"Allow": ", ".join(allowed or [])})
+            )
+        if status == 404:
+            message = f"{request.method} {request.path} is not a resource of this service."
+        return to_response(ApiError(status, message, title=error.name))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return to_response(ApiError(500, "Internal server error; the details are in the server log.",
+                                    title="Internal Server Error"))

@@ -1,0 +1,87 @@
+"""``/``: the query page — a SPARQL editor with highlighting, our prefixes, examples, a results table, downloads.
+
+Why plain HTML/JS/CSS served from ``service/static``: the page must work offline (no
+CDN, nothing fetched from elsewhere at run time) and be small enough to read. The page
+gets its settings (endpoint, prefixes, examples, download formats) as one JSON block,
+and adds the canned queries from ``GET /queries`` when that route exists.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, url_for
+
+from service.rdf.vocabulary import PREFIXES, sparql_prefix_block
+from service.web import negotiation
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+bp = Blueprint("ui", __name__, static_folder="static", static_url_path="/assets")
+
+#: Everything the page loads must come from this service (checked by tests/test_ui.py).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+_P = sparql_prefix_block()
+
+#: Built-in examples (the canned queries of ``/queries`` are added by the page when present).
+EXAMPLES: list[dict[str, str]] = [
+    {"title": "Named graphs and their sizes", "query": (
+        "SELECT ?graph (COUNT(*) AS ?triples)\nWHERE { GRAPH ?graph { ?s ?p ?o } }\n"
+        "GROUP BY ?graph\nORDER BY DESC(?triples)\n")},
+    {"title": "Classes in use (with inferences)", "query": _P + (
+        "\nSELECT ?class (COUNT(DISTINCT ?x) AS ?instances)\nWHERE { ?x a ?class }\n"
+        "GROUP BY ?class\nORDER BY DESC(?instances)\nLIMIT 50\n")},
+    {"title": "Negotiation rounds and their dates", "query": _P + (
+        "\nSELECT ?round ?label ?start ?dateNote\nWHERE {\n  ?round a dj:NegotiationRound ; rdfs:label ?label .\n"
+        "  OPTIONAL { ?round dj:startDate ?start }\n  OPTIONAL { ?round dj:dateNote ?dateNote }\n"
+        "  FILTER(langMatches(lang(?label), \"en\"))\n}\nORDER BY ?start\n")},
+    {"title": "Which documents state facts about Japan", "query": _P + (
+        "\nSELECT ?document (COUNT(*) AS ?statements)\nWHERE {\n  GRAPH ?document { djr:japan ?p ?o }\n"
+        "  ?document a dj:SourceDocument .\n}\nGROUP BY ?document\nORDER BY ?document\n")},
+    {"title": "Claims with a number", "query": _P + (
+        "\nSELECT ?claim ?value ?unit ?qualifier\nWHERE {\n  ?claim a dj:Claim ; dj:quantityValue ?value .\n"
+        "  OPTIONAL { ?claim dj:unit ?unit }\n  OPTIONAL { ?claim dj:quantityQualifier ?qualifier }\n}\n"
+        "ORDER BY ?claim\n")},
+    {"title": "Is the abduction issue discussed? (ASK)", "query": _P + (
+        "\nASK { ?event dj:discussedIssue djr:abduction-issue }\n")},
+    {"title": "Participants of events (CONSTRUCT)", "query": _P + (
+        "\nCONSTRUCT { ?event dj:participant ?agent . ?event rdfs:label ?label }\nWHERE {\n"
+        "  ?event dj:participant ?agent ; rdfs:label ?label .\n}\nLIMIT 200\n")},
+    {"title": "Describe North Korea (DESCRIBE)", "query": _P + "\nDESCRIBE djr:north-korea\n"},
+]
+
+
+def page_config() -> dict[str, object]:
+    """What the page script needs, as one JSON object."""
+    return {
+        "endpoint": url_for("sparql.endpoint"),
+        "queries": "/queries",
+        "prefixes": PREFIXES,
+        "examples": EXAMPLES,
+        "formats": {
+            "results": [{"name": f.name, "label": f.media_type, "extension": f.extension}
+                        for f in negotiation.RESULT_FORMATS if f.standard],
+            "graph": [{"name": f.name, "label": f.media_type, "extension": f.extension}
+                      for f in negotiation.RDF_FORMATS if f.standard],
+        },
+    }
+
+
+def page() -> Response:
+    """The query page, with its settings embedded (``</`` escaped so the JSON cannot end the script)."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    html = html.replace("{{ASSETS}}", url_for("ui.static", filename="").rstrip("/"))
+    html = html.replace("{{CONFIG}}", json.dumps(page_config()).replace("</", "<\\/"))
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/")
+def index() -> Response:
+    """The query page."""
+    return page()
