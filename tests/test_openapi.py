@@ -192,7 +192,7 @@ def test_an_over_long_x_source_is_refused_even_beside_a_source_parameter(make_ap
 def test_the_iri_length_limit_counts_the_value_as_sent_as_the_document_states():
     """maxLength (2,048) is of the value as sent: padding or <> around a 2,048-character IRI exceed it
     (schemathesis found a padded over-long value accepted)."""
-    from service.canned_params import MAX_IRI_LENGTH, parse_iri
+    from service.canned.params import MAX_IRI_LENGTH, parse_iri
 
     iri = "https://example.org/" + "a" * (MAX_IRI_LENGTH - 20)
     assert parse_iri(iri) == iri

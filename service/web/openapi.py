@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of the service: the canned-query API, generated from the ``.rq`` headers,
-and the protocol routes (:mod:`service.openapi_routes`).
+and the protocol routes (:mod:`service.web.openapi_routes`).
 
 Why generated: the headers already say everything a client needs (parameters, their
 types, defaults and examples, the columns, the formats); writing the document by hand
