@@ -126,9 +126,8 @@ def test_writes_declare_the_bearer_scheme_and_reads_do_not(client):
 
 
 def test_the_protocol_bodies_name_every_media_type_the_views_read(client):
-    from service.rdf_input import INPUT_FORMATS
-
-    from service import negotiation, protocol
+    from service.rdf.parsing import INPUT_FORMATS
+    from service.web import negotiation, protocol
 
     paths = client.get("/openapi.json").get_json()["paths"]
     assert set(paths["/sparql"]["post"]["requestBody"]["content"]) == {
