@@ -153,6 +153,7 @@ def generate(out: Path, triples: int, seed: int = 1) -> dict[str, int]:
     """Write a data root with about ``triples`` triples (named-graph triples, before derived graphs)."""
     (out / "data").mkdir(parents=True, exist_ok=True)
     (out / "ontology").mkdir(parents=True, exist_ok=True)
+    (out / "queries").mkdir(exist_ok=True)  # no canned queries, but the service refuses a data root without the folder
     for name in ("dprk-japan.ttl", "shapes.ttl"):
         source = REPO / "ontology" / name
         if source.exists():

@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The repository root: the bundled ontology, data and canned queries live here.
 #: The version of the package (the service, its User-Agent, the OpenAPI document).
 VERSION = "0.1.0"
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The folder that holds the ``service`` package (the store worker's import path).
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+#: Where an installed wheel keeps its copy of ``ontology/``, ``data/`` and ``queries/`` (made by ``setup.py``).
+PACKAGED_BUNDLE = Path(__file__).resolve().parent / "_bundle"
+
+#: The folder holding the bundled ontology, data and canned queries — the default data root:
+#: the package's own copy in an installed wheel, else the repository of this checkout.
+BUNDLE_ROOT = PACKAGED_BUNDLE if PACKAGED_BUNDLE.is_dir() else SOURCE_ROOT
 
 #: The SPARQL endpoints a query may call with ``SERVICE``: everything else is refused
 #: before execution (no server-side request forgery). Each has its own limits.
@@ -154,6 +161,11 @@ def defaults() -> dict[str, Any]:
 def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting's value: the defaults, then the environment, then ``overrides`` (the precedence above)."""
     return {**defaults(), **from_environment(), **(overrides or {})}
+
+
+def data_root(values: Mapping[str, Any]) -> Path:
+    """The data root the settings ``values`` name: DATA_ROOT when set, else :data:`BUNDLE_ROOT`."""
+    return Path(values.get("DATA_ROOT") or BUNDLE_ROOT)
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

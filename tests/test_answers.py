@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from service.config import REPO_ROOT
+from service.config import BUNDLE_ROOT
 from service.rdf.bundle import load_bundled
 from service.rdf.dataset import bundled_files
 from service.rdf.vocabulary import PREFIXES, RESOURCE_NS, sparql_prefix_block
@@ -93,7 +93,7 @@ def test_every_fact_bearing_triple_is_in_a_source_documents_graph():
     assert seeds, f"no seed documents in {SEEDS}"
     assert len(documents) == len(seeds)
     assert documents == {f"{DJR}doc-{seed.name.split('_')[0]}" for seed in seeds}
-    for item in bundled_files(REPO_ROOT):
+    for item in bundled_files(BUNDLE_ROOT):
         if item.graph is not None:
             continue  # ontology and shapes: vocabulary, not facts
         for quad in ox.parse(path=str(item.path), format=ox.RdfFormat.TRIG):

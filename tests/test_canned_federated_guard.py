@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from service.cli.main import main
 from service.cli.query import TRUNCATED_NOTE
-from service.config import REPO_ROOT
+from service.config import SOURCE_ROOT
 from service.store.client import EXTENSION_KEY as STORE_KEY
 from tests.linking_helpers import silent_endpoint
 from tests.test_canned_federated import names, remote_names_root
@@ -78,6 +78,6 @@ def test_offline_a_silent_endpoint_fails_at_its_own_time_limit_naming_it(guarded
     completed = subprocess.run(
         [sys.executable, "-m", "service", "query", "remote-names", "--root", str(tmp_path / "root"), "-p",
          f"endpoint={silent}"], env={**os.environ, **_allowlist_env(guarded)}, capture_output=True, text=True,
-        timeout=60, cwd=REPO_ROOT)
+        timeout=60, cwd=SOURCE_ROOT)
     assert completed.returncode == 1, completed.stderr
     assert f"SERVICE <{silent}>" in completed.stderr and "time limit of 0.5 s" in completed.stderr

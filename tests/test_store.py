@@ -113,7 +113,7 @@ def test_a_syntax_error_names_its_position(store):
 
 def _client(store_dir: Path, **settings) -> StoreClient:
     values = config.defaults()
-    values.update(STORE_DIR=str(store_dir), DATA_ROOT=str(config.REPO_ROOT), **settings)
+    values.update(STORE_DIR=str(store_dir), DATA_ROOT=str(config.BUNDLE_ROOT), **settings)
     return StoreClient(values)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from service.canned.header import ALLOWLIST_SOURCE, CannedQuery, ParamSpec, load_queries
 from service.canned.params import query_string
 from service.canned.run import formats_for
-from service.config import DEFAULT_SERVICE_ALLOWLIST, REPO_ROOT
+from service.config import BUNDLE_ROOT, DEFAULT_SERVICE_ALLOWLIST
 
 BEGIN, END = "<!-- BEGIN canned -->", "<!-- END canned -->"
 BASE_URL = "http://127.0.0.1:8000"
@@ -140,7 +140,7 @@ def query_section(query: CannedQuery) -> list[str]:
     return lines
 
 
-def section(queries: list[CannedQuery], root: Path = REPO_ROOT) -> str:
+def section(queries: list[CannedQuery], root: Path = BUNDLE_ROOT) -> str:
     """The whole generated section, markers included."""
     lines = [BEGIN, INTRO.rstrip("\n"), ""]
     bench = root / BENCH_RESULTS
@@ -177,7 +177,7 @@ def main(argv: list[str]) -> int:
     if "--readme" not in argv:
         print("usage: python -m service.canned.readme --readme [--check] [--root DIR]", file=sys.stderr)
         return 2
-    root = Path(argv[argv.index("--root") + 1]) if "--root" in argv else REPO_ROOT
+    root = Path(argv[argv.index("--root") + 1]) if "--root" in argv else BUNDLE_ROOT
     queries = list(load_queries(root / "queries", DEFAULT_SERVICE_ALLOWLIST).values())
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from service.config import REPO_ROOT
+from service.config import BUNDLE_ROOT
 from service.rdf.vocabulary import DERIVED_GRAPHS, PREFIXES, expand_name
 
 EXPORT_FORMATS = {
@@ -70,7 +70,7 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
 @click.option("--graph", default=None, help="Export only this named graph (IRI or prefixed, e.g. djr:doc-002).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO_ROOT,
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
               help="Folder holding ontology/ and data/ (default: this repository).")
 def export_command(fmt: str, graph: str | None, output: Path | None, root: Path) -> None:
     """Write the dataset (ontology, shapes, data, links) as a dump, offline from the bundled files."""

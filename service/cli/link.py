@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from service.config import REPO_ROOT
+from service.config import BUNDLE_ROOT
 from service.linking.apply import ApplyError, check, link_quads, merge_into_file, post_to_service, read_review
 from service.linking.client import EndpointError, SparqlClient, default_cache_dir
 from service.linking.discover import discover, now_iso, summary, to_turtle
@@ -22,7 +22,7 @@ from service.linking.health import check_links, to_text
 from service.linking.profiles import DATASETS, dataset_for
 
 ROOT_OPTION = click.option(
-    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO_ROOT,
+    "--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
     help="Folder holding ontology/ and data/ (default: this repository).")
 
 

@@ -13,6 +13,7 @@ from service.cli.link import link_group
 from service.cli.query import query_command
 from service.cli.stats import stats_command
 from service.cli.validate import load_command, validate_command
+from service.rdf.dataset import MissingBundle
 
 #: Option names that read better than the mechanical ``--<key>`` form.
 OPTION_NAMES = {"STORE_DIR": "--store", "LOAD_DATA": "--data/--no-data"}
@@ -59,7 +60,10 @@ def serve_command(**options: Any) -> None:
             config[setting.key] = setting.parse(value) if isinstance(value, str) else value
         except (ValueError, TypeError) as exc:
             raise click.BadParameter(str(exc), param_hint=OPTION_NAMES.get(setting.key, key)) from exc
-    serve(config)
+    try:
+        serve(config)
+    except MissingBundle as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 for _command in (stats_command, validate_command, load_command, query_command, link_group, export_command):

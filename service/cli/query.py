@@ -26,7 +26,7 @@ import click
 
 from service.canned.header import CannedQuery, CannedQueryError, load_queries
 from service.canned.params import ParamError
-from service.config import REPO_ROOT, resolve
+from service.config import BUNDLE_ROOT, resolve
 from service.problems import ApiError
 from service.rdf.vocabulary import curie
 
@@ -177,7 +177,7 @@ def list_local(root: Path) -> list[CannedQuery]:
 @click.option("--endpoint", metavar="URL", default=None,
               help="Ask a running service (e.g. http://127.0.0.1:8000) instead of the bundled files.")
 @click.option("--list", "list_", is_flag=True, help="List the canned queries and their parameters.")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO_ROOT,
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
               show_default=False, help="Folder holding ontology/, data/ and queries/ (default: this repository).")
 def query_command(name: str | None, params: tuple[str, ...], fmt: str, endpoint: str | None, list_: bool,
                   root: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from service.config import REPO_ROOT
+from service.config import BUNDLE_ROOT
 from service.rdf.bundle import load_bundled
 from service.rdf.vocabulary import RESOURCE_NS, curie
 
@@ -36,7 +36,7 @@ def compute(store: ox.Store) -> dict[str, Any]:
 
 
 @click.command("stats")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO_ROOT,
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
               show_default=False, help="Folder holding ontology/ and data/ (default: this repository).")
 def stats_command(root: Path) -> None:
     """Print counts per class and per source document of the bundled graph."""

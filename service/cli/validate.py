@@ -23,7 +23,7 @@ from typing import Any
 import click
 import pyoxigraph as ox
 
-from service.config import REPO_ROOT
+from service.config import BUNDLE_ROOT
 from service.rdf.parsing import EXTENSIONS, InputError, parse_rdf
 
 #: Extensions of dataset syntaxes, whose quads keep the graphs they name.
@@ -72,7 +72,7 @@ def _emit(report: Any, fmt: str) -> None:
               help="text: a table grouped by resource, with labels; turtle: a SHACL validation report; json.")
 @click.option("--full", is_flag=True, help="With FILES: check the whole graph after adding them, not only "
               "what they touch (slower; same verdict on the files).")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO_ROOT,
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
               show_default=False, help="Folder holding ontology/ and data/ (default: this repository).")
 def validate_command(files: tuple[Path, ...], fmt: str, full: bool, root: Path) -> None:
     """Validate the bundled graph (no FILES), or FILES in the context of the bundled graph.
@@ -186,7 +186,7 @@ def load_command(files: tuple[Path, ...], endpoint: str | None, token: str | Non
 
         settings = config.defaults()
         settings.update(config.from_environment())
-        settings.update(STORE_DIR=str(store_dir), DATA_ROOT=settings.get("DATA_ROOT") or str(REPO_ROOT),
+        settings.update(STORE_DIR=str(store_dir), DATA_ROOT=settings.get("DATA_ROOT") or str(BUNDLE_ROOT),
                         VALIDATE_WRITES=not no_validate)
         client = open_store(settings)
     try:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from service.config import REPO_ROOT
+from service.config import BUNDLE_ROOT
 from service.rdf.dataset import bundled_files
 from service.rdf.parsing import RDF_FORMATS
 
 
-def load_bundled(root: Path = REPO_ROOT) -> ox.Store:
+def load_bundled(root: Path = BUNDLE_ROOT) -> ox.Store:
     """An in-memory store holding the ontology, shapes and data, each in its named graph."""
     store = ox.Store()
     for item in bundled_files(root):

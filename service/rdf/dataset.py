@@ -49,3 +49,35 @@ def bundled_files(root: Path) -> Iterator[BundledFile]:
         yield BundledFile(shapes_file(root), "text/turtle", SHAPES_GRAPH)
     for path in data_files(root):
         yield BundledFile(path, "application/trig", None)
+
+
+class MissingBundle(RuntimeError):
+    """The data root lacks what the service needs: it refuses to start rather than serve an empty graph."""
+
+
+def missing_parts(root: Path, *, data: bool = True) -> list[str]:
+    """What the service needs from the data root ``root`` and does not find there (empty: nothing is missing).
+
+    Always ``queries/`` (the canned queries; an empty folder is allowed: no canned query). With ``data`` (the
+    bundled graph is loaded on first start): also the ontology, the shapes and at least one ``data/*.trig``.
+    """
+    if not root.is_dir():
+        return [f"{root} itself (no such folder)"]
+    missing = []
+    if data:
+        missing += [str(path.relative_to(root)) for path in (ontology_file(root), shapes_file(root))
+                    if not path.is_file()]
+        if not data_files(root):
+            missing.append("data/*.trig")
+    if not (root / "queries").is_dir():
+        missing.append("queries/")
+    return missing
+
+
+def require_parts(root: Path, *, data: bool = True) -> None:
+    """Raise :class:`MissingBundle`, naming each missing part, unless ``root`` holds what the service needs."""
+    missing = missing_parts(root, data=data)
+    if missing:
+        raise MissingBundle(
+            f"cannot start: the data root {root} lacks {', '.join(missing)}. Set DATA_ROOT (--data-root) to a "
+            f"folder holding ontology/, data/ and queries/ (or --no-data to start without loading the graph)")

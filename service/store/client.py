@@ -36,7 +36,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from service.config import REPO_ROOT
+from service.config import SOURCE_ROOT
 from service.rdf.terms import decode, encode
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class StoreClient:
         env = dict(os.environ)
         env["DPRK_KG_WORKER"] = json.dumps(worker_settings)
         env["DPRK_KG_WORKER_KEY"] = self._authkey.hex()
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), env.get("PYTHONPATH", "")]))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._socket)
         self._process = subprocess.Popen(

@@ -5,11 +5,13 @@ fast path and admission wrap the finished app.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from service import config as settings
+from service.rdf import dataset
 from service.store import client as store
 from service.web import admission, canned, context, errors, graph_store, health, query_path, sparql, ui, validate, void
 
@@ -29,8 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
     app.config.from_mapping(settings.resolve(config))
-    if not app.config["DATA_ROOT"]:
-        app.config["DATA_ROOT"] = str(settings.REPO_ROOT)
+    app.config["DATA_ROOT"] = str(settings.data_root(app.config))
+    # An installed package without its bundle, or a mistyped --data-root, is refused here (naming what is
+    # missing) instead of serving an empty graph and no canned queries.
+    dataset.require_parts(Path(app.config["DATA_ROOT"]), data=bool(app.config["LOAD_DATA"]))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

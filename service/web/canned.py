@@ -29,7 +29,7 @@ from service.canned.backend import ServiceBackend, StoreAnalyser
 from service.canned.header import CannedQuery, CannedQueryError, load_queries
 from service.canned.params import RESERVED, Binding, ParamError, json_args, query_string
 from service.canned.run import CannedRunner, accept_table, formats_for, machine_format
-from service.config import REPO_ROOT
+from service.config import data_root
 from service.problems import ApiError, bad_request, not_acceptable, not_found, timeout
 from service.rdf.vocabulary import RESOURCE_NS, curie
 from service.sparql import guard
@@ -52,7 +52,7 @@ ABOUT_QUERY = "about-entity"
 
 def queries_folder(app: Flask) -> Path:
     """The folder the canned queries are read from: ``<DATA_ROOT>/queries``."""
-    return Path(app.config.get("DATA_ROOT") or REPO_ROOT) / "queries"
+    return data_root(app.config) / "queries"
 
 
 def init_app(app: Flask) -> None:

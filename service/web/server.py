@@ -42,6 +42,7 @@ from flask import Flask
 
 from service import config as settings
 from service import create_app
+from service.rdf import dataset
 from service.store.lifetime import die_with_parent
 
 #: The granian worker reads the serve command's settings from this variable (JSON).
@@ -70,6 +71,8 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with the configured server until interrupted."""
     _configure_logging()
     resolved = settings.resolve(config)
+    # Checked here too, before a server starts: with granian the app is built in its worker process.
+    dataset.require_parts(settings.data_root(resolved), data=bool(resolved["LOAD_DATA"]))
     if resolved["SERVER"] == "waitress":
         limit_memory(int(resolved["MEMORY_LIMIT"]))
         serve_waitress(create_app(config))
