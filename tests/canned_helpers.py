@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service.canned.header import ColumnSpec
+from service.canned.contract import ColumnSpec
 from service.rdf.vocabulary import curie
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -118,6 +118,45 @@ def test_placeholders_in_comments_and_strings_do_not_count(tmp_path):
     assert "must contain a placeholder" in refused(tmp_path, text)
 
 
+def test_a_placeholder_is_found_where_the_grammar_reads_it_and_its_offsets_cover_it(tmp_path):
+    text = ("#+ summary: x\n#+ params:\n#+   - {name: y, type: gYear}\n#+ columns: [{name: s, type: string}]\n"
+            "SELECT ?s WHERE {\n  BIND(\"VALUES ?y { UNDEF }\" AS ?s) # VALUES ?y { UNDEF }\n"
+            "  VALUES  $y  {\n UNDEF }\n}\n")
+    query = read_query(write(tmp_path, "spaced", text))
+    [placeholder] = query.placeholders
+    assert query.body[placeholder.start:placeholder.end] == "VALUES  $y  {\n UNDEF }"
+
+
+def test_a_stray_placeholder_names_its_line(tmp_path):
+    text = ("#+ summary: x\n#+ columns: [{name: s, type: iri}]\nSELECT ?s WHERE {\n  ?s ?p ?o .\n"
+            "  VALUES ?z { UNDEF }\n}\n")
+    assert "bad.rq:5: 'VALUES ?z { UNDEF }' has no parameter" in refused(tmp_path, text)
+
+
+def test_service_in_a_comment_string_or_iri_is_not_a_service_clause(tmp_path):
+    text = ("#+ summary: x\n#+ columns: [{name: s, type: string}]\n"
+            "SELECT ?s WHERE {\n  # SERVICE <http://evil.example/sparql> { }\n"
+            "  BIND(\"SERVICE <http://evil.example/sparql>\" AS ?s) ?x <urn:x:SERVICE> ?y\n}\n")
+    assert not read_query(write(tmp_path, "quiet", text)).federated
+
+
+def test_a_service_endpoint_is_resolved_with_the_querys_own_prefixes(tmp_path):
+    body = ("#+ summary: x\n#+ federated: true\n#+ columns: [{{name: s, type: iri}}]\n"
+            "PREFIX ep: <{base}>\nSELECT ?s WHERE {{ SERVICE SILENT ep:sparql {{ ?s ?p ?o }} }}\n")
+    allowlist = {"https://query.wikidata.org/sparql": {}}
+    message = refused(tmp_path, body.format(base="http://evil.example/"), allowlist=allowlist)
+    assert "SERVICE <http://evil.example/sparql> is not in the SERVICE allow-list" in message
+    query = read_query(write(tmp_path, "remote", body.format(base="https://query.wikidata.org/")), allowlist)
+    assert query.federated and query.kind == "select"
+
+
+def test_describe_is_told_from_construct_by_the_query_form_not_by_a_comment(tmp_path):
+    text = ("#+ summary: x\n# DESCRIBE is in this comment\nCONSTRUCT { ?s ?p \"DESCRIBE\" } WHERE { ?s ?p ?o }\n")
+    assert read_query(write(tmp_path, "graph", text)).kind == "construct"
+    text = "#+ summary: x\n# CONSTRUCT is in this comment\nDESCRIBE <urn:x:a>\n"
+    assert read_query(write(tmp_path, "described", text)).kind == "describe"
+
+
 def test_the_bundled_queries_all_load():
     queries = load_queries(Path(__file__).resolve().parents[1] / "queries",
                            {"https://query.wikidata.org/sparql": {}, "https://dbpedia.org/sparql": {}})

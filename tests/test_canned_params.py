@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from service.canned.header import EnumValue, ParamSpec, TypeSpec
+from service.canned.contract import EnumValue, ParamSpec, TypeSpec
 from service.canned.params import ParamError, parse_param, parse_scalar, term_text
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -20,10 +20,14 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from service.canned.header import ALLOWLIST_SOURCE, EnumValue, TypeSpec, construct_or_describe
+from service.canned.contract import EnumValue, TypeSpec
+from service.canned.header import ALLOWLIST_SOURCE, construct_or_describe, rdflib_analyse
 from service.canned.params import term_text
+from service.rdf import derived
+from service.rdf.bundle import load_bundled
 from service.rdf.vocabulary import curie
 from service.sparql.answers import serialize_answer
+from service.store.client import StoreError, StoreTimeout
 
 
 @dataclass(frozen=True)
@@ -115,9 +119,6 @@ class StoreAnalyser:
         self.timeout = timeout
 
     def __call__(self, text: str) -> tuple[str, tuple[str, ...]]:
-        from service.canned.header import rdflib_analyse
-        from service.store.client import StoreError, StoreTimeout
-
         try:
             result = self.client.query(text, format="terms", default_graph=[self.EMPTY_GRAPH], named_graphs=[],
                                        row_cap=1, timeout=self.timeout)
@@ -136,9 +137,6 @@ class StoreAnalyser:
 
 def local_store(root: Path) -> ox.Store:
     """The bundled files in memory, with the union default graph and RDFS inferences the service keeps."""
-    from service.rdf import derived
-    from service.rdf.bundle import load_bundled
-
     store = load_bundled(root)
     store.update(derived.full_rebuild(store, union=True, entailment="rdfs"))
     return store

@@ -18,7 +18,10 @@ The header format is documented in ``queries/README.md``; in short::
 
 and each parameter ``p`` (bound to variable ``?v``, by default ``?p``) has one or more
 placeholders ``VALUES ?v { UNDEF }`` in the query (one per sub-query that uses it), which
-the service replaces by the validated value(s) (see :mod:`service.canned.params`).
+the service replaces by the validated value(s) (see :mod:`service.canned.params`). The
+placeholders and ``SERVICE`` clauses are found with the one SPARQL lexer
+(:mod:`service.sparql.lexer`), so text inside a string, an IRI or a comment never counts.
+The values this reader builds are defined in :mod:`service.canned.contract`.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from service.canned.contract import CannedQuery, ColumnSpec, EnumValue, ParamSpec, Placeholder, TypeSpec
+from service.canned.params import ParamError, parse_param
 from service.rdf.vocabulary import PREFIXES, curie, expand
+from service.sparql.lexer import Token, query_kind, read_prologues, tokenize
 
 #: Scalar parameter types (a ``list`` holds items of one of these).
 SCALAR_TYPES = ("iri", "string", "langString", "integer", "decimal", "date", "gYear", "boolean", "enum")
@@ -55,197 +60,16 @@ _COMMA_HINT = " (inside {…} a comma starts a new key: put text containing comm
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Types whose values may be bounded by ``min``/``max``; the first two take integer bounds only.
+_BOUNDED_TYPES = ("integer", "decimal", "gYear", "date")
+_INTEGER_BOUNDED_TYPES = ("integer", "gYear")
 
 
 class CannedQueryError(ValueError):
     """A canned query file is malformed; the message names the file, the line when known, and the problem."""
 
 
-@dataclass(frozen=True)
-class EnumValue:
-    """One allowed value of an enum: how it is written in requests, and the term it binds."""
-
-    key: str  # the canonical spelling (CURIE for IRIs, lexical form for literals)
-    kind: str  # "iri" | "string"
-    value: str  # full IRI or lexical form
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class TypeSpec:
-    """What a single value must look like: a scalar type and its constraints."""
-
-    type: str
-    class_iri: str | None = None
-    values: tuple[EnumValue, ...] | None = None
-    values_from: str | None = None
-    minimum: Any = None
-    maximum: Any = None
-    max_length: int = 200
-    lang: str = "en"
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One parameter of a canned query, as declared in its header."""
-
-    name: str
-    type: str  # one of PARAM_TYPES
-    var: str
-    item: TypeSpec  # the scalar type (of the value, or of each list item)
-    description: str = ""
-    required: bool = False
-    default: Any = None  # raw text (or list of raw texts for lists), None if absent
-    example: Any = None
-    max_items: int = 50
-    service_endpoint: bool = False  # the variable names a SERVICE endpoint (federated queries)
-
-    @property
-    def is_list(self) -> bool:
-        return self.type == "list"
-
-    def public(self) -> dict[str, Any]:
-        """The parameter as clients see it (JSON listing, OpenAPI, README)."""
-        out: dict[str, Any] = {"name": self.name, "type": self.type}
-        if self.is_list:
-            out["items"] = _type_public(self.item)
-        else:
-            out.update(_type_public(self.item))
-        out["required"] = self.required
-        if self.default is not None:
-            out["default"] = self.default
-        if self.example is not None:
-            out["example"] = self.example
-        out["description"] = self.description
-        if self.is_list:
-            out["max_items"] = self.max_items
-        return out
-
-
-def _type_public(spec: TypeSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": spec.type}
-    if spec.class_iri:
-        out["class"] = curie(spec.class_iri)
-    if spec.values is not None:
-        out["values"] = [v.key for v in spec.values]
-    if spec.values_from is not None:
-        out["values_from"] = spec.values_from
-    if spec.minimum is not None:
-        out["min"] = spec.minimum
-    if spec.maximum is not None:
-        out["max"] = spec.maximum
-    if spec.type == "string":
-        out["max_length"] = spec.max_length
-    if spec.type == "langString":
-        out["lang"] = spec.lang
-    return out
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One output column (a projected variable) and the RDF term types it may hold."""
-
-    name: str
-    types: tuple[str, ...]
-    optional: bool = False
-    description: str = ""
-
-    def public(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.types[0] if len(self.types) == 1 else list(self.types),
-                "optional": self.optional, "description": self.description}
-
-
-@dataclass(frozen=True)
-class Placeholder:
-    """Where a parameter's ``VALUES ?v { UNDEF }`` (or ``SERVICE ?v``) sits in the query body."""
-
-    var: str
-    start: int
-    end: int
-    kind: str  # "values" | "service"
-
-
-@dataclass(frozen=True)
-class CannedQuery:
-    """A loaded canned query: its contract (header) and its prepared SPARQL body."""
-
-    name: str
-    path: Path
-    summary: str
-    description: str
-    tags: tuple[str, ...]
-    params: tuple[ParamSpec, ...]
-    columns: tuple[ColumnSpec, ...]
-    kind: str  # "select" | "ask" | "construct" | "describe"
-    body: str  # the query without its header
-    placeholders: tuple[Placeholder, ...] = field(repr=False)
-    federated: bool = False
-    cache: bool = True
-
-    @property
-    def is_graph(self) -> bool:
-        """True for CONSTRUCT/DESCRIBE (RDF output), False for SELECT/ASK (results output)."""
-        return self.kind in ("construct", "describe")
-
-    def example_params(self) -> dict[str, Any]:
-        """The parameters of the documented example: each parameter that has an example, with it."""
-        out: dict[str, Any] = {}
-        for p in self.params:
-            if p.example is not None:
-                out[p.name] = p.example
-        return out
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def blank_non_code(text: str) -> str:
-    """``text`` with comments, string contents and IRI contents replaced by spaces/underscores.
-
-    Offsets are kept, so a regular expression run on the result finds keywords and
-    placeholders only where SPARQL would read them as code (not inside a comment, a
-    string or an IRI), and its match positions apply to the original text.
-    """
-    out = list(text)
-    i, n = 0, len(text)
-    iri_re = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-    while i < n:
-        c = text[i]
-        if c == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            for k in range(i, j):
-                out[k] = " "
-            i = j
-        elif c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                if text[j] == "\\":
-                    j += 1
-                elif len(quote) == 1 and text[j] in "\r\n":
-                    break
-                j += 1
-            end = min(j + len(quote), n)
-            for k in range(i + len(quote), min(j, n)):
-                out[k] = " " if text[k] != "\n" else "\n"
-            i = end
-        elif c == "<":
-            m = iri_re.match(text, i)
-            if m:
-                for k in range(i + 1, m.end() - 1):
-                    out[k] = "_"
-                i = m.end()
-            else:
-                i += 1
-        else:
-            i += 1
-    return "".join(out)
-
-
-_PLACEHOLDER_RE = re.compile(r"\bVALUES\s+[?$]([A-Za-z_][A-Za-z0-9_]*)\s*\{\s*UNDEF\s*\}", re.I)
-_SERVICE_RE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(?:(<[^>]*>)|[?$]([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z][\w-]*:\S*))",
-                         re.I)
+# -- analysing the SPARQL ------------------------------------------------------------------
 
 
 #: Parses a query: (kind, projected variables); raises SyntaxError with the parser's message.
@@ -273,9 +97,8 @@ def rdflib_analyse(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 def construct_or_describe(text: str) -> str:
-    """pyoxigraph answers CONSTRUCT and DESCRIBE alike; the first of those keywords in the code tells them apart."""
-    match = re.search(r"\b(CONSTRUCT|DESCRIBE)\b", blank_non_code(text), re.I)
-    return match.group(1).lower() if match else "construct"
+    """pyoxigraph answers CONSTRUCT and DESCRIBE alike; the query form the lexer reads tells them apart."""
+    return "describe" if query_kind(text) == "describe" else "construct"
 
 
 _EMPTY_STORE: Any = None
@@ -298,6 +121,15 @@ def pyoxigraph_analyse(text: str) -> tuple[str, tuple[str, ...]]:
     if isinstance(result, ox.QueryBoolean):
         return "ask", ()
     return construct_or_describe(text), ()
+
+
+def _values_placeholder(tokens: list[Token], i: int) -> str | None:
+    """The variable of ``VALUES ?v { UNDEF }`` when ``tokens[i]`` starts one, else ``None``."""
+    shape = tokens[i:i + 5]
+    if (len(shape) == 5 and shape[0].is_word("VALUES") and shape[1].kind == "var" and shape[2].text == "{"
+            and shape[3].is_word("UNDEF") and shape[4].text == "}"):
+        return shape[1].text[1:]
+    return None
 
 
 # -- the reader ------------------------------------------------------------------------------
@@ -349,10 +181,31 @@ class _Reader:
         return "\n".join(header), count, body
 
     def read(self) -> CannedQuery:
+        """The whole file as a :class:`CannedQuery`: header keys, parameters, placeholders, the SPARQL, columns."""
         name = self.path.stem
         if not STEM_RE.match(name):
             raise self.fail(f"the file name {name!r} cannot be an operation name: use letters, digits, '-' and '_'")
         header_text, _, body = self.split()
+        meta = self.load_header(header_text)
+        summary, description, tags = self.read_texts(meta)
+        federated, cache = self.read_switches(meta)
+        params = self.read_params(meta.get("params"))
+        placeholders = self.find_placeholders(body, params, federated)  # before parsing: refuses stray SERVICE
+        try:
+            kind, projected = (rdflib_analyse if federated else self.analyse)(self.text)
+        except SyntaxError as exc:
+            raise self.fail(f"the query is not valid SPARQL: {exc}") from exc
+        columns = self.read_columns(meta.get("columns"), kind, projected)
+        endpoints = {p.var for p in placeholders if p.kind == "service"}
+        params = [dataclasses.replace(p, service_endpoint=p.var in endpoints) for p in params]
+        return CannedQuery(
+            name=name, path=self.path, summary=summary, description=description,
+            tags=tags, params=tuple(params), columns=tuple(columns), kind=kind, body=body,
+            placeholders=tuple(placeholders), federated=federated, cache=cache,
+        )
+
+    def load_header(self, header_text: str) -> dict[str, Any]:
+        """The header as a YAML mapping of known keys."""
         try:
             meta = yaml.safe_load(header_text)
         except yaml.YAMLError as exc:
@@ -365,6 +218,10 @@ class _Reader:
         if unknown:
             raise self.fail(f"unknown header key(s) {', '.join(map(repr, unknown))}; allowed: "
                             f"{', '.join(sorted(HEADER_KEYS))}", self.line_of(unknown[0]))
+        return meta
+
+    def read_texts(self, meta: dict[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+        """``summary`` (required), ``description`` and ``tags``."""
         summary = meta.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             raise self.fail("'summary' is required and must be a non-empty string", self.line_of("summary") or 1)
@@ -374,101 +231,106 @@ class _Reader:
         tags = meta.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise self.fail("'tags' must be a list of strings", self.line_of("tags"))
+        return summary.strip(), description.strip(), tuple(tags)
+
+    def read_switches(self, meta: dict[str, Any]) -> tuple[bool, bool]:
+        """``federated`` (default false) and ``cache`` (default: true unless federated)."""
         federated = meta.get("federated", False)
         if not isinstance(federated, bool):
             raise self.fail("'federated' must be true or false", self.line_of("federated"))
         cache = meta.get("cache", not federated)
         if not isinstance(cache, bool):
             raise self.fail("'cache' must be true or false", self.line_of("cache"))
-
-        params = self.read_params(meta.get("params"))
-        placeholders = self.find_placeholders(body, params, federated)  # before parsing: refuses stray SERVICE
-        try:
-            kind, projected = (rdflib_analyse if federated else self.analyse)(self.text)
-        except SyntaxError as exc:
-            raise self.fail(f"the query is not valid SPARQL: {exc}") from exc
-        columns = self.read_columns(meta.get("columns"), kind, projected)
-        endpoints = {p.var for p in placeholders if p.kind == "service"}
-        params = [dataclasses.replace(p, service_endpoint=p.var in endpoints) for p in params]
-        return CannedQuery(
-            name=name, path=self.path, summary=summary.strip(), description=description.strip(),
-            tags=tuple(tags), params=tuple(params), columns=tuple(columns), kind=kind, body=body,
-            placeholders=tuple(placeholders), federated=federated, cache=cache,
-        )
+        return federated, cache
 
     # -- params ---------------------------------------------------------------------------
 
     def read_params(self, raw: Any) -> list[ParamSpec]:
+        """The ``params`` list: each entry read and checked, names and variables distinct."""
         line = self.line_of("params")
         if raw is None:
             return []
         if not isinstance(raw, list):
             raise self.fail("'params' must be a list of mappings (each with name and type)", line)
-        params: list[ParamSpec] = []
-        seen_names: set[str] = set()
-        seen_vars: set[str] = set()
-        for index, entry in enumerate(raw):
-            where = f"params[{index}]"
-            if not isinstance(entry, dict):
-                raise self.fail(f"{where} must be a mapping with at least 'name' and 'type'", line)
-            name = entry.get("name")
-            if not isinstance(name, str) or not NAME_RE.match(name):
-                raise self.fail(f"{where}.name must be lower-case letters, digits and '_' (starting with a letter), "
-                                f"got {name!r}", line)
-            where = f"parameter {name!r}"
-            unknown = sorted(set(entry) - PARAM_KEYS)
-            if unknown:
-                raise self.fail(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
-                                f"{', '.join(sorted(PARAM_KEYS))}{_COMMA_HINT}", line)
-            if name in seen_names:
-                raise self.fail(f"{where} is declared twice", line)
-            seen_names.add(name)
-            ptype = entry.get("type")
-            if ptype not in PARAM_TYPES:
-                raise self.fail(f"{where}: type {ptype!r} is not one of {', '.join(PARAM_TYPES)}", line)
-            var = entry.get("var", name)
-            if not isinstance(var, str) or not VAR_RE.match(var):
-                raise self.fail(f"{where}: var {var!r} is not a SPARQL variable name", line)
-            if var in seen_vars:
-                raise self.fail(f"{where}: variable ?{var} is bound by two parameters", line)
-            seen_vars.add(var)
-            if ptype == "list":
-                items = entry.get("items")
-                if isinstance(items, str):
-                    items = {"type": items}
-                if not isinstance(items, dict):
-                    raise self.fail(f"{where}: a list needs 'items' (an item type, e.g. 'items: iri' or "
-                                    "'items: {type: iri, class: dj:Issue}')", line)
-                unknown = sorted(set(items) - ITEM_KEYS)
-                if unknown:
-                    raise self.fail(f"{where}: unknown key(s) in items: {', '.join(map(repr, unknown))}", line)
-                item = self.read_type(items, where + " items", line)
-                stray = sorted(k for k in ITEM_KEYS - {"type"} if k in entry)
-                if stray:
-                    raise self.fail(f"{where}: {', '.join(stray)} belong under 'items' for a list", line)
-            else:
-                item = self.read_type(entry, where, line)
-            required = entry.get("required", False)
-            if not isinstance(required, bool):
-                raise self.fail(f"{where}: 'required' must be true or false", line)
-            default = entry.get("default")
-            example = entry.get("example")
-            max_items = entry.get("max_items", 50)
-            if not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 1:
-                raise self.fail(f"{where}: 'max_items' must be a positive integer", line)
-            description = entry.get("description") or ""
-            if not isinstance(description, str):
-                raise self.fail(f"{where}: 'description' must be a string", line)
-            if required and default is not None:
-                raise self.fail(f"{where}: a required parameter cannot have a default", line)
-            spec = ParamSpec(name=name, type=ptype, var=var, item=item, description=description.strip(),
-                             required=required, default=_text_value(default, ptype == "list"),
-                             example=_text_value(example, ptype == "list"), max_items=max_items)
-            self.check_literal_values(spec, line)
-            params.append(spec)
-        return params
+        names: set[str] = set()
+        variables: set[str] = set()
+        return [self.read_param(index, entry, line, names, variables) for index, entry in enumerate(raw)]
+
+    def read_param(self, index: int, entry: Any, line: int | None, names: set[str], variables: set[str]) -> ParamSpec:
+        """One ``params`` entry; ``names`` and ``variables`` (those of the entries before) grow by its own."""
+        name = self.param_name(index, entry, line, names)
+        where = f"parameter {name!r}"
+        ptype = entry.get("type")
+        if ptype not in PARAM_TYPES:
+            raise self.fail(f"{where}: type {ptype!r} is not one of {', '.join(PARAM_TYPES)}", line)
+        var = entry.get("var", name)
+        if not isinstance(var, str) or not VAR_RE.match(var):
+            raise self.fail(f"{where}: var {var!r} is not a SPARQL variable name", line)
+        if var in variables:
+            raise self.fail(f"{where}: variable ?{var} is bound by two parameters", line)
+        variables.add(var)
+        item = self.read_items(entry, where, line) if ptype == "list" else self.read_type(entry, where, line)
+        spec = ParamSpec(name=name, type=ptype, var=var, item=item,
+                         **self.read_param_options(entry, ptype == "list", where, line))
+        self.check_literal_values(spec, line)
+        return spec
+
+    def param_name(self, index: int, entry: Any, line: int | None, names: set[str]) -> str:
+        """The entry's ``name``, checked for spelling, unknown sibling keys and repetition."""
+        where = f"params[{index}]"
+        if not isinstance(entry, dict):
+            raise self.fail(f"{where} must be a mapping with at least 'name' and 'type'", line)
+        name = entry.get("name")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise self.fail(f"{where}.name must be lower-case letters, digits and '_' (starting with a letter), "
+                            f"got {name!r}", line)
+        where = f"parameter {name!r}"
+        unknown = sorted(set(entry) - PARAM_KEYS)
+        if unknown:
+            raise self.fail(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
+                            f"{', '.join(sorted(PARAM_KEYS))}{_COMMA_HINT}", line)
+        if name in names:
+            raise self.fail(f"{where} is declared twice", line)
+        names.add(name)
+        return name
+
+    def read_items(self, entry: dict[str, Any], where: str, line: int | None) -> TypeSpec:
+        """The item type of a list parameter (``items: iri`` or ``items: {type: iri, …}``)."""
+        items = entry.get("items")
+        if isinstance(items, str):
+            items = {"type": items}
+        if not isinstance(items, dict):
+            raise self.fail(f"{where}: a list needs 'items' (an item type, e.g. 'items: iri' or "
+                            "'items: {type: iri, class: dj:Issue}')", line)
+        unknown = sorted(set(items) - ITEM_KEYS)
+        if unknown:
+            raise self.fail(f"{where}: unknown key(s) in items: {', '.join(map(repr, unknown))}", line)
+        item = self.read_type(items, where + " items", line)
+        stray = sorted(k for k in ITEM_KEYS - {"type"} if k in entry)
+        if stray:
+            raise self.fail(f"{where}: {', '.join(stray)} belong under 'items' for a list", line)
+        return item
+
+    def read_param_options(self, entry: dict[str, Any], is_list: bool, where: str,
+                           line: int | None) -> dict[str, Any]:
+        """``required``, ``default``, ``example``, ``max_items`` and ``description``, as :class:`ParamSpec` fields."""
+        required = entry.get("required", False)
+        if not isinstance(required, bool):
+            raise self.fail(f"{where}: 'required' must be true or false", line)
+        default = entry.get("default")
+        max_items = entry.get("max_items", 50)
+        if not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 1:
+            raise self.fail(f"{where}: 'max_items' must be a positive integer", line)
+        description = entry.get("description") or ""
+        if not isinstance(description, str):
+            raise self.fail(f"{where}: 'description' must be a string", line)
+        if required and default is not None:
+            raise self.fail(f"{where}: a required parameter cannot have a default", line)
+        return {"description": description.strip(), "required": required, "default": _text_value(default, is_list),
+                "example": _text_value(entry.get("example"), is_list), "max_items": max_items}
 
     def read_type(self, entry: dict[str, Any], where: str, line: int | None) -> TypeSpec:
+        """A scalar type and its constraints (of a parameter, or of a list's items)."""
         ptype = entry.get("type")
         if ptype not in SCALAR_TYPES:
             raise self.fail(f"{where}: type {ptype!r} is not one of {', '.join(SCALAR_TYPES)}", line)
@@ -477,38 +339,8 @@ class _Reader:
             if ptype != "iri":
                 raise self.fail(f"{where}: 'class' applies to type iri only", line)
             class_iri = self.iri(class_iri, f"{where}.class", line)
-        values = entry.get("values")
-        values_from = entry.get("values_from")
-        bind = entry.get("bind")
-        if ptype == "enum":
-            if (values is None) == (values_from is None):
-                raise self.fail(f"{where}: an enum needs exactly one of 'values' (a list) or 'values_from' "
-                                f"(a SPARQL SELECT of ?value [?label], or {ALLOWLIST_SOURCE})", line)
-            if bind not in (None, "iri", "string"):
-                raise self.fail(f"{where}: 'bind' must be iri or string", line)
-            if values is not None:
-                values = self.enum_values(values, bind or "string", where, line)
-            elif not isinstance(values_from, str) or not values_from.strip():
-                raise self.fail(f"{where}: 'values_from' must be a SPARQL SELECT query or {ALLOWLIST_SOURCE}", line)
-            else:
-                values_from = values_from.strip()
-                if values_from != ALLOWLIST_SOURCE:
-                    try:
-                        kind, projected = self.analyse(values_from)
-                    except SyntaxError as exc:
-                        raise self.fail(f"{where}: values_from is not valid SPARQL: {exc}", line) from exc
-                    if kind != "select" or "value" not in projected:
-                        raise self.fail(f"{where}: values_from must be a SELECT projecting ?value (and optionally "
-                                        "?label)", line)
-        elif values is not None or values_from is not None or bind is not None:
-            raise self.fail(f"{where}: 'values', 'values_from' and 'bind' apply to type enum only", line)
-        minimum, maximum = entry.get("min"), entry.get("max")
-        for key, bound in (("min", minimum), ("max", maximum)):
-            if bound is not None and ptype not in ("integer", "decimal", "gYear", "date"):
-                raise self.fail(f"{where}: '{key}' applies to integer, decimal, gYear and date only", line)
-            if bound is not None and ptype in ("integer", "gYear") and (not isinstance(bound, int)
-                                                                       or isinstance(bound, bool)):
-                raise self.fail(f"{where}: '{key}' must be an integer", line)
+        values, values_from = self.read_enum(entry, ptype, where, line)
+        minimum, maximum = self.read_bounds(entry, ptype, where, line)
         max_length = entry.get("max_length", 200)
         if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
             raise self.fail(f"{where}: 'max_length' must be a positive integer", line)
@@ -516,9 +348,54 @@ class _Reader:
         if not isinstance(lang, str) or not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", lang):
             raise self.fail(f"{where}: 'lang' must be a language tag such as en", line)
         return TypeSpec(type=ptype, class_iri=class_iri, values=values, values_from=values_from,
-                        minimum=str(minimum) if isinstance(minimum, int | float) and ptype == "decimal" else minimum,
-                        maximum=str(maximum) if isinstance(maximum, int | float) and ptype == "decimal" else maximum,
-                        max_length=max_length, lang=lang)
+                        minimum=minimum, maximum=maximum, max_length=max_length, lang=lang)
+
+    def read_enum(self, entry: dict[str, Any], ptype: str, where: str,
+                  line: int | None) -> tuple[tuple[EnumValue, ...] | None, str | None]:
+        """An enum's ``values`` (read with its ``bind``) or ``values_from``; neither for other types."""
+        values = entry.get("values")
+        values_from = entry.get("values_from")
+        bind = entry.get("bind")
+        if ptype != "enum":
+            if values is not None or values_from is not None or bind is not None:
+                raise self.fail(f"{where}: 'values', 'values_from' and 'bind' apply to type enum only", line)
+            return None, None
+        if (values is None) == (values_from is None):
+            raise self.fail(f"{where}: an enum needs exactly one of 'values' (a list) or 'values_from' "
+                            f"(a SPARQL SELECT of ?value [?label], or {ALLOWLIST_SOURCE})", line)
+        if bind not in (None, "iri", "string"):
+            raise self.fail(f"{where}: 'bind' must be iri or string", line)
+        if values is not None:
+            return self.enum_values(values, bind or "string", where, line), None
+        return None, self.values_query(values_from, where, line)
+
+    def values_query(self, values_from: Any, where: str, line: int | None) -> str:
+        """``values_from``: :data:`ALLOWLIST_SOURCE`, or a SELECT projecting ``?value`` (checked by the analyser)."""
+        if not isinstance(values_from, str) or not values_from.strip():
+            raise self.fail(f"{where}: 'values_from' must be a SPARQL SELECT query or {ALLOWLIST_SOURCE}", line)
+        values_from = values_from.strip()
+        if values_from == ALLOWLIST_SOURCE:
+            return values_from
+        try:
+            kind, projected = self.analyse(values_from)
+        except SyntaxError as exc:
+            raise self.fail(f"{where}: values_from is not valid SPARQL: {exc}", line) from exc
+        if kind != "select" or "value" not in projected:
+            raise self.fail(f"{where}: values_from must be a SELECT projecting ?value (and optionally ?label)", line)
+        return values_from
+
+    def read_bounds(self, entry: dict[str, Any], ptype: str, where: str, line: int | None) -> tuple[Any, Any]:
+        """``min`` and ``max`` (decimal bounds kept as text, so that they are exact)."""
+        bounds = []
+        for key in ("min", "max"):
+            bound = entry.get(key)
+            if bound is not None and ptype not in _BOUNDED_TYPES:
+                raise self.fail(f"{where}: '{key}' applies to integer, decimal, gYear and date only", line)
+            if bound is not None and ptype in _INTEGER_BOUNDED_TYPES and (not isinstance(bound, int)
+                                                                          or isinstance(bound, bool)):
+                raise self.fail(f"{where}: '{key}' must be an integer", line)
+            bounds.append(str(bound) if isinstance(bound, int | float) and ptype == "decimal" else bound)
+        return bounds[0], bounds[1]
 
     def iri(self, text: Any, where: str, line: int | None) -> str:
         if not isinstance(text, str):
@@ -553,8 +430,6 @@ class _Reader:
 
     def check_literal_values(self, spec: ParamSpec, line: int | None) -> None:
         """Defaults and examples must themselves pass the parameter's type check (enums from data: later)."""
-        from service.canned.params import ParamError, parse_param
-
         if spec.item.values_from is not None:
             return  # the allowed values come from the data (or the allow-list): checked per request
         for key in ("default", "example"):
@@ -604,49 +479,77 @@ class _Reader:
     # -- placeholders ------------------------------------------------------------------------
 
     def find_placeholders(self, body: str, params: list[ParamSpec], federated: bool) -> list[Placeholder]:
-        code = blank_non_code(body)
-        body_line0 = self.text[: len(self.text) - len(body)].count("\n")
+        """Where each parameter is bound in ``body``, read with the SPARQL lexer; refuses what cannot be bound."""
+        tokens = tokenize(body)
         by_var = {p.var: p for p in params}
+        found = self.values_placeholders(body, tokens, by_var)
+        services = self.service_placeholders(body, tokens, by_var, federated)
+        for param in params:
+            self.check_bound(param, found, services)
+        return sorted(found + services, key=lambda p: p.start)
+
+    def body_line(self, body: str, offset: int) -> int:
+        """The file line of a character offset in the query body (for messages)."""
+        return self.text[: len(self.text) - len(body)].count("\n") + body.count("\n", 0, offset) + 1
+
+    def values_placeholders(self, body: str, tokens: list[Token], by_var: dict[str, ParamSpec]) -> list[Placeholder]:
+        """Every ``VALUES ?v { UNDEF }`` of the code; each must belong to a parameter."""
         found: list[Placeholder] = []
-        for match in _PLACEHOLDER_RE.finditer(code):
-            var = match.group(1)
-            line = body_line0 + code.count("\n", 0, match.start()) + 1
+        for i, token in enumerate(tokens):
+            var = _values_placeholder(tokens, i)
+            if var is None:
+                continue
             if var not in by_var:
+                line = self.body_line(body, token.start)
                 raise self.fail(f"'VALUES ?{var} {{ UNDEF }}' has no parameter: declare a parameter with "
                                 f"var {var} (or name {var}) or remove the placeholder", line)
-            found.append(Placeholder(var, match.start(), match.end(), "values"))
+            found.append(Placeholder(var, token.start, tokens[i + 4].end, "values"))
+        return found
+
+    def service_placeholders(self, body: str, tokens: list[Token], by_var: dict[str, ParamSpec],
+                             federated: bool) -> list[Placeholder]:
+        """The ``?v`` of each ``SERVICE ?v``; a ``SERVICE <iri>`` must be on the allow-list.
+
+        The endpoint IRI is resolved against the query's own BASE and PREFIX declarations,
+        as the guard does when the query runs (:func:`service.sparql.guard.find_services`).
+        """
+        prologue = read_prologues(tokens)
         services: list[Placeholder] = []
-        for match in _SERVICE_RE.finditer(code):
-            line = body_line0 + code.count("\n", 0, match.start()) + 1
+        for i, token in enumerate(tokens):
+            if not token.is_word("SERVICE"):
+                continue
+            line = self.body_line(body, token.start)
             if not federated:
                 raise self.fail("the query uses SERVICE but its header does not say 'federated: true'", line)
-            iri_text, var, prefixed = match.groups()
-            if var:
+            j = i + 1 + (1 if i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT") else 0)
+            source = tokens[j] if j < len(tokens) else None
+            if source is not None and source.kind == "var":
+                var = source.text[1:]
                 param = by_var.get(var)
                 if param is None or param.type != "enum" or param.item.values_from != ALLOWLIST_SOURCE:
                     raise self.fail(f"SERVICE ?{var}: ?{var} must be bound by an enum parameter with "
                                     f"'values_from: {ALLOWLIST_SOURCE}'", line)
-                services.append(Placeholder(var, match.start(2) - 1, match.end(2), "service"))
-            else:
-                iri = body[match.start(1) + 1: match.end(1) - 1] if iri_text else (expand(prefixed) or prefixed)
+                services.append(Placeholder(var, source.start, source.end, "service"))
+            elif source is not None and source.kind in ("iri", "pname"):
+                iri = prologue.resolve(source) or source.text
                 if iri not in self.allowlist:
                     raise self.fail(f"SERVICE <{iri}> is not in the SERVICE allow-list (setting SERVICE_ALLOWLIST: "
                                     f"{', '.join(self.allowlist) or 'empty'})", line)
-        for param in params:
-            count = sum(1 for p in found if p.var == param.var)
-            service_count = sum(1 for p in services if p.var == param.var)
-            if service_count:
-                if param.is_list:
-                    raise self.fail(f"parameter {param.name!r}: a SERVICE endpoint cannot be a list")
-                if not param.required and param.default is None:
-                    raise self.fail(f"parameter {param.name!r} names the SERVICE endpoint: it must be required "
-                                    "or have a default")
-                continue
-            if count < 1:
-                raise self.fail(f"parameter {param.name!r}: the query must contain a placeholder "
-                                f"'VALUES ?{param.var} {{ UNDEF }}' where its value is bound (one per scope that "
-                                "uses it)")
-        return sorted(found + services, key=lambda p: p.start)
+            # anything else after SERVICE is a syntax error, which the parser reports
+        return services
+
+    def check_bound(self, param: ParamSpec, found: list[Placeholder], services: list[Placeholder]) -> None:
+        """A parameter names a SERVICE endpoint (single, always given) or has at least one VALUES placeholder."""
+        if any(p.var == param.var for p in services):
+            if param.is_list:
+                raise self.fail(f"parameter {param.name!r}: a SERVICE endpoint cannot be a list")
+            if not param.required and param.default is None:
+                raise self.fail(f"parameter {param.name!r} names the SERVICE endpoint: it must be required "
+                                "or have a default")
+        elif not any(p.var == param.var for p in found):
+            raise self.fail(f"parameter {param.name!r}: the query must contain a placeholder "
+                            f"'VALUES ?{param.var} {{ UNDEF }}' where its value is bound (one per scope that "
+                            "uses it)")
 
 
 def _text_value(value: Any, is_list: bool) -> Any:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
-from service.canned.header import CannedQuery, EnumValue, ParamSpec, TypeSpec
+from service.canned.contract import CannedQuery, EnumValue, ParamSpec, TypeSpec
 from service.rdf.vocabulary import RESOURCE_NS, curie, expand
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -128,71 +128,105 @@ def parse_iri(text: str) -> str:
 
 def parse_scalar(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
     """One value of a scalar type → a pyoxigraph term; ``ValueError`` says what was expected."""
-    kind = spec.type
-    if kind == "iri":
-        iri = parse_iri(text)
-        if spec.class_iri and lookups is not None and not lookups.is_instance(iri, spec.class_iri):
-            raise ValueError(f"{curie(iri)} is not an instance of {curie(spec.class_iri)} in the graph")
-        return ox.NamedNode(iri)
-    if kind in ("string", "langString"):
-        if len(text) > spec.max_length:
-            raise ValueError(f"expected at most {spec.max_length} characters, got {len(text)}")
-        if _CONTROL.search(text):
-            raise ValueError("control characters are not allowed")
-        if kind == "string":
-            return ox.Literal(text)
-        match = _LANG_SUFFIX.fullmatch(text)
-        value, lang = (match.group(1), match.group(2)) if match else (text, spec.lang)
-        return ox.Literal(value, language=lang)
-    if kind == "integer":
-        if not _INTEGER.fullmatch(text.strip(SPACE)):
-            raise ValueError(f"expected an integer, got {_shown(text)}")
-        value = int(text)
-        _check_range(spec, value, int)
-        return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
-    if kind == "decimal":
-        if not _DECIMAL.fullmatch(text.strip(SPACE)):
-            raise ValueError(f"expected a decimal number such as 12.5 or 1.25e1, got {_shown(text)}")
-        try:
-            number = Decimal(text.strip(SPACE))
-        except InvalidOperation as exc:
-            raise ValueError(f"expected a decimal number, got {_shown(text)}") from exc
-        if abs(number) > MAX_DECIMAL:
-            raise ValueError(f"expected a number of magnitude at most 1e30, got {_shown(text)}")
-        _check_range(spec, number, Decimal)
-        return ox.Literal(format(number, "f"), datatype=ox.NamedNode(XSD + "decimal"))
-    if kind == "date":
-        text = text.strip(SPACE)
-        try:
-            if not _DATE.fullmatch(text):
-                raise ValueError
-            day = datetime.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"expected a date YYYY-MM-DD, got {_shown(text)}") from None
-        _check_range(spec, day, datetime.date.fromisoformat)
-        return ox.Literal(text, datatype=ox.NamedNode(XSD + "date"))
-    if kind == "gYear":
-        text = text.strip(SPACE)
-        if not _GYEAR.fullmatch(text):
-            raise ValueError(f"expected a year YYYY, got {_shown(text)}")
-        _check_range(spec, int(text), int)
-        return ox.Literal(text, datatype=ox.NamedNode(XSD + "gYear"))
-    if kind == "boolean":
-        value = _BOOLEAN.get(text.strip(SPACE).lower())
-        if value is None:
-            raise ValueError(f"expected true or false, got {_shown(text)}")
-        return ox.Literal(value, datatype=ox.NamedNode(XSD + "boolean"))
-    if kind == "enum":
-        if spec.values is None and lookups is None:
-            raise LookupError("the allowed values come from the data: a store is needed to check this value")
-        values = spec.values if spec.values is not None else lookups.enum_values(spec)  # type: ignore[union-attr]
-        chosen = match_enum(values, text)
-        if chosen is None:
-            keys = [v.key for v in values]
-            listed = ", ".join(keys[:25]) + (f", … ({len(keys)} in all)" if len(keys) > 25 else "")
-            raise ValueError(f"unknown value {_shown(text)}; expected one of: {listed}")
-        return ox.NamedNode(chosen.value) if chosen.kind == "iri" else ox.Literal(chosen.value)
-    raise ValueError(f"unsupported type {kind!r}")
+    parser = _SCALAR_PARSERS.get(spec.type)
+    if parser is None:
+        raise ValueError(f"unsupported type {spec.type!r}")
+    return parser(spec, text, lookups)
+
+
+def _parse_iri_value(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    iri = parse_iri(text)
+    if spec.class_iri and lookups is not None and not lookups.is_instance(iri, spec.class_iri):
+        raise ValueError(f"{curie(iri)} is not an instance of {curie(spec.class_iri)} in the graph")
+    return ox.NamedNode(iri)
+
+
+def _parse_text(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    """A ``string``, or a ``langString`` whose text may end in its own ``@lang`` (else the declared one)."""
+    if len(text) > spec.max_length:
+        raise ValueError(f"expected at most {spec.max_length} characters, got {len(text)}")
+    if _CONTROL.search(text):
+        raise ValueError("control characters are not allowed")
+    if spec.type == "string":
+        return ox.Literal(text)
+    match = _LANG_SUFFIX.fullmatch(text)
+    value, lang = (match.group(1), match.group(2)) if match else (text, spec.lang)
+    return ox.Literal(value, language=lang)
+
+
+def _parse_integer(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    if not _INTEGER.fullmatch(text.strip(SPACE)):
+        raise ValueError(f"expected an integer, got {_shown(text)}")
+    value = int(text)
+    _check_range(spec, value, int)
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def _parse_decimal(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    if not _DECIMAL.fullmatch(text.strip(SPACE)):
+        raise ValueError(f"expected a decimal number such as 12.5 or 1.25e1, got {_shown(text)}")
+    try:
+        number = Decimal(text.strip(SPACE))
+    except InvalidOperation as exc:
+        raise ValueError(f"expected a decimal number, got {_shown(text)}") from exc
+    if abs(number) > MAX_DECIMAL:
+        raise ValueError(f"expected a number of magnitude at most 1e30, got {_shown(text)}")
+    _check_range(spec, number, Decimal)
+    return ox.Literal(format(number, "f"), datatype=ox.NamedNode(XSD + "decimal"))
+
+
+def _parse_date(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    text = text.strip(SPACE)
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {_shown(text)}") from None
+    _check_range(spec, day, datetime.date.fromisoformat)
+    return ox.Literal(text, datatype=ox.NamedNode(XSD + "date"))
+
+
+def _parse_year(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    text = text.strip(SPACE)
+    if not _GYEAR.fullmatch(text):
+        raise ValueError(f"expected a year YYYY, got {_shown(text)}")
+    _check_range(spec, int(text), int)
+    return ox.Literal(text, datatype=ox.NamedNode(XSD + "gYear"))
+
+
+def _parse_boolean(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    value = _BOOLEAN.get(text.strip(SPACE).lower())
+    if value is None:
+        raise ValueError(f"expected true or false, got {_shown(text)}")
+    return ox.Literal(value, datatype=ox.NamedNode(XSD + "boolean"))
+
+
+def _parse_enum(spec: TypeSpec, text: str, lookups: Lookups | None) -> Any:
+    """One of the declared values, or of those the data (or the SERVICE allow-list) gives through ``lookups``."""
+    if spec.values is None and lookups is None:
+        raise LookupError("the allowed values come from the data: a store is needed to check this value")
+    values = spec.values if spec.values is not None else lookups.enum_values(spec)  # type: ignore[union-attr]
+    chosen = match_enum(values, text)
+    if chosen is None:
+        keys = [v.key for v in values]
+        listed = ", ".join(keys[:25]) + (f", … ({len(keys)} in all)" if len(keys) > 25 else "")
+        raise ValueError(f"unknown value {_shown(text)}; expected one of: {listed}")
+    return ox.NamedNode(chosen.value) if chosen.kind == "iri" else ox.Literal(chosen.value)
+
+
+#: The parser of each scalar type (the header's SCALAR_TYPES): spec, request text, lookups → a term.
+_SCALAR_PARSERS: dict[str, Callable[[TypeSpec, str, Lookups | None], Any]] = {
+    "iri": _parse_iri_value,
+    "string": _parse_text,
+    "langString": _parse_text,
+    "integer": _parse_integer,
+    "decimal": _parse_decimal,
+    "date": _parse_date,
+    "gYear": _parse_year,
+    "boolean": _parse_boolean,
+    "enum": _parse_enum,
+}
 
 
 def match_enum(values: Sequence[EnumValue], text: str) -> EnumValue | None:

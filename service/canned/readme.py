@@ -12,10 +12,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from service.canned.header import ALLOWLIST_SOURCE, CannedQuery, ParamSpec, load_queries
+from service.canned.contract import CannedQuery, ParamSpec
+from service.canned.header import ALLOWLIST_SOURCE, load_queries
 from service.canned.params import query_string
 from service.canned.run import formats_for
 from service.config import BUNDLE_ROOT, DEFAULT_SERVICE_ALLOWLIST
+from service.rdf.vocabulary import curie
 
 BEGIN, END = "<!-- BEGIN canned -->", "<!-- END canned -->"
 BASE_URL = "http://127.0.0.1:8000"
@@ -80,8 +82,6 @@ def _type_text(param: ParamSpec) -> str:
     item = param.item
     text = item.type
     if item.type == "iri" and item.class_iri:
-        from service.rdf.vocabulary import curie
-
         text = f"IRI of a `{curie(item.class_iri)}`"
     elif item.type == "iri":
         text = "IRI"

@@ -13,7 +13,7 @@ from typing import Any
 
 from service.canned.backend import Backend, DataLookups, Output
 from service.canned.cache import CachedBody, ResultCache
-from service.canned.header import CannedQuery
+from service.canned.contract import CannedQuery
 from service.canned.params import Binding, bind
 
 #: Formats of SELECT/ASK answers: suffix → (media type sent, store format key).

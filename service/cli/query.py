@@ -24,7 +24,8 @@ from urllib.parse import quote, urlencode
 
 import click
 
-from service.canned.header import CannedQuery, CannedQueryError, load_queries
+from service.canned.contract import CannedQuery
+from service.canned.header import CannedQueryError, load_queries
 from service.canned.params import ParamError
 from service.config import BUNDLE_ROOT, resolve
 from service.problems import ApiError

@@ -26,7 +26,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from service.canned.backend import ServiceBackend, StoreAnalyser
-from service.canned.header import CannedQuery, CannedQueryError, load_queries
+from service.canned.contract import CannedQuery
+from service.canned.header import CannedQueryError, load_queries
 from service.canned.params import RESERVED, Binding, ParamError, json_args, query_string
 from service.canned.run import CannedRunner, accept_table, formats_for, machine_format
 from service.config import data_root

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.canned.header import CannedQuery, ParamSpec, TypeSpec
+from service.canned.contract import CannedQuery, ParamSpec, TypeSpec
 from service.canned.params import (
     IRI_GRAMMAR,
     LOCAL_NAME,
