@@ -123,3 +123,53 @@ def test_the_download_parameter_names_a_format_by_short_name_or_media_type():
     with pytest.raises(ApiError) as info:
         negotiation.by_name("png", negotiation.RESULT_FORMATS)
     assert info.value.status == 400 and "'download'" in info.value.message
+
+
+# -- the one table of formats (service.rdf.formats): every reader and writer agrees with it ---------------------
+
+
+def test_each_syntax_row_agrees_with_pyoxigraph_and_the_tables_are_views_of_the_rows():
+    from service.rdf import formats
+
+    for syntax in formats.SYNTAXES:
+        assert syntax.media_type == syntax.rdf_format.media_type, syntax.name
+        assert syntax.extension == syntax.rdf_format.file_extension, syntax.name
+        assert syntax.datasets == (syntax.name in ("trig", "nquads")), syntax.name
+        assert formats.STORE_FORMATS[syntax.media_type] == syntax.rdf_format
+    names = [s.name for s in formats.SYNTAXES]
+    assert len(names) == len(set(names)), "one name per syntax"
+    # Every answer format is one row's media type or one of its aliases, and answers in that row's syntax.
+    for fmt in negotiation.RDF_FORMATS:
+        syntax = formats.syntax(fmt.name)
+        assert fmt.key == syntax.media_type and fmt.extension == syntax.extension
+        assert fmt.media_type in (syntax.media_type, *syntax.aliases, *syntax.answer_aliases)
+
+
+def test_who_may_send_which_syntax():
+    """A Graph Store body is one graph (no TriG or N-Quads); N3 only there (its formulas would be graphs);
+    a generic type (plain JSON or XML, text/plain) is never read as an RDF syntax."""
+    import pyoxigraph as ox
+
+    from service.rdf.formats import DOCUMENT_INPUT, EXTENSIONS, GRAPH_INPUT
+
+    assert set(GRAPH_INPUT) == {"text/turtle", "application/x-turtle", "application/n-triples", "application/ld+json",
+                                "application/rdf+xml", "text/n3"}
+    assert set(DOCUMENT_INPUT) == {"text/turtle", "application/x-turtle", "application/n-triples",
+                                   "application/ld+json", "application/rdf+xml", "application/n-quads",
+                                   "application/trig"}
+    for generic in ("application/json", "application/xml", "text/xml", "text/plain"):
+        assert generic not in GRAPH_INPUT and generic not in DOCUMENT_INPUT
+    assert EXTENSIONS[".trig"] == ox.RdfFormat.TRIG and EXTENSIONS[".json"] == ox.RdfFormat.JSON_LD
+    assert ".n3" not in EXTENSIONS, "the CLI reads what /validate reads"
+
+
+def test_canned_queries_answer_in_the_formats_of_the_one_table():
+    from service.canned import run
+
+    assert run.RESULT_FORMATS == {
+        "json": ("application/sparql-results+json", "json"), "xml": ("application/sparql-results+xml", "xml"),
+        "csv": ("text/csv; charset=utf-8", "csv"), "tsv": ("text/tab-separated-values; charset=utf-8", "tsv")}
+    assert run.GRAPH_FORMATS == {
+        "ttl": ("text/turtle; charset=utf-8", "text/turtle"),
+        "jsonld": ("application/ld+json", "application/ld+json"),
+        "nt": ("application/n-triples", "application/n-triples")}

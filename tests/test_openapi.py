@@ -126,16 +126,16 @@ def test_writes_declare_the_bearer_scheme_and_reads_do_not(client):
 
 
 def test_the_protocol_bodies_name_every_media_type_the_views_read(client):
-    from service.rdf.parsing import INPUT_FORMATS
-    from service.web import negotiation, protocol
+    from service.rdf.formats import DOCUMENT_INPUT, GRAPH_INPUT
+    from service.web import protocol
 
     paths = client.get("/openapi.json").get_json()["paths"]
     assert set(paths["/sparql"]["post"]["requestBody"]["content"]) == {
         protocol.FORM_TYPE, protocol.QUERY_TYPE, protocol.UPDATE_TYPE}
     assert set(paths["/validate"]["post"]["requestBody"]["content"]) == {
-        *INPUT_FORMATS, "application/sparql-update", "application/x-www-form-urlencoded", "multipart/form-data"}
-    assert set(paths["/store"]["put"]["requestBody"]["content"]) == set(negotiation.INPUT_FORMATS)
-    assert set(paths["/store"]["post"]["requestBody"]["content"]) == {*negotiation.INPUT_FORMATS,
+        *DOCUMENT_INPUT, "application/sparql-update", "application/x-www-form-urlencoded", "multipart/form-data"}
+    assert set(paths["/store"]["put"]["requestBody"]["content"]) == set(GRAPH_INPUT)
+    assert set(paths["/store"]["post"]["requestBody"]["content"]) == {*GRAPH_INPUT,
                                                                     "multipart/form-data"}
 
 

@@ -181,3 +181,64 @@ def test_an_update_adding_a_blank_node_subclass_is_accepted_and_ignored_by_entai
     ask = client.get("/sparql", query_string={"query": "ASK { <urn:test:x> a <urn:test:D> }"},
                      headers={"Accept": "application/sparql-results+json"})
     assert ask.get_json()["boolean"] is True  # the IRI rule in the same update still counts
+
+
+# -- the derived graphs (service.rdf.derived), without a worker ---------------------------------------------------
+
+
+def _derived_state(store: ox.Store) -> tuple[set, set]:
+    from service.rdf.derived import ENTAILED
+
+    return ({(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ENTAILED)},
+            {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())})
+
+
+def test_incremental_upkeep_of_the_derived_graphs_equals_a_full_rebuild():
+    """Random blank-node-free changes kept incrementally leave the same inferences and union as a rebuild."""
+    import random
+
+    from service.rdf import derived
+
+    n = lambda local: ox.NamedNode("http://example.org/" + local)  # noqa: E731
+    sub, subprop = ox.NamedNode(derived.SUBCLASS.value), ox.NamedNode(derived.SUBPROPERTY.value)
+    hierarchy = [ox.Quad(n("Cat"), sub, n("Animal"), n("onto")), ox.Quad(n("Animal"), sub, n("Thing"), n("onto")),
+                 ox.Quad(n("knows"), subprop, n("related"), n("onto"))]
+    rng = random.Random(7)
+    pool = [ox.Quad(n(f"x{i}"), p, o, n(g)) for i in range(4) for g in ("g1", "g2")
+            for p, o in ((RDF_TYPE, n("Cat")), (RDF_TYPE, n("Animal")), (n("knows"), n("x0")),
+                         (n("related"), n("x1")), (n("name"), ox.Literal("x")))]
+    store = ox.Store()
+    store.update(derived.delta_update(store, hierarchy, [], union=True, entailment="rdfs"))
+    present: set[ox.Quad] = set()
+    for _ in range(40):
+        add = [q for q in rng.sample(pool, 3) if q not in present]
+        remove = [q for q in rng.sample(sorted(present, key=str), min(2, len(present)))]
+        store.update(derived.delta_update(store, add, remove, union=True, entailment="rdfs"))
+        present = (present | set(add)) - set(remove)
+        rebuilt = ox.Store()
+        rebuilt.extend(hierarchy + sorted(present, key=str))
+        rebuilt.update(derived.full_rebuild(rebuilt, union=True, entailment="rdfs"))
+        assert _derived_state(store) == _derived_state(rebuilt)
+    assert _derived_state(store)[0], "the changes entailed something: the comparison is not vacuous"
+
+
+def test_the_asserted_graphs_are_every_named_graph_but_the_derived_ones_and_the_default_graph_unless_union():
+    from service.rdf import derived
+    from service.rdf.vocabulary import ENTAILED_GRAPH, LINKS_GRAPH
+
+    assert derived.is_asserted(ox.NamedNode(LINKS_GRAPH), union=True)
+    assert not derived.is_asserted(ox.NamedNode(ENTAILED_GRAPH), union=False)
+    assert not derived.is_asserted(ox.DefaultGraph(), union=True)
+    assert derived.is_asserted(ox.DefaultGraph(), union=False)
+    assert derived.unasserted_graphs(union=True) == {ox.NamedNode(ENTAILED_GRAPH), ox.DefaultGraph()}
+    # The SPARQL form counts the same triples: a fact stated twice and inferred once is one triple.
+    store = ox.Store()
+    fact = (ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.NamedNode("http://e/b"))
+    store.extend([ox.Quad(*fact, ox.NamedNode("http://e/g1")), ox.Quad(*fact, ox.NamedNode("http://e/g2")),
+                  ox.Quad(*fact, ox.NamedNode(ENTAILED_GRAPH)), ox.Quad(*fact, ox.DefaultGraph())])
+    for union, expected in ((True, 1), (False, 1)):
+        rows = list(store.query("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
+                                f"{derived.asserted_pattern('?s ?p ?o', union=union)} }}"))
+        assert int(rows[0]["n"].value) == expected
+    rows = list(store.query(f"SELECT ?g WHERE {derived.asserted_pattern('?s ?p ?o', union=True)}"))
+    assert {r["g"].value for r in rows} == {"http://e/g1", "http://e/g2"}

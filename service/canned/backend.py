@@ -23,9 +23,8 @@ import pyoxigraph as ox
 from service.canned.contract import EnumValue, TypeSpec
 from service.canned.header import ALLOWLIST_SOURCE, construct_or_describe, rdflib_analyse
 from service.canned.params import term_text
-from service.rdf import derived
 from service.rdf.bundle import load_bundled
-from service.rdf.vocabulary import curie
+from service.rdf.vocabulary import RDF_TYPE, RDFS_SUBCLASS_OF, curie
 from service.sparql.answers import serialize_answer
 from service.store.client import StoreError, StoreTimeout
 
@@ -137,9 +136,7 @@ class StoreAnalyser:
 
 def local_store(root: Path) -> ox.Store:
     """The bundled files in memory, with the union default graph and RDFS inferences the service keeps."""
-    store = load_bundled(root)
-    store.update(derived.full_rebuild(store, union=True, entailment="rdfs"))
-    return store
+    return load_bundled(root, derive=True)
 
 
 class DataLookups:
@@ -150,8 +147,7 @@ class DataLookups:
     with a write.
     """
 
-    RDF_TYPE_CHAIN = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/" \
-                     "<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+    RDF_TYPE_CHAIN = f"<{RDF_TYPE}>/<{RDFS_SUBCLASS_OF}>*"
 
     def __init__(self, backend: Backend, allowlist: Mapping[str, Any] | None = None) -> None:
         self.backend = backend

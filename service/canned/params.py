@@ -37,9 +37,8 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 
 from service.canned.contract import CannedQuery, EnumValue, ParamSpec, TypeSpec
-from service.rdf.vocabulary import RESOURCE_NS, curie, expand
+from service.rdf.vocabulary import RESOURCE_NS, XSD, curie, expand
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 #: Request parameters the service reads itself (never passed to the query).
 RESERVED = frozenset({"_format"})
 #: Item types whose values cannot contain spaces: one list occurrence may hold several, space-separated.

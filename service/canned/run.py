@@ -15,26 +15,16 @@ from service.canned.backend import Backend, DataLookups, Output
 from service.canned.cache import CachedBody, ResultCache
 from service.canned.contract import CannedQuery
 from service.canned.params import Binding, bind
+from service.rdf import formats
 
-#: Formats of SELECT/ASK answers: suffix → (media type sent, store format key).
-RESULT_FORMATS: dict[str, tuple[str, str]] = {
-    # https://www.w3.org/TR/sparql11-results-json/
-    "json": ("application/sparql-results+json", "json"),
-    # https://www.w3.org/TR/rdf-sparql-XMLres/
-    "xml": ("application/sparql-results+xml", "xml"),
-    # https://www.w3.org/TR/sparql11-results-csv-tsv/
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "tsv": ("text/tab-separated-values; charset=utf-8", "tsv"),
-}
-#: Formats of CONSTRUCT/DESCRIBE answers: suffix → (media type sent, store format key).
-GRAPH_FORMATS: dict[str, tuple[str, str]] = {
-    # https://www.w3.org/TR/turtle/
-    "ttl": ("text/turtle; charset=utf-8", "text/turtle"),
-    # https://www.w3.org/TR/json-ld11/
-    "jsonld": ("application/ld+json", "application/ld+json"),
-    # https://www.w3.org/TR/n-triples/
-    "nt": ("application/n-triples", "application/n-triples"),
-}
+#: Formats of SELECT/ASK answers (:data:`service.rdf.formats.RESULT_FORMATS`), by URL suffix — the format's
+#: short name (``.json``, ``.xml``, ``.csv``, ``.tsv``) → (media type sent, store format key).
+RESULT_FORMATS: dict[str, tuple[str, str]] = {f.name: (f.content_type, f.key) for f in formats.RESULT_FORMATS
+                                              if f.standard}
+#: Formats of CONSTRUCT/DESCRIBE answers, by URL suffix — the syntax's file extension (``.ttl``, ``.jsonld``,
+#: ``.nt``) → (media type sent, store format key).
+GRAPH_FORMATS: dict[str, tuple[str, str]] = {f.extension: (f.content_type, f.key) for f in (
+    formats.rdf_formats(name)[0] for name in ("turtle", "jsonld", "ntriples"))}
 #: Accept media types → suffix, per family; the first entry is the default for */*.
 RESULT_ACCEPT: dict[str, str] = {
     "application/sparql-results+json": "json",

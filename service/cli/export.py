@@ -11,14 +11,12 @@ import click
 import pyoxigraph as ox
 
 from service.config import BUNDLE_ROOT
+from service.rdf.formats import syntax
 from service.rdf.vocabulary import DERIVED_GRAPHS, PREFIXES, expand_name
 
-EXPORT_FORMATS = {
-    "trig": (ox.RdfFormat.TRIG, True),
-    "nquads": (ox.RdfFormat.N_QUADS, True),
-    "turtle": (ox.RdfFormat.TURTLE, False),
-    "ntriples": (ox.RdfFormat.N_TRIPLES, False),
-}
+#: ``--format`` → (syntax, keeps the named graphs?), from the one table of syntaxes.
+EXPORT_FORMATS = {name: (syntax(name).rdf_format, syntax(name).datasets)
+                  for name in ("trig", "nquads", "turtle", "ntriples")}
 
 
 def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
@@ -28,8 +26,7 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
     appearance, then the quads are sorted: the same files always give the same bytes.
     Dataset formats keep the named graphs; Turtle and N-Triples need ``graph``.
     """
-    from service.rdf.dataset import bundled_files
-    from service.rdf.parsing import RDF_FORMATS
+    from service.rdf.bundle import bundled_quads
 
     rdf_format, keeps_graphs = EXPORT_FORMATS[fmt]
     blank: dict[str, ox.BlankNode] = {}
@@ -40,11 +37,8 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
         return term
 
     quads: set[ox.Quad] = set()
-    for item in bundled_files(root):
-        to_graph = ox.NamedNode(item.graph) if item.graph else None
-        for quad in ox.parse(path=str(item.path), format=RDF_FORMATS[item.format]):
-            name = to_graph if to_graph is not None else quad.graph_name
-            quads.add(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), name))
+    for quad in bundled_quads(root):
+        quads.add(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), quad.graph_name))
     graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
     if graph is None and not keeps_graphs:
         raise ValueError(f"{fmt} holds one graph: give --graph (one of: {', '.join(graphs)})")

@@ -24,10 +24,9 @@ import click
 import pyoxigraph as ox
 
 from service.config import BUNDLE_ROOT
-from service.rdf.parsing import EXTENSIONS, InputError, parse_rdf
+from service.rdf.formats import EXTENSIONS
+from service.rdf.parsing import InputError, parse_rdf
 
-#: Extensions of dataset syntaxes, whose quads keep the graphs they name.
-DATASET_EXTENSIONS = {".trig", ".nq"}
 #: Media types to send each file with (``dprk-kg load --endpoint``): each syntax's own, from pyoxigraph.
 MEDIA_TYPES = {ext: rdf_format.media_type for ext, rdf_format in EXTENSIONS.items()}
 

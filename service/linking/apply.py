@@ -37,14 +37,17 @@ from service.linking import linkfile
 from service.linking.client import USER_AGENT
 from service.linking.entities import Entity
 from service.rdf.dataset import ontology_file, shapes_file
-from service.rdf.vocabulary import LINKS_GRAPH, ONTOLOGY_NS
+from service.rdf.vocabulary import (
+    DCT_SOURCE,
+    LINKS_GRAPH,
+    ONTOLOGY_NS,
+    PROV_GENERATED_AT_TIME,
+    RDF_TYPE,
+    SKOS_EXACT_MATCH,
+    XSD_DATETIME,
+)
 
 DJ = ONTOLOGY_NS
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-DCT_SOURCE = "http://purl.org/dc/terms/source"
-PROV_GENERATED = "http://www.w3.org/ns/prov#generatedAtTime"
-XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 STATUSES = ("candidate", "accepted", "rejected")
 
 
@@ -122,7 +125,7 @@ def link_quads(review: Review, now: str) -> list[ox.Quad]:
         record = ox.NamedNode(linkfile.record_iri("reviewed", decision.subject, decision.target))
         subject, target = ox.NamedNode(decision.subject), ox.NamedNode(decision.target)
         accepted = decision.status == "accepted"
-        relation = ox.NamedNode(SKOS_EXACT if accepted else DJ + "candidateMatch")
+        relation = ox.NamedNode(SKOS_EXACT_MATCH if accepted else DJ + "candidateMatch")
         day = now[:10]
         note = (f"Proposed by link discovery and {'accepted' if accepted else 'rejected'} by a reviewer "
                 f"(applied {day}); the evidence the reviewer saw is kept in dj:matchEvidence.")
@@ -132,12 +135,13 @@ def link_quads(review: Review, now: str) -> list[ox.Quad]:
             ox.Quad(record, ox.NamedNode(DJ + "linkTarget"), target, g),
             ox.Quad(record, ox.NamedNode(DJ + "linkRelation"), relation, g),
             ox.Quad(record, ox.NamedNode(DJ + "linkStatus"), ox.Literal(decision.status), g),
-            ox.Quad(record, ox.NamedNode(PROV_GENERATED), ox.Literal(now, datatype=ox.NamedNode(XSD_DATETIME)), g),
+            ox.Quad(record, ox.NamedNode(PROV_GENERATED_AT_TIME),
+                    ox.Literal(now, datatype=ox.NamedNode(XSD_DATETIME)), g),
             ox.Quad(record, ox.NamedNode(DJ + "verificationNote"), ox.Literal(note, language="en"), g),
         ]
         out += [ox.Quad(record, q.predicate, q.object, g) for q in decision.quads if q.predicate.value in keep]
         if accepted:
-            out.append(ox.Quad(subject, ox.NamedNode(SKOS_EXACT), target, g))
+            out.append(ox.Quad(subject, ox.NamedNode(SKOS_EXACT_MATCH), target, g))
     for quads in review.runs.values():
         out += [ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
     return out
@@ -177,7 +181,7 @@ def shacl_problems(root: Path, new: list[ox.Quad], links_file: Path, entities: d
         data.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
     for entity in entities.values():
         for target in entity.links:
-            data.add((rdflib.URIRef(entity.iri), rdflib.URIRef(SKOS_EXACT), rdflib.URIRef(target)))
+            data.add((rdflib.URIRef(entity.iri), rdflib.URIRef(SKOS_EXACT_MATCH), rdflib.URIRef(target)))
     shapes = rdflib.Graph().parse(shapes_file(root), format="turtle")
     conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
     if conforms:
@@ -216,7 +220,8 @@ def merge_into_file(links_file: Path, new: list[ox.Quad]) -> int:
     targets = {q.subject.value: q.object.value for q in new if q.predicate.value == DJ + "linkTarget"}
     subjects = {q.subject.value: q.object.value for q in new if q.predicate.value == DJ + "linkSubject"}
     dropped = {(subjects[r], targets[r]) for r, _ in rejected if r in subjects and r in targets}
-    kept = [q for q in kept if not (q.predicate.value == SKOS_EXACT and (q.subject.value, q.object.value) in dropped)]
+    kept = [q for q in kept
+            if not (q.predicate.value == SKOS_EXACT_MATCH and (q.subject.value, q.object.value) in dropped)]
     merged = kept + new
     text = linkfile.render(merged)
     before = links_file.read_text(encoding="utf-8") if links_file.exists() else ""

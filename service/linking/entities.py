@@ -15,10 +15,8 @@ import pyoxigraph as ox
 
 from service.linking.profiles import KINDS
 from service.rdf.bundle import load_bundled
-from service.rdf.vocabulary import ONTOLOGY_NS, RESOURCE_NS
+from service.rdf.vocabulary import ONTOLOGY_NS, OWL_SAME_AS, RESOURCE_NS, SKOS_EXACT_MATCH
 
-SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
 CANDIDATE = ONTOLOGY_NS + "candidateMatch"
 
 
@@ -109,7 +107,7 @@ def entities_from_store(store: ox.Store) -> dict[str, Entity]:
         if entity is not None and isinstance(quad.object, ox.Literal):
             entity.birth_year = _year(quad.object)
 
-    for predicate in (SKOS_EXACT, OWL_SAMEAS):
+    for predicate in (SKOS_EXACT_MATCH, OWL_SAME_AS):
         for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
             entity = entities.get(quad.subject.value)
             if entity is not None:
@@ -130,5 +128,5 @@ def read_links(path: Path) -> list[tuple[str, str]]:
     """The (subject, target) pairs a TriG or Turtle file links with skos:exactMatch or owl:sameAs."""
     fmt = ox.RdfFormat.TURTLE if path.suffix in {".ttl", ".turtle"} else ox.RdfFormat.TRIG
     pairs = {(q.subject.value, q.object.value) for q in ox.parse(path=str(path), format=fmt)
-             if q.predicate.value in (SKOS_EXACT, OWL_SAMEAS) and isinstance(q.object, ox.NamedNode)}
+             if q.predicate.value in (SKOS_EXACT_MATCH, OWL_SAME_AS) and isinstance(q.object, ox.NamedNode)}
     return sorted(pairs)

@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass, field
 
 from service.linking.client import SparqlClient, batched, term_lang, term_value
 from service.linking.entities import Entity
-from service.linking.profiles import RDFS_LABEL, TargetDataset
+from service.linking.profiles import TargetDataset
+from service.rdf.vocabulary import RDFS_LABEL
 
 STOPWORDS = frozenset("the of and for in on to a an de la le del des du der die das".split())
 

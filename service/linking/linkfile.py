@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from service.rdf.vocabulary import GRAPH_NS, LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
+from service.rdf import vocabulary
+from service.rdf.vocabulary import DCT_SOURCE, LINKS_GRAPH, ONTOLOGY_NS, RDF_TYPE, RESOURCE_NS
 
 DJ = ONTOLOGY_NS
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 INVENTORY_IRI = RESOURCE_NS + "reference-inventory"
 DISCOVERY_PREFIX = RESOURCE_NS + "link-discovery-"
 
@@ -32,17 +32,7 @@ HEADER = """\
 # statements into our sourced descriptions; exactMatch records the correspondence without that.
 """
 
-PREFIXES = {
-    "dct": "http://purl.org/dc/terms/",
-    "dj": ONTOLOGY_NS,
-    "djg": GRAPH_NS,
-    "djr": RESOURCE_NS,
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "wd": "http://www.wikidata.org/entity/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+PREFIXES = {p: vocabulary.PREFIXES[p] for p in ("dct", "dj", "djg", "djr", "prov", "rdfs", "skos", "wd", "xsd")}
 
 
 def record_iri(stage: str, subject: str, target: str) -> str:
@@ -94,7 +84,7 @@ def reviewed(quads: list[ox.Quad]) -> list[ox.Quad]:
         if value(record, "linkStatus") == "accepted" and subject and target and relation:
             kept.append(ox.Quad(ox.NamedNode(subject), ox.NamedNode(relation), ox.NamedNode(target),
                                 ox.NamedNode(LINKS_GRAPH)))
-        source = value(record, "http://purl.org/dc/terms/source")
+        source = value(record, DCT_SOURCE)
         if source and source.startswith(DISCOVERY_PREFIX):
             runs.add(source)
     for run in sorted(runs):

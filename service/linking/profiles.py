@@ -14,14 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from service.rdf.vocabulary import ONTOLOGY_NS
+from service.rdf.vocabulary import (
+    DBPEDIA_RESOURCE,
+    FOAF_NAME,
+    ONTOLOGY_NS,
+    OWL_SAME_AS,
+    RDF_TYPE,
+    RDFS_COMMENT,
+    RDFS_LABEL,
+    SKOS_ALT_LABEL,
+    SKOS_CONCEPT,
+    WIKIDATA_ENTITY,
+)
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
-OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
-WD = "http://www.wikidata.org/entity/"
 WDT = "http://www.wikidata.org/prop/direct/"
-DBR = "http://dbpedia.org/resource/"
 DBO = "http://dbpedia.org/ontology/"
 
 #: Kinds of our resources that discovery and the type check know, most specific first: a
@@ -35,7 +41,7 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("place", ONTOLOGY_NS + "Place"),
     ("agreement", ONTOLOGY_NS + "Agreement"),
     ("event", ONTOLOGY_NS + "Event"),
-    ("concept", "http://www.w3.org/2004/02/skos/core#Concept"),
+    ("concept", SKOS_CONCEPT),
 )
 
 #: Kinds discovery looks for (documents, claims, memberships… have no counterpart to find).
@@ -91,17 +97,17 @@ class TargetDataset:
         return merged
 
 
-_Q = WD
+_Q = WIKIDATA_ENTITY
 WIKIDATA = TargetDataset(
     name="wikidata",
     title="Wikidata",
-    namespace=WD,
+    namespace=WIKIDATA_ENTITY,
     default_endpoint="https://query.wikidata.org/sparql",
-    label_predicates=((RDFS_LABEL, "label"), (SKOS_ALT, "alias")),
+    label_predicates=((RDFS_LABEL, "label"), (SKOS_ALT_LABEL, "alias")),
     type_path=f"<{WDT}P31>/<{WDT}P279>*",
     type_predicate=WDT + "P31",
-    item_prefix=WD + "Q",
-    redirect_predicate=OWL_SAMEAS,
+    item_prefix=WIKIDATA_ENTITY + "Q",
+    redirect_predicate=OWL_SAME_AS,
     birth_predicate=WDT + "P569",
     description_predicate="http://schema.org/description",
     classes={
@@ -121,17 +127,17 @@ WIKIDATA = TargetDataset(
 DBPEDIA = TargetDataset(
     name="dbpedia",
     title="DBpedia",
-    namespace=DBR,
+    namespace=DBPEDIA_RESOURCE,
     default_endpoint="https://dbpedia.org/sparql",
-    label_predicates=((RDFS_LABEL, "label"), ("http://xmlns.com/foaf/0.1/name", "name")),
-    type_path="<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
-    type_predicate="http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-    item_prefix=DBR,
+    label_predicates=((RDFS_LABEL, "label"), (FOAF_NAME, "name")),
+    type_path=f"<{RDF_TYPE}>",
+    type_predicate=RDF_TYPE,
+    item_prefix=DBPEDIA_RESOURCE,
     # Only classes of the DBpedia ontology count as "typed" (owl:Thing, YAGO or schema.org types do not).
     type_namespace=DBO,
     redirect_predicate=DBO + "wikiPageRedirects",
     birth_predicate=DBO + "birthDate",
-    description_predicate="http://www.w3.org/2000/01/rdf-schema#comment",
+    description_predicate=RDFS_COMMENT,
     classes={
         "person": {DBO + "Person": "person"},
         "state": {DBO + "Country": "country"},

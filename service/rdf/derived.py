@@ -30,11 +30,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from service.rdf import vocabulary
 from service.rdf.vocabulary import DERIVED_GRAPHS, ENTAILED_GRAPH
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
-SUBPROPERTY = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
+#: The terms the RDFS rules read, as pyoxigraph nodes.
+RDF_TYPE = ox.NamedNode(vocabulary.RDF_TYPE)
+SUBCLASS = ox.NamedNode(vocabulary.RDFS_SUBCLASS_OF)
+SUBPROPERTY = ox.NamedNode(vocabulary.RDFS_SUBPROPERTY_OF)
 ENTAILED = ox.NamedNode(ENTAILED_GRAPH)
 
 Triple3 = tuple[object, object, object]
@@ -65,6 +67,33 @@ def _closure(pairs: Iterable[tuple[object, object]]) -> Closure:
 def derived_among(graphs: Iterable[object]) -> list[str]:
     """The service-derived graphs among these graph names, sorted: clients may not write them."""
     return sorted({g.value for g in graphs if isinstance(g, ox.NamedNode) and g.value in DERIVED_GRAPHS})
+
+
+def is_asserted(graph: object, *, union: bool) -> bool:
+    """True for a graph holding what was stated (bundled or written by a client), false for what the service derives.
+
+    Every named graph but the derived ones (:data:`~service.rdf.vocabulary.DERIVED_GRAPHS`) is asserted;
+    the default graph is asserted unless ``union`` (then it is the service's union of the named
+    graphs, and counting it as well would count every triple twice).
+    """
+    if isinstance(graph, ox.DefaultGraph):
+        return not union
+    return not (isinstance(graph, ox.NamedNode) and graph.value in DERIVED_GRAPHS)
+
+
+def unasserted_graphs(*, union: bool) -> set[object]:
+    """The graph names :func:`is_asserted` rejects, as pyoxigraph terms (to skip them while reading quads)."""
+    graphs: set[object] = {ox.NamedNode(g) for g in DERIVED_GRAPHS}
+    if union:
+        graphs.add(ox.DefaultGraph())
+    return graphs
+
+
+def asserted_pattern(pattern: str, *, union: bool) -> str:
+    """A SPARQL group pattern matching ``pattern`` in the asserted graphs only (:func:`is_asserted`)."""
+    derived = ", ".join(f"<{g}>" for g in sorted(DERIVED_GRAPHS))
+    named = f"{{ GRAPH ?g {{ {pattern} }} FILTER(?g NOT IN ({derived})) }}"
+    return named if union else f"{{ {named} UNION {{ {pattern} }} }}"
 
 
 def hierarchy(store: ox.Store, extra: Iterable[ox.Quad] = ()) -> tuple[Closure, Closure]:
@@ -156,10 +185,7 @@ def delta_update(
     drop_graphs = list(drop_graphs)
     base: list[str] = [f"DROP SILENT GRAPH {g}" if not isinstance(g, ox.DefaultGraph) else "DROP SILENT DEFAULT"
                        for g in drop_graphs]
-    if remove:
-        base.append("DELETE DATA {\n" + _data_block(remove) + "\n}")
-    if add:
-        base.append("INSERT DATA {\n" + _data_block(add) + "\n}")
+    base += _data_updates(remove, add)
     derive = union or entailment == "rdfs"
     hierarchy_touched = any(q.predicate in (SUBCLASS, SUBPROPERTY) for q in (*add, *remove))
     if derive and (drop_graphs or _has_blank(add) or hierarchy_touched):
@@ -169,65 +195,113 @@ def delta_update(
     return " ;\n".join([*base, *_incremental(store, add, remove, union=union, entailment=entailment)])
 
 
-def _incremental(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, union: bool,
-                 entailment: str) -> list[str]:
-    """Derived-graph changes for a blank-node-free change that leaves the hierarchy alone."""
-    removed = {(q.subject, q.predicate, q.object, q.graph_name) for q in remove}
-    added = {(q.subject, q.predicate, q.object, q.graph_name) for q in add}
-    # Indexes of the added quads (named graphs only), so each look-up costs O(its answer):
-    # scanning ``added`` per subject made large batches quadratic.
-    added_by_subject: dict[object, set[tuple]] = defaultdict(set)
-    added_by_triple: dict[Triple3, set[tuple]] = defaultdict(set)
-    for quad in added:
-        if not isinstance(quad[3], ox.DefaultGraph):
-            added_by_subject[quad[0]].add(quad)
-            added_by_triple[quad[:3]].add(quad)
+class _AssertedAfter:
+    """The asserted quads (named graphs, not the entailed one) as they will be after a change.
 
-    def asserted_after(s: object, p: object | None = None, o: object | None = None) -> set[tuple]:
-        """Quads in real named graphs (not default, not entailed) after the change."""
+    Read from the store (which still holds the state before) and corrected by the change.
+    The added quads are indexed by subject and by triple, so each look-up costs O(its answer):
+    scanning them per subject made large batches quadratic.
+    """
+
+    def __init__(self, store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad]) -> None:
+        self.store = store
+        self.removed = {(q.subject, q.predicate, q.object, q.graph_name) for q in remove}
+        self.added = {(q.subject, q.predicate, q.object, q.graph_name) for q in add}
+        self._by_subject: dict[object, set[tuple]] = defaultdict(set)
+        self._by_triple: dict[Triple3, set[tuple]] = defaultdict(set)
+        for quad in self.added:
+            if not isinstance(quad[3], ox.DefaultGraph):
+                self._by_subject[quad[0]].add(quad)
+                self._by_triple[quad[:3]].add(quad)
+
+    def touched(self) -> set[Triple3]:
+        """The triples the change adds or removes (in any graph)."""
+        return {(s, p, o) for s, p, o, _ in self.removed | self.added}
+
+    def quads(self, s: object, p: object | None = None, o: object | None = None) -> set[tuple]:
+        """The asserted quads matching the pattern after the change."""
         found = {(q.subject, q.predicate, q.object, q.graph_name)
-                 for q in store.quads_for_pattern(s, p, o, None)
+                 for q in self.store.quads_for_pattern(s, p, o, None)
                  if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name != ENTAILED}
-        found -= removed
+        found -= self.removed
         if p is not None and o is not None:
-            found |= added_by_triple.get((s, p, o), set())
+            found |= self._by_triple.get((s, p, o), set())
         else:
-            found |= {a for a in added_by_subject.get(s, ()) if (p is None or a[1] == p) and (o is None or a[2] == o)}
+            found |= {a for a in self._by_subject.get(s, ()) if (p is None or a[1] == p) and (o is None or a[2] == o)}
         return found
 
+
+def _entailment_changes(store: ox.Store, after: _AssertedAfter
+                        ) -> tuple[set[Triple3], set[Triple3], dict[object, set[tuple[object, object]]]]:
+    """Step 1: for each subject the change touches, its entailed triples after the change against before.
+
+    Returns the entailed triples to add and to remove, and each subject's entailed (predicate,
+    object) pairs after the change (step 2 needs them).
+    """
+    supers, superprops = hierarchy(store)
+    to_add: set[Triple3] = set()
+    to_remove: set[Triple3] = set()
+    entailed_after: dict[object, set[tuple[object, object]]] = {}
+    for s in {t[0] for t in after.touched()}:
+        now = {(p, o) for _, p, o, _ in after.quads(s)}
+        entailed = _entail(now, supers, superprops)
+        before = {(q.predicate, q.object) for q in store.quads_for_pattern(s, None, None, ENTAILED)}
+        entailed_after[s] = entailed
+        to_add |= {(s, p, o) for p, o in entailed - before}
+        to_remove |= {(s, p, o) for p, o in before - entailed}
+    return to_add, to_remove, entailed_after
+
+
+def _union_changes(store: ox.Store, after: _AssertedAfter, candidates: set[Triple3],
+                   entailed_after: dict[object, set[tuple[object, object]]]) -> tuple[set[Triple3], set[Triple3]]:
+    """Step 2: the union default graph's triples to add and to remove.
+
+    A candidate (a triple the change or step 1 touched) belongs in the union after the change
+    when some named graph asserts it or it is entailed; it is there now when the default graph
+    holds it. Only the triples whose presence differs change.
+    """
+    to_add: set[Triple3] = set()
+    to_remove: set[Triple3] = set()
+    for s, p, o in candidates:
+        present_after = bool(after.quads(s, p, o)) or (p, o) in entailed_after.get(s, set())
+        present_before = any(True for _ in store.quads_for_pattern(s, p, o, ox.DefaultGraph()))
+        if present_after and not present_before:
+            to_add.add((s, p, o))
+        elif present_before and not present_after:
+            to_remove.add((s, p, o))
+    return to_add, to_remove
+
+
+def _data_updates(remove: list[ox.Quad], add: list[ox.Quad]) -> list[str]:
+    """Step 3: the ``DELETE DATA`` and ``INSERT DATA`` operations of the derived quads (none when empty)."""
+    parts: list[str] = []
+    if remove:
+        parts.append("DELETE DATA {\n" + _data_block(remove) + "\n}")
+    if add:
+        parts.append("INSERT DATA {\n" + _data_block(add) + "\n}")
+    return parts
+
+
+def _in_graph(triples: set[Triple3], graph: object) -> list[ox.Quad]:
+    return [ox.Quad(s, p, o, graph) for s, p, o in triples]  # type: ignore[arg-type]
+
+
+def _incremental(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, union: bool,
+                 entailment: str) -> list[str]:
+    """Derived-graph changes for a blank-node-free change that leaves the hierarchy alone.
+
+    Step 1 recomputes the entailments of the subjects the change touches; step 2 brings the
+    union default graph in line for the triples the change and step 1 touched; step 3 writes both.
+    """
+    after = _AssertedAfter(store, add, remove)
     e_add: set[Triple3] = set()
     e_remove: set[Triple3] = set()
     entailed_after: dict[object, set[tuple[object, object]]] = {}
     if entailment == "rdfs":
-        supers, superprops = hierarchy(store)
-        for s in {q[0] for q in removed | added}:
-            now = {(p, o) for _, p, o, _ in asserted_after(s)}
-            after = _entail(now, supers, superprops)
-            before = {(q.predicate, q.object) for q in store.quads_for_pattern(s, None, None, ENTAILED)}
-            entailed_after[s] = after
-            e_add |= {(s, p, o) for p, o in after - before}
-            e_remove |= {(s, p, o) for p, o in before - after}
-
+        e_add, e_remove, entailed_after = _entailment_changes(store, after)
     d_add: set[Triple3] = set()
     d_remove: set[Triple3] = set()
     if union:
-        candidates = {(s, p, o) for s, p, o, _ in removed | added} | e_add | e_remove
-        for s, p, o in candidates:
-            present_after = bool(asserted_after(s, p, o)) or (p, o) in entailed_after.get(s, set())
-            present_before = any(True for _ in store.quads_for_pattern(s, p, o, ox.DefaultGraph()))
-            if present_after and not present_before:
-                d_add.add((s, p, o))
-            elif present_before and not present_after:
-                d_remove.add((s, p, o))
-
-    def quads(triples: set[Triple3], graph: object) -> list[ox.Quad]:
-        return [ox.Quad(s, p, o, graph) for s, p, o in triples]  # type: ignore[arg-type]
-
-    parts: list[str] = []
-    derived_remove = quads(e_remove, ENTAILED) + quads(d_remove, ox.DefaultGraph())
-    derived_add = quads(e_add, ENTAILED) + quads(d_add, ox.DefaultGraph())
-    if derived_remove:
-        parts.append("DELETE DATA {\n" + _data_block(derived_remove) + "\n}")
-    if derived_add:
-        parts.append("INSERT DATA {\n" + _data_block(derived_add) + "\n}")
-    return parts
+        d_add, d_remove = _union_changes(store, after, after.touched() | e_add | e_remove, entailed_after)
+    return _data_updates(_in_graph(e_remove, ENTAILED) + _in_graph(d_remove, ox.DefaultGraph()),
+                         _in_graph(e_add, ENTAILED) + _in_graph(d_add, ox.DefaultGraph()))

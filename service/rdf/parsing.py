@@ -8,7 +8,8 @@ remote ``@context`` is refused before parsing (the service fetches nothing from 
 network); a document that declares DTD entities or nests deeper than the limits of
 :mod:`service.rdf.limits` is refused before any parser sees it (parsing stays linear
 in the input, whatever a client sends). This module has no web dependencies, so the CLI
-can use it without importing the web tier.
+can use it without importing the web tier. Which syntaxes each reader accepts is
+:mod:`service.rdf.formats`'s table.
 """
 
 from __future__ import annotations
@@ -21,39 +22,6 @@ import pyoxigraph as ox
 
 from service.rdf.limits import LimitExceeded, XmlUnreadable, check_rdf
 
-#: Media types of the RDF documents /validate and /ingest read → pyoxigraph formats.
-INPUT_FORMATS: dict[str, ox.RdfFormat] = {
-    # https://www.w3.org/TR/turtle/
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,  # not standard, but common
-    # https://www.w3.org/TR/trig/
-    "application/trig": ox.RdfFormat.TRIG,
-    # https://www.w3.org/TR/n-triples/
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    # https://www.w3.org/TR/n-quads/
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    # https://www.w3.org/TR/json-ld11/
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    # https://www.w3.org/TR/rdf-syntax-grammar/
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
-#: Media types → pyoxigraph formats of the RDF documents the store itself reads and writes (the bundled
-#: files, dumps, CONSTRUCT answers), N3 included.
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "text/n3": ox.RdfFormat.N3,
-}
-#: File extensions of the same syntaxes (the CLI reads files by extension).
-EXTENSIONS: dict[str, ox.RdfFormat] = {
-    ".ttl": ox.RdfFormat.TURTLE, ".trig": ox.RdfFormat.TRIG, ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS, ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
-    ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
-}
 #: pyoxigraph's positions: "at line 3 between columns 11 and 14", "at line 2 column 8", "between line 2 column 9 and …".
 _POSITION = re.compile(r"^Parser error .*?line (\d+)\D+?(\d+).*?: ")
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+from service.rdf.vocabulary import XSD_STRING
 
 Encoded = tuple[Any, ...]
 

@@ -1,7 +1,9 @@
-"""Names of the graphs and namespaces the service itself relies on.
+"""The IRIs the service relies on: its own graphs and namespaces, and the W3C terms its code names.
 
-Why a module of constants: the store worker, the blueprints, the loader and the tests
-must agree on these IRIs, and the ontology/data files use the same ones.
+Why one module of constants: the store worker, the blueprints, the loader, the linker and
+the tests must agree on these IRIs, and the ontology/data files use the same ones. Each IRI
+is written here once, as a string (SPARQL text, rdflib and pyoxigraph all start from one);
+a module that needs a pyoxigraph node wraps it (``ox.NamedNode(RDF_TYPE)``).
 """
 
 from __future__ import annotations
@@ -27,25 +29,78 @@ BATCH_GRAPH_NS = GRAPH_NS + "batch/"
 #: Graphs the service derives itself; clients may not write them.
 DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH})
 
+# -- W3C and community namespaces ------------------------------------------------------------
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+ORG = "http://www.w3.org/ns/org#"
+PROV = "http://www.w3.org/ns/prov#"
+SCHEMA = "https://schema.org/"
+SH = "http://www.w3.org/ns/shacl#"
+#: https://www.w3.org/TR/void/
+VOID = "http://rdfs.org/ns/void#"
+#: https://www.w3.org/TR/sparql11-service-description/
+SD = "http://www.w3.org/ns/sparql-service-description#"
+#: Unique URIs for file formats (https://www.w3.org/ns/formats/).
+FORMATS = "http://www.w3.org/ns/formats/"
+#: Entailment regimes (https://www.w3.org/TR/sparql11-entailment/).
+ENTAILMENT = "http://www.w3.org/ns/entailment/"
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+DBPEDIA_RESOURCE = "http://dbpedia.org/resource/"
+
+# -- the terms the code names (the ontology and data name many more) ---------------------------
+
+RDF_TYPE = RDF + "type"
+RDF_LANGSTRING = RDF + "langString"
+RDFS_LABEL = RDFS + "label"
+RDFS_COMMENT = RDFS + "comment"
+RDFS_SEE_ALSO = RDFS + "seeAlso"
+RDFS_SUBCLASS_OF = RDFS + "subClassOf"
+RDFS_SUBPROPERTY_OF = RDFS + "subPropertyOf"
+OWL_SAME_AS = OWL + "sameAs"
+SKOS_PREF_LABEL = SKOS + "prefLabel"
+SKOS_ALT_LABEL = SKOS + "altLabel"
+SKOS_EXACT_MATCH = SKOS + "exactMatch"
+SKOS_CONCEPT = SKOS + "Concept"
+XSD_STRING = XSD + "string"
+XSD_INTEGER = XSD + "integer"
+XSD_DECIMAL = XSD + "decimal"
+XSD_DOUBLE = XSD + "double"
+XSD_BOOLEAN = XSD + "boolean"
+XSD_DATE = XSD + "date"
+XSD_DATETIME = XSD + "dateTime"
+XSD_GYEAR = XSD + "gYear"
+DCT_TITLE = DCT + "title"
+DCT_SOURCE = DCT + "source"
+DCT_IDENTIFIER = DCT + "identifier"
+FOAF_NAME = FOAF + "name"
+PROV_GENERATED_AT_TIME = PROV + "generatedAtTime"
+VOID_TRIPLES = VOID + "triples"
+
 #: Prefixes offered to query writers (UI, canned queries, Turtle output).
 PREFIXES: dict[str, str] = {
     "dj": ONTOLOGY_NS,
     "djr": RESOURCE_NS,
     "djsh": SHAPES_NS,
     "djg": GRAPH_NS,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "wd": "http://www.wikidata.org/entity/",
-    "dbr": "http://dbpedia.org/resource/",
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dct": DCT,
+    "foaf": FOAF,
+    "org": ORG,
+    "prov": PROV,
+    "schema": SCHEMA,
+    "sh": SH,
+    "wd": WIKIDATA_ENTITY,
+    "dbr": DBPEDIA_RESOURCE,
 }
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from service.rdf.parsing import RDF_FORMATS
+from service.rdf.formats import STORE_FORMATS
 from service.rdf.vocabulary import PREFIXES
 from service.sparql import writers as results
 
@@ -124,7 +124,7 @@ def write_answer(head: dict[str, Any], items: Any, fmt: str, sink: Any) -> None:
         for chunk in results.SOLUTION_WRITERS[fmt](head["vars"], items, head["truncated"]):
             sink.write(chunk)
     else:
-        ox.serialize(items, sink, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt in (
+        ox.serialize(items, sink, STORE_FORMATS[fmt], prefixes=PREFIXES if fmt in (
             "text/turtle", "application/trig") else None)
 
 

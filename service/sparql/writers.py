@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from service.rdf.terms import RDF_LANGSTRING, XSD_STRING
+from service.rdf.vocabulary import RDF_LANGSTRING, XSD_BOOLEAN, XSD_DECIMAL, XSD_DOUBLE, XSD_INTEGER, XSD_STRING
 
 #: IRI placed in the result head ("link") when the row cap cut the results.
 TRUNCATION_LINK = "urn:dprk-kg:results-truncated"
@@ -198,10 +198,10 @@ def _tsv_string(text: str) -> str:
 
 #: Literals TSV may write bare: Turtle's number and boolean syntax, by datatype.
 _TSV_BARE = {
-    "http://www.w3.org/2001/XMLSchema#integer": re.compile(r"[+-]?[0-9]+"),
-    "http://www.w3.org/2001/XMLSchema#decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
-    "http://www.w3.org/2001/XMLSchema#double": re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
-    "http://www.w3.org/2001/XMLSchema#boolean": re.compile(r"true|false"),
+    XSD_INTEGER: re.compile(r"[+-]?[0-9]+"),
+    XSD_DECIMAL: re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    XSD_DOUBLE: re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)[eE][+-]?[0-9]+"),
+    XSD_BOOLEAN: re.compile(r"true|false"),
 }
 
 

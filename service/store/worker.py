@@ -32,10 +32,10 @@ from typing import Any
 import pyoxigraph as ox
 
 from service.rdf import derived
-from service.rdf.dataset import bundled_files
-from service.rdf.parsing import RDF_FORMATS
+from service.rdf.bundle import load_into
+from service.rdf.formats import STORE_FORMATS
 from service.rdf.terms import decode, encode
-from service.rdf.vocabulary import DERIVED_GRAPHS, PREFIXES
+from service.rdf.vocabulary import PREFIXES
 from service.sparql.answers import capped_answer, serialize_answer
 from service.sparql.lexer import nesting_problem
 from service.store import ops
@@ -132,10 +132,7 @@ class Worker:
         if empty and self.settings["LOAD_DATA"]:
             rewritten = True
             _write_state(marker, {"status": "loading", "derivation": derivation})
-            root = Path(self.settings["DATA_ROOT"])
-            for item in bundled_files(root):
-                to_graph = ox.NamedNode(item.graph) if item.graph else None
-                self.store.bulk_load(path=str(item.path), format=RDF_FORMATS[item.format], to_graph=to_graph)
+            load_into(self.store, Path(self.settings["DATA_ROOT"]), bulk=True)
             if not self.bulk_derive():
                 self.rebuild_derived()
         elif state and state.get("derivation") != derivation:
@@ -305,7 +302,7 @@ class Worker:
 
     def op_dump(self, conn: Connection, req: dict) -> None:
         """Serialize a graph or the whole dataset (without the derived graphs)."""
-        fmt = RDF_FORMATS[req["format"]]
+        fmt = STORE_FORMATS[req["format"]]
         graph = decode(req["graph"]) if req.get("graph") is not None else None
         writer = ResultSender(conn, {"kind": "graph"})
         if graph is not None:
@@ -319,9 +316,7 @@ class Worker:
 
     def _dumped(self, quad: ox.Quad) -> bool:
         """Dumps hold what clients wrote: not the derived graphs, nor the union default graph."""
-        if isinstance(quad.graph_name, ox.DefaultGraph):
-            return not self.union
-        return quad.graph_name.value not in DERIVED_GRAPHS
+        return derived.is_asserted(quad.graph_name, union=self.union)
 
     def op_graphs(self, conn: Connection, req: dict) -> None:
         """The named graphs (derived ones included, flagged by the caller if it wants)."""

@@ -36,6 +36,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.urls import iri_to_uri
 
 from service import problems as errors
+from service.rdf.formats import GRAPH_INPUT
 from service.rdf.parsing import InputError, parse_rdf
 from service.rdf.vocabulary import DERIVED_GRAPHS
 from service.store import writes
@@ -118,13 +119,13 @@ def _check_writable(graph: Target) -> None:
 def _parse(body: bytes, media_type: str, content_type: str | None, graph: Target, what: str) -> list[ox.Quad]:
     """Parse one RDF document into quads of ``graph`` (415 for other media types, 400 with the position).
 
-    The syntaxes are the Graph Store's own (:data:`negotiation.INPUT_FORMATS`, graph syntaxes only);
+    The syntaxes are the Graph Store's own (:data:`GRAPH_INPUT`, graph syntaxes only);
     the parsing is :func:`rdf_input.parse_rdf`'s, so errors name line and column and a remote
     JSON-LD context is refused before anything could fetch it.
     """
-    rdf_format = negotiation.INPUT_FORMATS.get(media_type)
+    rdf_format = GRAPH_INPUT.get(media_type)
     if rdf_format is None:
-        supported = list(negotiation.INPUT_FORMATS)
+        supported = list(GRAPH_INPUT)
         if what == "request body":
             raise errors.unsupported_media_type(content_type, [*supported, f"{MULTIPART} (POST only)"])
         raise errors.ApiError(415, f"The {what} has the Content-Type {content_type or '(none)'!r}; each part of "
@@ -172,8 +173,8 @@ def _read_quads(graph: Target) -> list[ox.Quad]:
     if request.method != "POST":
         raise errors.ApiError(415, f"{MULTIPART} bodies are for POST (each part is merged into the graph); "
                                    f"a {request.method} takes one RDF document in one of: "
-                                   + ", ".join(negotiation.INPUT_FORMATS),
-                              title="Unsupported Media Type", details={"supported": list(negotiation.INPUT_FORMATS)})
+                                   + ", ".join(GRAPH_INPUT),
+                              title="Unsupported Media Type", details={"supported": list(GRAPH_INPUT)})
     quads: list[ox.Quad] = []
     for what, part in multipart_parts(protocol.read_body(request), request.content_type or MULTIPART):
         if part.is_multipart():

@@ -1,8 +1,8 @@
 """Content negotiation: which format to answer in, given the client's Accept header.
 
 Why tables of data and one function: the formats we produce are facts (a media type,
-the store's key for it, a file extension), each backed by a W3C specification cited
-above its group, and compatibility aliases are marked as such. :func:`negotiate` is
+the store's key for it, a file extension), kept in :mod:`service.rdf.formats` with the
+W3C specification of each, and compatibility aliases are marked as such. :func:`negotiate` is
 the single algorithm (q-values, ``type/*``, ``*/*``); the thin callers below name the
 table and its default. Nothing matching is an honest 406 that lists what we can produce.
 """
@@ -12,100 +12,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import pyoxigraph as ox
-
 from service import problems
+from service.rdf.formats import HTML_FORMATS, RDF_FORMATS, RESULT_FORMATS, Format, rdf_formats
 
-
-@dataclass(frozen=True)
-class Format:
-    """One media type we can produce (or read).
-
-    ``media_type`` is what a client may ask for; ``content_type`` is what we answer with
-    (an alias answers with its standard type); ``key`` is the store's name for it;
-    ``name`` is the short name of the non-standard ``download`` parameter.
-    """
-
-    media_type: str
-    key: str
-    name: str
-    extension: str
-    alias_of: str | None = None
-
-    @property
-    def content_type(self) -> str:
-        """The ``Content-Type`` of the response (with a charset for text types)."""
-        media_type = self.alias_of or self.media_type
-        return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
-
-    @property
-    def standard(self) -> bool:
-        """False for compatibility aliases."""
-        return self.alias_of is None
-
-
-#: SELECT and ASK results.
-RESULT_FORMATS: tuple[Format, ...] = (
-    # https://www.w3.org/TR/sparql11-results-json/
-    #: The default: what SPARQL clients and federated queries expect.
-    Format("application/sparql-results+json", "json", "json", "srj"),
-    # https://www.w3.org/TR/rdf-sparql-XMLres/
-    Format("application/sparql-results+xml", "xml", "xml", "srx"),
-    # https://www.w3.org/TR/sparql11-results-csv-tsv/
-    Format("text/csv", "csv", "csv", "csv"),
-    Format("text/tab-separated-values", "tsv", "tsv", "tsv"),
-    # for compatibility (clients that ask for plain JSON or XML)
-    Format("application/json", "json", "json", "json", alias_of="application/sparql-results+json"),
-    Format("application/xml", "xml", "xml", "xml", alias_of="application/sparql-results+xml"),
-    Format("text/xml", "xml", "xml", "xml", alias_of="application/sparql-results+xml"),
-)
-
-#: CONSTRUCT and DESCRIBE results; also Graph Store GET. ``key`` is the store's RDF media type.
-RDF_FORMATS: tuple[Format, ...] = (
-    # https://www.w3.org/TR/turtle/
-    #: The default: readable and compact.
-    Format("text/turtle", "text/turtle", "turtle", "ttl"),
-    # https://www.w3.org/TR/n-triples/
-    Format("application/n-triples", "application/n-triples", "ntriples", "nt"),
-    # https://www.w3.org/TR/json-ld11/
-    Format("application/ld+json", "application/ld+json", "jsonld", "jsonld"),
-    # https://www.w3.org/TR/rdf-syntax-grammar/
-    Format("application/rdf+xml", "application/rdf+xml", "rdfxml", "rdf"),
-    # https://www.w3.org/TR/n-quads/ and https://www.w3.org/TR/trig/ (the triples, in the default graph)
-    Format("application/n-quads", "application/n-quads", "nquads", "nq"),
-    Format("application/trig", "application/trig", "trig", "trig"),
-    # for compatibility: plain JSON means JSON-LD and plain XML means RDF/XML for a graph (as rdflib-endpoint)
-    Format("application/json", "application/ld+json", "jsonld", "jsonld", alias_of="application/ld+json"),
-    Format("application/xml", "application/rdf+xml", "rdfxml", "rdf", alias_of="application/rdf+xml"),
-    Format("text/xml", "application/rdf+xml", "rdfxml", "rdf", alias_of="application/rdf+xml"),
-    # not standard, but common
-    Format("application/x-turtle", "text/turtle", "turtle", "ttl", alias_of="text/turtle"),
-    Format("text/plain", "application/n-triples", "ntriples", "nt", alias_of="application/n-triples"),
-)
-
-#: The service description (https://www.w3.org/TR/sparql11-service-description/), or the query page.
+#: The tables are facts about formats, kept in :mod:`service.rdf.formats` (the one table of formats);
+#: the service description's own table adds the query page for browsers.
 DESCRIPTION_FORMATS: tuple[Format, ...] = (
-    *RDF_FORMATS[:4],
-    # https://html.spec.whatwg.org/ — a browser gets the query page
-    Format("text/html", "html", "html", "html"),
-    Format("application/xhtml+xml", "html", "html", "html", alias_of="text/html"),
-    *RDF_FORMATS[6:],  # the compatibility aliases (all of them name one of the four formats above)
+    *(f for f in rdf_formats("turtle", "ntriples", "jsonld", "rdfxml") if f.standard),
+    *HTML_FORMATS,  # https://html.spec.whatwg.org/ — a browser gets the query page
+    *(f for f in rdf_formats("turtle", "ntriples", "jsonld", "rdfxml") if not f.standard),
 )
-
-#: Request bodies the Graph Store accepts (a graph, so no dataset formats): media type → parser format.
-INPUT_FORMATS: dict[str, ox.RdfFormat] = {
-    # https://www.w3.org/TR/turtle/
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,  # not standard
-    # https://www.w3.org/TR/n-triples/
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    # https://www.w3.org/TR/rdf-syntax-grammar/
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    # https://www.w3.org/TR/json-ld11/
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    # https://w3c.github.io/N3/spec/ (its triples only)
-    "text/n3": ox.RdfFormat.N3,
-}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.canned.backend import DataLookups
 from service.canned.contract import CannedQuery, ParamSpec, TypeSpec
 from service.canned.params import (
     IRI_GRAMMAR,
@@ -106,8 +107,8 @@ _BOOLEAN_TEXT = "|".join("".join(f"[{c.upper()}{c}]" if c.isalpha() else c for c
 _CONTROL_FREE = "^[^\\x00-\\x08\\x0b-\\x1f\\x7f]*$"
 #: The instances of a class, as an enum source (``lookups.enum_values``): the same type chain
 #: ``Lookups.is_instance`` checks, so the listed values are exactly those a request may name.
-_INSTANCES = ("SELECT DISTINCT ?value WHERE {{ ?value <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/"
-              "<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{cls}> FILTER(isIRI(?value)) }}")
+_INSTANCES = ("SELECT DISTINCT ?value WHERE {{ ?value " + DataLookups.RDF_TYPE_CHAIN
+              + " <{cls}> FILTER(isIRI(?value)) }}")
 
 
 #: Empty or only spaces (any of canned_params.SPACE, e.g. U+0085): the service reads it as "not given".

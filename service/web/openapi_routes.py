@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.rdf.parsing import INPUT_FORMATS as VALIDATE_INPUT_FORMATS
+from service.rdf.formats import DOCUMENT_INPUT, GRAPH_INPUT
 from service.web import negotiation, protocol
 
 BEARER = "bearerAuth"
@@ -194,7 +194,7 @@ def _rdf_bodies(types: list[str], example_types: tuple[str, ...] = ("text/turtle
 
 
 def _validation_paths() -> dict[str, Any]:
-    rdf_types = list(VALIDATE_INPUT_FORMATS)
+    rdf_types = list(DOCUMENT_INPUT)
     form = {"type": "object", "required": ["data"], "properties": {
         "data": {"type": "string", "pattern": "\\S", "description": "The RDF document (or SPARQL Update) to check."},
         "format": {"type": "string", "enum": [*rdf_types, "application/sparql-update", ""],
@@ -256,7 +256,7 @@ def _validation_paths() -> dict[str, Any]:
 def _store_paths() -> dict[str, Any]:
     rdf_out = _content(_media(negotiation.RDF_FORMATS))
     read_ok = {"description": "The graph, by content negotiation (Turtle by default).", "content": rdf_out}
-    body_types = list(negotiation.INPUT_FORMATS)
+    body_types = list(GRAPH_INPUT)
     selectors = [
         {"name": "default", "in": "query", "required": False, "allowEmptyValue": True, "schema": _TEXT,
          "description": "Present (any value, usually none): the default graph. Give exactly one of `default` and "

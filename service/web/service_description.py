@@ -14,16 +14,14 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Response, current_app, request
 
-from service.rdf.vocabulary import ENTAILED_GRAPH, PREFIXES
+from service.rdf import vocabulary
+from service.rdf.vocabulary import ENTAILED_GRAPH, ENTAILMENT, FORMATS, PREFIXES, SD
 from service.web import negotiation
 from service.web.context import get_store
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS = "http://www.w3.org/ns/formats/"
-ENTAILMENT = "http://www.w3.org/ns/entailment/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
-DCT_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
+RDF_TYPE = ox.NamedNode(vocabulary.RDF_TYPE)
+RDFS_COMMENT = ox.NamedNode(vocabulary.RDFS_COMMENT)
+DCT_TITLE = ox.NamedNode(vocabulary.DCT_TITLE)
 
 #: Our result formats, as the W3C format IRIs (https://www.w3.org/ns/formats/).
 RESULT_FORMAT_IRIS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
@@ -33,7 +31,7 @@ DESCRIPTION_PREFIXES = {"sd": SD, "formats": FORMATS, "ent": ENTAILMENT, "rdfs":
                         "dct": PREFIXES["dct"], "djg": PREFIXES["djg"], "djr": PREFIXES["djr"]}
 
 
-RDFS_SEEALSO = ox.NamedNode(PREFIXES["rdfs"] + "seeAlso")
+RDFS_SEEALSO = ox.NamedNode(vocabulary.RDFS_SEE_ALSO)
 
 
 def _sd(local: str) -> ox.NamedNode:

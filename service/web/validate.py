@@ -5,7 +5,7 @@ Why both here: they read the same inputs (an RDF document in any of six syntaxes
 SPARQL Update for a dry run) and answer with the same report, so a client can try a
 batch with ``/validate`` and send exactly the same body to ``/ingest``.
 
-Input: the ``Content-Type`` says the syntax (:data:`service.rdf.parsing.INPUT_FORMATS`). Bodies larger than
+Input: the ``Content-Type`` says the syntax (:data:`service.rdf.formats.DOCUMENT_INPUT`). Bodies larger than
 MAX_BODY_BYTES get 413; a syntax error gets 400 naming line and column; JSON-LD that
 refers to a remote ``@context`` is refused before parsing (the service fetches nothing).
 Blank nodes are skolemized to ``https://w3id.org/dprk-japan-kg/.well-known/genid/<uuid>``.
@@ -28,7 +28,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask.typing import ResponseReturnValue
 
 from service import problems as errors
-from service.rdf.parsing import INPUT_FORMATS, InputError, parse_rdf
+from service.rdf.formats import DOCUMENT_INPUT
+from service.rdf.parsing import InputError, parse_rdf
 from service.rdf.vocabulary import curie
 from service.sparql import guard
 from service.store import writes
@@ -72,7 +73,7 @@ def _media(value: str | None) -> str:
 
 
 def read_submission() -> Submission:
-    """Read the request: a raw body in one of :data:`INPUT_FORMATS` (or an update), or the HTML form."""
+    """Read the request: a raw body in one of :data:`DOCUMENT_INPUT` (or an update), or the HTML form."""
     media_type = _media(request.content_type)
     limit = int(current_app.config["MAX_BODY_BYTES"])
     if media_type in FORM_TYPES:
@@ -83,12 +84,12 @@ def read_submission() -> Submission:
         if not text.strip():
             raise errors.bad_request("The form's 'data' field is empty: paste the Turtle (or other RDF) to check.")
         media_type = _media(request.form.get("format")) or "text/turtle"
-        if media_type not in INPUT_FORMATS and media_type != UPDATE_TYPE:
+        if media_type not in DOCUMENT_INPUT and media_type != UPDATE_TYPE:
             raise errors.bad_request(f"The form's 'format' field {media_type!r} is not one of: "
-                                     + ", ".join([*INPUT_FORMATS, UPDATE_TYPE]))
+                                     + ", ".join([*DOCUMENT_INPUT, UPDATE_TYPE]))
     else:
-        if media_type not in INPUT_FORMATS and media_type != UPDATE_TYPE:
-            raise errors.unsupported_media_type(request.content_type, [*INPUT_FORMATS, UPDATE_TYPE, *FORM_TYPES])
+        if media_type not in DOCUMENT_INPUT and media_type != UPDATE_TYPE:
+            raise errors.unsupported_media_type(request.content_type, [*DOCUMENT_INPUT, UPDATE_TYPE, *FORM_TYPES])
         data = protocol.read_body(request)
         text = data.decode("utf-8", errors="replace")
     if media_type == UPDATE_TYPE:
@@ -96,7 +97,7 @@ def read_submission() -> Submission:
             raise errors.bad_request("The SPARQL Update is empty.")
         return Submission(update=text, text=text, media_type=media_type)
     try:
-        quads = parse_rdf(data, INPUT_FORMATS[media_type])
+        quads = parse_rdf(data, DOCUMENT_INPUT[media_type])
     except InputError as exc:
         message = str(exc)
         raise errors.bad_request(message[0].upper() + message[1:]) from exc
@@ -243,7 +244,7 @@ def ingest_view() -> ResponseReturnValue:
     that cannot be read; 401/403 without the write token.
     """
     if _media(request.content_type) == UPDATE_TYPE:
-        raise errors.unsupported_media_type(request.content_type, list(INPUT_FORMATS))
+        raise errors.unsupported_media_type(request.content_type, list(DOCUMENT_INPUT))
     submission = read_submission()
     if not submission.quads:
         raise errors.bad_request("The batch is empty: it contains no triples.")

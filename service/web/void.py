@@ -28,36 +28,29 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from service import problems
-from service.rdf.vocabulary import DERIVED_GRAPHS, ONTOLOGY_NS, PREFIXES, RESOURCE_NS, expand_name
+from service.rdf.derived import asserted_pattern
+from service.rdf.vocabulary import (
+    DBPEDIA_RESOURCE,
+    DCT,
+    DERIVED_GRAPHS,
+    FOAF,
+    FORMATS,
+    ONTOLOGY_NS,
+    OWL_SAME_AS,
+    PREFIXES,
+    RDF_TYPE,
+    RESOURCE_NS,
+    SKOS_EXACT_MATCH,
+    VOID,
+    WIKIDATA_ENTITY,
+    XSD_INTEGER,
+    expand_name,
+)
 from service.store.client import StoreClient
 from service.web import negotiation
 from service.web.context import get_store
 
 bp = Blueprint("void", __name__)
-
-
-VOID = "http://rdfs.org/ns/void#"
-
-
-DCT = "http://purl.org/dc/terms/"
-
-
-FOAF = "http://xmlns.com/foaf/0.1/"
-
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-
-
-SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
-
-
-OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
-
-
-FORMATS = "http://www.w3.org/ns/formats/"
 
 
 #: The dataset this service publishes (the subject of the VoID description).
@@ -79,14 +72,14 @@ DUMP_NAME = "dprk-japan-kg"
 
 #: External datasets we link to: name → (title, IRI namespace of its items, homepage, endpoint).
 TARGETS: dict[str, tuple[str, str, str, str]] = {
-    "wikidata": ("Wikidata", "http://www.wikidata.org/entity/", "https://www.wikidata.org/",
+    "wikidata": ("Wikidata", WIKIDATA_ENTITY, "https://www.wikidata.org/",
                  "https://query.wikidata.org/sparql"),
-    "dbpedia": ("DBpedia", "http://dbpedia.org/resource/", "https://www.dbpedia.org/", "https://dbpedia.org/sparql"),
+    "dbpedia": ("DBpedia", DBPEDIA_RESOURCE, "https://www.dbpedia.org/", "https://dbpedia.org/sparql"),
 }
 
 
 #: Link predicates that make a linkset, and the suffix of its IRI.
-LINK_PREDICATES = {SKOS_EXACT: "", OWL_SAMEAS: "-sameas", ONTOLOGY_NS + "candidateMatch": "-candidates"}
+LINK_PREDICATES = {SKOS_EXACT_MATCH: "", OWL_SAME_AS: "-sameas", ONTOLOGY_NS + "candidateMatch": "-candidates"}
 
 
 VOID_PREFIXES = {"void": VOID, "dct": DCT, "foaf": FOAF, "xsd": PREFIXES["xsd"], "rdfs": PREFIXES["rdfs"],
@@ -111,17 +104,6 @@ GRAPH_FORMATS = tuple(f for f in negotiation.RDF_FORMATS
                       if (f.alias_of or f.media_type) in ("text/turtle", "application/n-triples"))
 
 
-def _data(pattern: str, union: bool) -> str:
-    """A group pattern matching ``pattern`` over the asserted data (never the derived graphs).
-
-    In union mode the default graph is the service's derived union, so only named graphs
-    count; otherwise the default graph holds data of its own.
-    """
-    derived = ", ".join(f"<{g}>" for g in sorted(DERIVED_GRAPHS))
-    named = f"{{ GRAPH ?g {{ {pattern} }} FILTER(?g NOT IN ({derived})) }}"
-    return named if union else f"{{ {named} UNION {{ {pattern} }} }}"
-
-
 def _count(store: StoreClient, query: str) -> int:
     rows = store.select(query).rows
     return int(rows[0][0].value) if rows and rows[0][0] is not None else 0
@@ -134,18 +116,19 @@ def _namespace(iri: str) -> str:
 
 def compute(store: StoreClient, base_url: str, union: bool) -> list[ox.Triple]:
     """The VoID description of the store's dataset, as triples (see the module docstring)."""
-    distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {_data('?s ?p ?o', union)}"
+    distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {asserted_pattern('?s ?p ?o', union=union)}"
     triples = _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}")
-    subjects = _count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {_data('?s ?p ?o', union)}")
-    objects = _count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {_data('?s ?p ?o', union)}")
+    subjects = _count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {asserted_pattern('?s ?p ?o', union=union)}")
+    objects = _count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {asserted_pattern('?s ?p ?o', union=union)}")
     entities = _count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
-                             f"{{ {_data('?s a ?c', union)} FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }}")
-    classes = store.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {_data('?s a ?c', union)} "
+                             f"{{ {asserted_pattern('?s a ?c', union=union)} "
+                             f"FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }}")
+    classes = store.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {asserted_pattern('?s a ?c', union=union)} "
                            "GROUP BY ?c ORDER BY ?c").rows
     properties = store.select(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p ORDER BY ?p").rows
     predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
     links = store.select(
-        f"SELECT ?p ?o WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {_data('?s ?p ?o', union)} "
+        f"SELECT ?p ?o WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {asserted_pattern('?s ?p ?o', union=union)} "
         f"VALUES ?p {{ {predicates} }} }} }}").rows
     documents = store.select(
         f"PREFIX dj: <{ONTOLOGY_NS}> SELECT DISTINCT ?doc WHERE {{ GRAPH ?doc {{ ?doc a dj:SourceDocument }} }} "
@@ -159,7 +142,7 @@ def compute(store: StoreClient, base_url: str, union: bool) -> list[ox.Triple]:
         out.append(ox.Triple(s, node(p), o))
 
     def integer(n: int) -> ox.Literal:
-        return ox.Literal(str(n), datatype=node(PREFIXES["xsd"] + "integer"))
+        return ox.Literal(str(n), datatype=node(XSD_INTEGER))
 
     description = node(base_url + VOID_PATH)
     add(description, RDF_TYPE, node(VOID + "DatasetDescription"))
