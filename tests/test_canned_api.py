@@ -288,3 +288,147 @@ def test_catalog_entries_carry_the_example_query_with_its_values_bound(client):
     assert "VALUES ?year_from { UNDEF }" in timeline["query"]
     assert 'VALUES ?year_from { "2012"^^<http://www.w3.org/2001/XMLSchema#gYear> }' in timeline["example_query"]
     assert client.get(timeline["example_url"]).status_code == 200
+
+
+# -- one owner per concern: CORS, negotiation, truncation, errors (issue "One house") ----------
+
+
+def test_canned_answers_send_the_one_cors_policy_exposing_the_truncation_headers(make_app):
+    client = make_app(CORS_ORIGINS="https://analyst.example", RESULT_ROW_CAP=1, LOAD_DATA=True).test_client()
+    response = client.get(f"{TIMELINE}.json{PARAMS}")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://analyst.example"
+    exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"X-Result-Truncated", "Link"} <= exposed, "a cross-origin page must be able to read both"
+    assert "Origin" in response.headers["Vary"] and "Accept" in response.headers["Vary"]
+    assert response.headers["X-Result-Truncated"] == "true"
+    links = response.headers.getlist("Link")
+    assert '<urn:dprk-kg:results-truncated>; rel="truncated"' in links, "as /sparql says it"
+    assert any('rel="alternate"' in link for link in links), "the page link is kept beside it"
+    assert len(response.get_json()["results"]["bindings"]) == 1
+
+
+def test_an_uncut_canned_answer_says_nothing_of_truncation(make_app):
+    response = make_app(LOAD_DATA=True).test_client().get(f"{TIMELINE}.json{PARAMS}", headers={"Accept": "*/*"})
+    assert response.status_code == 200 and "Access-Control-Allow-Origin" in response.headers
+    assert "X-Result-Truncated" not in response.headers
+    assert all("truncated" not in link for link in response.headers.getlist("Link"))
+
+
+def test_canned_queries_answer_a_cors_preflight_as_sparql_does(make_app):
+    client = make_app(CORS_ORIGINS="*", LOAD_DATA=False).test_client()
+    canned = client.options("/queries/documents", headers={"Origin": "https://a.example",
+                                                           "Access-Control-Request-Method": "POST"})
+    sparql = client.options("/sparql", headers={"Origin": "https://a.example",
+                                                "Access-Control-Request-Method": "POST"})
+    names = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+             "Access-Control-Expose-Headers", "Access-Control-Max-Age")
+    assert [canned.headers.get(n) for n in names] == [sparql.headers.get(n) for n in names]
+    assert canned.headers["Access-Control-Allow-Methods"]
+
+
+def test_without_cors_origins_canned_answers_carry_no_cors_headers(make_app):
+    response = make_app(CORS_ORIGINS="", LOAD_DATA=False).test_client().get("/queries/documents.json")
+    assert response.status_code == 200
+    assert not [n for n in response.headers.keys() if n.startswith("Access-Control-")]
+
+
+@pytest.mark.parametrize(("accept", "media_type"), [
+    ("text/*", "text/html"),  # the first text type of the table
+    ("application/json;q=0.5, text/csv", "text/csv"),
+    ("text/html;q=0.1, application/sparql-results+xml;q=0.2", "application/sparql-results+xml"),
+    ("text/csv;q=0, */*", "application/sparql-results+json"),
+])
+def test_canned_negotiation_is_the_one_negotiation(client, accept, media_type):
+    response = client.get(TIMELINE + PARAMS, headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == media_type
+
+
+def test_a_malformed_accept_header_on_a_canned_query_is_a_400_naming_it(client):
+    response = client.get(TIMELINE + PARAMS, headers={"Accept": "text/csv;q=2"})
+    assert response.status_code == 400 and "q-value" in response.get_json()["message"]
+
+
+def test_the_406_lists_the_standard_types_a_query_produces_not_the_aliases(client):
+    body = client.get(TIMELINE, headers={"Accept": "image/png"}).get_json()
+    assert body["accepted"] == ["application/sparql-results+json", "text/html", "application/sparql-results+xml",
+                                "text/csv", "text/tab-separated-values"]
+    graph = client.get("/queries/round-in-full", headers={"Accept": "image/png"}).get_json()
+    assert graph["accepted"] == ["text/turtle", "text/html", "application/ld+json", "application/n-triples"]
+
+
+def test_the_catalog_refuses_an_accept_header_it_cannot_meet(client):
+    response = client.get("/queries", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert response.get_json()["accepted"] == ["application/json", "text/html"]
+
+
+def test_a_store_failure_in_a_canned_query_goes_through_the_one_map(make_app, monkeypatch):
+    from service.store.client import StoreError
+    from service.web import canned
+
+    app = make_app(LOAD_DATA=False, CANNED_CACHE_SIZE=0)
+    client = app.test_client()
+
+    def failing(binding, fmt):
+        raise StoreError("os", "the store worker restarted")
+
+    with app.app_context():
+        monkeypatch.setattr(canned.runner(), "run", failing)
+    response = client.get("/queries/documents.json")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+
+    def broken(binding, fmt):
+        raise StoreError("internal", "secret detail /var/lib/store")
+
+    with app.app_context():
+        monkeypatch.setattr(canned.runner(), "run", broken)
+    response = client.get("/queries/documents.json")
+    assert response.status_code == 500 and "secret" not in response.get_data(as_text=True)
+    assert "server log" in response.get_json()["message"]
+
+
+def test_errors_of_a_machine_route_are_json_even_when_routing_refuses_the_method(client):
+    response = client.delete("/queries/documents", headers={"Accept": "*/*"})
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert client.delete("/validate").mimetype == "application/json"
+    assert client.delete("/sparql").mimetype == "text/plain", "SPARQL clients get text, as before"
+
+
+def test_a_cross_origin_page_can_read_the_truncation_of_a_canned_answer_over_http(make_live_server):
+    import urllib.request
+
+    server = make_live_server(env={"DPRK_KG_CORS_ORIGINS": "https://analyst.example",
+                                   "DPRK_KG_RESULT_ROW_CAP": "1"})
+    request = urllib.request.Request(f"{server.url}{TIMELINE}.json{PARAMS}",
+                                     headers={"Origin": "https://analyst.example"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        headers = response.headers
+        assert headers["Access-Control-Allow-Origin"] == "https://analyst.example"
+        assert "X-Result-Truncated" in headers["Access-Control-Expose-Headers"]
+        assert headers["X-Result-Truncated"] == "true"
+        assert '<urn:dprk-kg:results-truncated>; rel="truncated"' in headers.get_all("Link")
+
+
+def test_the_generation_cache_keeps_values_until_the_next_write():
+    from service.canned.cache import GenerationCache
+
+    cache: GenerationCache[str] = GenerationCache(2, weigh=len, max_weight=5)
+    computed: list[str] = []
+
+    def compute(value: str) -> str:
+        computed.append(value)
+        return value
+
+    assert cache.get_or_compute("a", 1, lambda: compute("one")) == "one"
+    assert cache.get_or_compute("a", 1, lambda: compute("again")) == "one", "same generation: kept"
+    assert cache.get_or_compute("a", 2, lambda: compute("two")) == "two", "a write happened: computed again"
+    cache.put("late", 1, "old")
+    assert cache.get("late", 2) is None, "a value computed before a write is never kept as newer"
+    cache.put("big", 2, "too large")
+    assert cache.get("big", 2) is None and len(cache) == 1
+    cache.put("b", 2, "b")
+    cache.put("c", 2, "c")
+    assert cache.get("a", 2) is None and len(cache) == 2, "least recently used goes first"
+    assert computed == ["one", "two"]
+    assert GenerationCache(0).get_or_compute("x", 1, lambda: "y") == "y", "size 0: answered, never kept"

@@ -155,7 +155,7 @@ def test_unexpected_errors_are_logged_and_answered_alike(app: Any, monkeypatch: 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(sparql.security, "guard", broken)
+    monkeypatch.setattr(sparql.guard, "guard", broken)
     with caplog.at_level(logging.ERROR):
         fast = exchange(fast_path(app), CASES["select, JSON"])
         flask = exchange(fast_path(app).fallback, CASES["select, JSON"])

@@ -33,8 +33,8 @@ from flask import Flask
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from service import problems as errors
-from service.web import errors as web_errors
+from service import problems
+from service.web import errors
 from service.web.bodies import BodyReader, has_body
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -137,7 +137,7 @@ class Admission:
     def _take_heavy(self) -> None:
         with self._lock:
             if self._heavy >= self.heavy_cap:
-                raise errors.overloaded(
+                raise problems.overloaded(
                     f"All {self.heavy_cap} web threads for queries, writes, validation and request bodies are busy; "
                     "try again shortly", "THREADS, RESERVED_THREADS", self.retry_after)
             self._heavy += 1
@@ -149,7 +149,7 @@ class Admission:
     def _take_lane(self, kind: str) -> None:
         if not self._lanes[kind].acquire(timeout=self.wait):
             setting, what = LANES[kind]
-            raise errors.overloaded(
+            raise problems.overloaded(
                 f"{self.limits[kind]} {what} are already running and none finished within {self.wait:g} s; "
                 "try again shortly", f"{setting}, ADMISSION_WAIT", self.retry_after)
 
@@ -172,7 +172,7 @@ class Admission:
             except BaseException:
                 self._give_heavy()
                 raise
-        except errors.ApiError as error:
+        except problems.ApiError as error:
             return self._refuse(error, environ, start_response)
         if lane is None:  # an 'other' request whose body is now read: it runs outside the heavy threads
             self._give_heavy()
@@ -199,13 +199,13 @@ class Admission:
             return response
         return _Released(response, release)
 
-    def _refuse(self, error: errors.ApiError, environ: dict[str, Any],
+    def _refuse(self, error: problems.ApiError, environ: dict[str, Any],
                 start_response: Callable[..., Any]) -> Iterable[bytes]:
         from service.web.query_path import status_line
 
         accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
         with self.app.app_context():
-            status, headers, payload = web_errors.render(error, environ.get("PATH_INFO", "/"), accept)
+            status, headers, payload = errors.render(error, errors.is_machine_path(self.app, environ), accept)
         start_response(status_line(status), headers)
         return [payload]
 

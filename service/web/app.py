@@ -10,13 +10,26 @@ from typing import Any
 
 from flask import Flask
 
-from service import config as settings
+from service.config import SETTINGS_BY_KEY, data_root, resolve
 from service.rdf import dataset
-from service.store import client as store
-from service.web import admission, canned, context, errors, graph_store, health, query_path, sparql, ui, validate, void
+from service.store import client
+from service.web import (
+    admission,
+    canned,
+    context,
+    errors,
+    graph_store,
+    health,
+    query_path,
+    sparql,
+    stats,
+    ui,
+    validate,
+    void,
+)
 
 #: The blueprints of the service, in registration order.
-BLUEPRINTS = (health, sparql, graph_store, ui, canned, validate, void)
+BLUEPRINTS = (health, sparql, graph_store, ui, canned, validate, void, stats)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,11 +40,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=True)
     if config:
-        unknown = sorted(set(config) - set(settings.SETTINGS_BY_KEY) - {"TESTING", "STARTUP_TIMEOUT"})
+        unknown = sorted(set(config) - set(SETTINGS_BY_KEY) - {"TESTING", "STARTUP_TIMEOUT"})
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
-    app.config.from_mapping(settings.resolve(config))
-    app.config["DATA_ROOT"] = str(settings.data_root(app.config))
+    app.config.from_mapping(resolve(config))
+    app.config["DATA_ROOT"] = str(data_root(app.config))
     # An installed package without its bundle, or a mistyped --data-root, is refused here (naming what is
     # missing) instead of serving an empty graph and no canned queries.
     dataset.require_parts(Path(app.config["DATA_ROOT"]), data=bool(app.config["LOAD_DATA"]))
@@ -49,6 +62,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         query_path.init_app(app)  # it wraps the finished app's WSGI entry point
         admission.init_app(app)  # outermost: bodies are read, and work admitted, before either path runs
     except BaseException:
-        app.extensions[store.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
+        app.extensions[client.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
         raise
     return app

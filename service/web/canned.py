@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -29,19 +28,17 @@ from service.canned.backend import ServiceBackend, StoreAnalyser
 from service.canned.contract import CannedQuery
 from service.canned.header import CannedQueryError, load_queries
 from service.canned.params import RESERVED, Binding, ParamError, json_args, query_string
-from service.canned.run import CannedRunner, accept_table, formats_for, machine_format
+from service.canned.run import Answer, CannedRunner, accept_table, formats_for, machine_format
 from service.config import data_root
-from service.problems import ApiError, bad_request, not_acceptable, not_found, timeout
+from service.problems import ApiError, bad_request, not_found
 from service.rdf.vocabulary import RESOURCE_NS, curie
 from service.sparql import guard
-from service.store.client import EXTENSION_KEY as STORE_KEY
-from service.store.client import StoreError, StoreTimeout
-from service.web import openapi
+from service.store import client
+from service.store.client import StoreError
+from service.web import access, errors, negotiation, openapi, responses
 
-log = logging.getLogger(__name__)
-
-
-bp = Blueprint("canned", __name__)
+bp = errors.machine_routes(Blueprint("canned", __name__))
+bp.after_request(access.add_cors_headers)  # the one CORS policy: reads are readable cross-origin
 
 
 EXTENSION_KEY = "dprk_kg_canned"
@@ -62,14 +59,15 @@ def init_app(app: Flask) -> None:
     """
     allowlist = app.config.get("SERVICE_ALLOWLIST") or {}
     try:
-        analyser = StoreAnalyser(app.extensions[STORE_KEY], timeout=min(10.0, float(app.config["QUERY_TIMEOUT"])))
+        analyser = StoreAnalyser(app.extensions[client.EXTENSION_KEY],
+                                 timeout=min(10.0, float(app.config["QUERY_TIMEOUT"])))
         queries = load_queries(queries_folder(app), allowlist, analyser)
     except CannedQueryError as exc:
         raise CannedQueryError(f"cannot start: malformed canned query {exc}") from exc
     app.add_template_filter(curie, "canned_curie")
     app.extensions[EXTENSION_KEY] = CannedRunner(
         queries,
-        ServiceBackend(app.extensions[STORE_KEY]),
+        ServiceBackend(app.extensions[client.EXTENSION_KEY]),
         cache_size=int(app.config.get("CANNED_CACHE_SIZE") or 0),
         allowlist=allowlist,
         query_timeout=float(app.config.get("QUERY_TIMEOUT") or 30.0),
@@ -102,21 +100,34 @@ def request_args(query: CannedQuery) -> dict[str, list[str]]:
     return {key: merged.getlist(key) for key in merged}
 
 
+def accept_formats(query: CannedQuery) -> tuple[negotiation.Format, ...]:
+    """The query's Accept table (:func:`service.canned.run.accept_table`) as formats to negotiate.
+
+    ``key`` is the suffix; a media type that answers with another (``application/json`` for
+    SPARQL JSON, ``text/plain`` for N-Triples) is a compatibility alias.
+    """
+    produced = {suffix: media.split(";")[0] for suffix, (media, _) in formats_for(query).items()}
+    return tuple(
+        negotiation.Format(media, suffix, suffix, suffix,
+                           alias_of=produced[suffix] if produced.get(suffix, media) != media else None)
+        for media, suffix in accept_table(query).items())
+
+
 def choose_format(query: CannedQuery, suffix: str | None) -> str:
-    """The answer's format: the URL suffix or ``_format``, else the Accept header (406 if nothing fits)."""
+    """The answer's format: the URL suffix or ``_format``, else the Accept header (406 if nothing fits).
+
+    Negotiated as every route negotiates (:func:`service.web.negotiation.negotiate`): no
+    Accept header or ``*/*`` gives the machine format (SPARQL JSON, or Turtle for a graph).
+    """
     available = formats_for(query)
     if suffix:
         if suffix != "html" and suffix not in available:
             raise not_found(f"Query {query.name!r} has no format {suffix!r}; available: "
                             f"{', '.join([*available, 'html'])}")
         return suffix
-    table = accept_table(query)
-    if not request.headers.get("Accept"):
-        return machine_format(query)
-    best = request.accept_mimetypes.best_match(list(table))
-    if best is None:
-        raise not_acceptable(list(table))
-    return table[best]
+    table = accept_formats(query)
+    default = next(f for f in table if f.key == machine_format(query) and f.standard)
+    return negotiation.negotiate(request.headers.get("Accept"), table, default).key
 
 
 def query_url(query: CannedQuery, params: dict[str, Any] | None = None, suffix: str = "", *,
@@ -157,36 +168,18 @@ def _example_query(query: CannedQuery, example: dict[str, Any]) -> str:
         return query.body.lstrip("\n")
 
 
-def _with_cors(response: Response) -> Response:
-    origins = current_app.config.get("CORS_ORIGINS")
-    if origins and "Access-Control-Allow-Origin" not in response.headers:
-        response.headers["Access-Control-Allow-Origin"] = origins
-    return response
-
-
-def _alternate(response: Response, url: str, media_type: str) -> Response:
-    response.headers.add("Link", f'<{url}>; rel="alternate"; type="{media_type}"')
-    return response
-
-
 @bp.get("/queries.json")
 @bp.get("/queries")  # the inner decorator registers first: url_for() gives /queries
 def list_queries() -> ResponseReturnValue:
     """The catalog of canned queries: JSON for programs, an HTML page with a form per query for browsers."""
     queries = list(runner().queries.values())
-    wants_html = request.path == "/queries" and request.accept_mimetypes.best_match(
-        ["application/json", "text/html"], default="application/json") == "text/html"
-    if wants_html:
+    if request.path == "/queries" and responses.wants_page():
         entries = [(q, catalog_entry(q), _form_fields(q, {})) for q in queries]
-        html = render_template("canned/index.html", entries=entries, openapi_url=url_for("canned.openapi_json"),
-                               api_url=url_for("canned.api_page"))
-        response = Response(html, mimetype="text/html")
-        return _with_cors(_alternate(response, "/queries.json", "application/json"))
+        return responses.page_response("canned/index.html", alternate="/queries.json", entries=entries,
+                                       openapi_url=url_for("canned.openapi_json"), api_url=url_for("canned.api_page"))
     body = {"queries": [catalog_entry(q) for q in queries],
             "openapi": url_for("canned.openapi_json"), "documentation": url_for("canned.api_page")}
-    response = Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
-    response.headers["Vary"] = "Accept"
-    return _with_cors(_alternate(response, "/queries", "text/html"))
+    return responses.json_response(body, alternate="/queries")
 
 
 @bp.route("/queries/<target>", methods=["GET", "POST"])
@@ -213,32 +206,25 @@ def run_query(target: str) -> ResponseReturnValue:
     answer = _answer(binding, fmt)
     response = Response(answer.body, mimetype=None, content_type=answer.media_type)
     response.headers["X-Cache"] = "HIT" if answer.cached else "MISS"
-    if answer.truncated:
-        response.headers["X-Result-Truncated"] = "true"
-    response.headers["Vary"] = "Accept"
-    page = query_url(query, binding.public())
-    return _with_cors(_alternate(response, page, "text/html"))
+    response.vary.add("Accept")
+    responses.add_truncation_headers(response, answer.truncated)
+    return responses.add_alternate(response, query_url(query, binding.public()), "text/html")
 
 
-def _answer(binding: Binding, fmt: str) -> Any:
-    """Run through the runner, turning store failures into API errors."""
-    def bad_gateway(message: str) -> ApiError:
-        return ApiError(502, f"The federated query {binding.query.name!r} failed: {message}", title="Bad Gateway")
+def _answer(binding: Binding, fmt: str) -> Answer:
+    """Run through the runner; store failures become API errors in the one map (:func:`errors.store_errors`).
 
-    try:
-        return runner().run(binding, fmt)
-    except ApiError as exc:
-        if binding.query.federated and exc.status == 502:  # from security.guard: names the endpoint
-            raise bad_gateway(exc.message) from exc
-        raise
-    except StoreTimeout as exc:
-        raise timeout(exc.limit) from exc
-    except StoreError as exc:
-        if binding.query.federated and exc.kind == "os":  # a remote call failed: say which; never internals
-            raise bad_gateway(exc.message) from exc
-        log.error("canned query %s failed: %s: %s", binding.query.name, exc.kind, exc.message)
-        raise ApiError(500, "Internal server error; the details are in the server log.",
-                       title="Internal Server Error") from exc
+    What canned adds: a federated query that fails at its endpoint is a 502 naming the query
+    and the endpoint's failure (from the federator, or a remote call of the store), never internals.
+    """
+    remote = f"The federated query {binding.query.name!r}" if binding.query.federated else None
+    with errors.store_errors("query", remote=remote):
+        try:
+            return runner().run(binding, fmt)
+        except ApiError as exc:
+            if remote is None or exc.status != 502:
+                raise
+            raise errors.bad_gateway(remote, exc.message) from exc  # the federator's message names the endpoint
 
 
 def _form_fields(query: CannedQuery, args: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -287,15 +273,15 @@ def _query_page(query: CannedQuery, binding: Binding | None, args: dict[str, lis
     shown = binding.public() if binding is not None else {k: v for k, v in args.items() if k not in RESERVED}
     twin = query_url(query, shown, machine_format(query))
     downloads = [(suffix, query_url(query, shown, suffix)) for suffix in formats_for(query)]
-    html = render_template(
-        "canned/query.html", query=query, fields=_form_fields(query, args), error=error, table=table,
+    response = responses.page_response(
+        "canned/query.html", status=status, alternate=twin,
+        alternate_type=formats_for(query)[machine_format(query)][0].split(";")[0],
+        query=query, fields=_form_fields(query, args), error=error, table=table,
         turtle=turtle, boolean=boolean, truncated=truncated, downloads=downloads,
         sparql=(binding.sparql() if binding is not None else query.body).strip("\n"),
         index_url=url_for("canned.list_queries"), api_url=url_for("canned.api_page"),
     )
-    response = Response(html, status=status, mimetype="text/html")
-    media = formats_for(query)[machine_format(query)][0].split(";")[0]
-    return _with_cors(_alternate(response, twin, media))
+    return responses.add_truncation_headers(response, truncated)
 
 
 def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
@@ -320,15 +306,13 @@ def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
 def openapi_json() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of the canned-query API, generated from the query headers."""
     document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
-    response = Response(json.dumps(document, ensure_ascii=False, indent=1), mimetype="application/json")
-    return _with_cors(_alternate(response, url_for("canned.api_page"), "text/html"))
+    return responses.json_response(document, alternate=url_for("canned.api_page"))
 
 
 @bp.get("/api")
 def api_page() -> ResponseReturnValue:
     """A readable page of the API, rendered on the server from the OpenAPI document (no scripts, no CDN)."""
     document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
-    html = render_template("canned/api.html", doc=document, operations=openapi.operations(document),
-                           openapi_url=url_for("canned.openapi_json"), index_url=url_for("canned.list_queries"))
-    response = Response(html, mimetype="text/html")
-    return _with_cors(_alternate(response, url_for("canned.openapi_json"), "application/json"))
+    return responses.page_response("canned/api.html", alternate=url_for("canned.openapi_json"), doc=document,
+                                   operations=openapi.operations(document), openapi_url=url_for("canned.openapi_json"),
+                                   index_url=url_for("canned.list_queries"))

@@ -10,11 +10,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from service import problems as errors
+from service import problems
 from service.problems import ApiError, payload_too_large
 from service.store.client import StoreError, StoreInterrupted, StoreTimeout
 
@@ -34,50 +34,103 @@ def syntax_message(message: str, what: str = "query") -> str:
 
 
 @contextlib.contextmanager
-def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT") -> Iterator[None]:
+def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
+                 remote: str | None = None) -> Iterator[None]:
     """Turn the store's errors into protocol errors (the one place that maps them).
 
     Syntax and value errors are the client's (400, with the store's position); a
     timeout is 503 naming the setting; a refused write is 403; anything else is a 500
-    whose details stay in the server log.
+    whose details stay in the server log. ``remote`` names a federated request: an OS
+    error during it is a remote call that failed, answered 502 with that name and the
+    failure (never a trace).
     """
     try:
         yield
     except StoreTimeout as exc:
-        raise errors.timeout(exc.limit, timeout_setting) from exc
+        raise problems.timeout(exc.limit, timeout_setting) from exc
     except StoreInterrupted as exc:
         message = exc.message[:1].upper() + exc.message[1:] + "."
-        raise errors.ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+        raise ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
     except StoreError as exc:
         if exc.kind == "syntax":
-            raise errors.bad_request(syntax_message(exc.message, what)) from exc
+            raise problems.bad_request(syntax_message(exc.message, what)) from exc
         if exc.kind == "value":
-            raise errors.bad_request(f"The {what} was refused: {exc.message}") from exc
+            raise problems.bad_request(f"The {what} was refused: {exc.message}") from exc
         if exc.kind == "conflict":  # the request is valid but the store's state refuses it
-            raise errors.ApiError(409, f"The {what} was refused: {exc.message}", title="Conflict") from exc
+            raise ApiError(409, f"The {what} was refused: {exc.message}", title="Conflict") from exc
         if exc.kind == "forbidden":
-            raise errors.forbidden(exc.message) from exc
+            raise problems.forbidden(exc.message) from exc
         if exc.kind == "os" and "restarted" in exc.message:
             message = exc.message[:1].upper() + exc.message[1:] + "."
-            raise errors.ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+            raise ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
+        if exc.kind == "os" and remote is not None:
+            raise bad_gateway(remote, exc.message) from exc
         log.error("store error (%s) during a %s: %s", exc.kind, what, exc.message)
-        raise errors.ApiError(500, f"The store failed to run the {what}; the details are in the server log.",
-                              title="Internal Server Error") from exc
+        raise ApiError(500, f"The store failed to run the {what}; the details are in the server log.",
+                       title="Internal Server Error") from exc
 
 
-def wants_json(path: str | None = None, accept: MIMEAccept | None = None) -> bool:
+def bad_gateway(remote: str, message: str) -> ApiError:
+    """502: the federated request ``remote`` (e.g. "The federated query 'x'") failed at its endpoint."""
+    return ApiError(502, f"{remote} failed: {message}", title="Bad Gateway")
+
+
+#: ``app.extensions`` key: the names of the blueprints declared machine routes (:func:`machine_routes`).
+MACHINE_KEY = "dprk_kg_machine_routes"
+
+
+def machine_routes(blueprint: Blueprint) -> Blueprint:
+    """Declare ``blueprint``'s routes a JSON API: their errors are JSON unless the client asks for text or HTML.
+
+    Every other route answers errors in plain text unless the client asks for JSON, as
+    SPARQL and Graph Store clients expect. A new route declares itself here, in its own
+    module; nothing central lists paths.
+    """
+    def register(state: Any) -> None:
+        state.app.extensions.setdefault(MACHINE_KEY, set()).add(blueprint.name)
+
+    blueprint.record_once(register)
+    return blueprint
+
+
+def is_machine_route() -> bool:
+    """True when the current request is addressed to a route declared with :func:`machine_routes`."""
+    if request.blueprint is not None:
+        return request.blueprint in current_app.extensions.get(MACHINE_KEY, ())
+    return is_machine_path(current_app, request.environ)
+
+
+def is_machine_path(app: Flask, environ: dict[str, Any]) -> bool:
+    """Whether the route a WSGI request names was declared with :func:`machine_routes`, whatever the method.
+
+    For requests refused before a view runs: by routing (405: the route allows other methods) or
+    by admission control. A path that no route has (404) belongs to none.
+    """
+    adapter = app.url_map.bind_to_environ(environ)
+    try:
+        try:
+            endpoint, _ = adapter.match()
+        except MethodNotAllowed as exc:
+            endpoint, _ = adapter.match(method=(exc.valid_methods or ["GET"])[0])
+    except HTTPException:
+        return False
+    blueprint = str(endpoint).rpartition(".")[0]
+    return blueprint in app.extensions.get(MACHINE_KEY, ())
+
+
+def wants_json(machine: bool | None = None, accept: MIMEAccept | None = None) -> bool:
     """True when the client prefers JSON to plain text for an error body.
 
-    The JSON APIs (/queries, /validate, /ingest, /openapi.json) answer errors in JSON unless
-    the client asks for text; elsewhere (/sparql, /store) a client that accepts anything
-    gets plain text, as SPARQL clients expect. ``path`` and ``accept`` default to the
-    current Flask request's (the WSGI fast path passes its own).
+    Machine routes (:func:`machine_routes`: canned queries, /validate, /ingest, VoID …)
+    answer errors in JSON unless the client asks for text; elsewhere (/sparql, /store) a
+    client that accepts anything gets plain text, as SPARQL clients expect. ``machine``
+    and ``accept`` default to the current Flask request's (the WSGI fast path passes its own).
     """
-    if path is None:
-        path = request.path
+    if machine is None:
+        machine = is_machine_route()
     if accept is None:
         accept = request.accept_mimetypes
-    if path.startswith(("/queries", "/validate", "/ingest", "/openapi", "/.well-known")):
+    if machine:
         best = accept.best_match(["application/json", "text/plain", "text/html"], default="application/json")
         return best not in ("text/plain", "text/html")
     best = accept.best_match(["text/plain", "application/json", "text/html"], default="text/plain")
@@ -85,14 +138,14 @@ def wants_json(path: str | None = None, accept: MIMEAccept | None = None) -> boo
 
 
 def render(
-    error: ApiError, path: str | None = None, accept: MIMEAccept | None = None
+    error: ApiError, machine: bool | None = None, accept: MIMEAccept | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """An :class:`ApiError` as ``(status, headers, body)``: the one conversion point.
 
     Framework-neutral so that the Flask views (:func:`to_response`) and the WSGI fast path
     for queries (:mod:`service.web.query_path`) answer byte for byte alike.
     """
-    if wants_json(path, accept):
+    if wants_json(machine, accept):
         body: dict[str, Any] = {"error": error.title or "Error", "status": error.status, "message": error.message}
         body.update(error.details)
         from flask import json

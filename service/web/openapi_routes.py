@@ -13,6 +13,7 @@ description, and the fuzzing test names the one check this makes meaningless
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from service.rdf.formats import DOCUMENT_INPUT, GRAPH_INPUT
@@ -343,9 +344,27 @@ def _other_paths() -> dict[str, Any]:
     }
 
 
+#: Path items declared by the routes themselves (:func:`declare`), so a new route documents itself in its module.
+_DECLARED: list[Callable[[], dict[str, Any]]] = []
+
+
+def declare(path_items: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """Add a route module's OpenAPI path items (a function, called when the document is built)."""
+    _DECLARED.append(path_items)
+    return path_items
+
+
+def error_responses(*statuses: int, html: bool = False) -> dict[str, Any]:
+    """The error responses of these statuses, as every route documents them (JSON or text by Accept)."""
+    return _errors(*statuses, html=html)
+
+
 def paths() -> dict[str, Any]:
-    """The OpenAPI path items of the protocol routes."""
-    return {**_sparql_paths(), **_validation_paths(), **_store_paths(), **_other_paths()}
+    """The OpenAPI path items of the protocol routes, and those the routes declare."""
+    declared: dict[str, Any] = {}
+    for path_items in _DECLARED:
+        declared.update(path_items())
+    return {**_sparql_paths(), **_validation_paths(), **_store_paths(), **_other_paths(), **declared}
 
 
 SCHEMAS: dict[str, Any] = {"ValidationReport": VALIDATION_REPORT_SCHEMA, "IngestResult": INGEST_RESULT_SCHEMA}

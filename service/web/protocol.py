@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from flask import Request, current_app
 
-from service import problems as errors
+from service import problems
 from service.sparql.lexer import short_text_cache
 
 QUERY_TYPE = "application/sparql-query"
@@ -64,7 +64,7 @@ def _decode(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise errors.bad_request(f"The {what} is not valid UTF-8 (byte {exc.start}).") from exc
+        raise problems.bad_request(f"The {what} is not valid UTF-8 (byte {exc.start}).") from exc
 
 
 @short_text_cache
@@ -78,7 +78,7 @@ def parse_pairs(data: bytes, what: str) -> list[tuple[str, str]]:
     try:
         return urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError as exc:
-        raise errors.bad_request(f"The {what} has a percent-encoded value that is not valid UTF-8.") from exc
+        raise problems.bad_request(f"The {what} has a percent-encoded value that is not valid UTF-8.") from exc
 
 
 def _media_type(request: Request) -> tuple[str, dict[str, str]]:
@@ -93,7 +93,7 @@ def read_body(request: Request) -> bytes:
     """
     limit = int(current_app.config["MAX_BODY_BYTES"])
     if request.content_length is not None and request.content_length > limit:
-        raise errors.payload_too_large(limit, request.content_length)
+        raise problems.payload_too_large(limit, request.content_length)
     return request.get_data(cache=True)
 
 
@@ -101,7 +101,7 @@ def _body_text(request: Request, media_type: str, params: dict[str, str]) -> str
     """The body of a direct POST as text: the protocol carries queries and updates in UTF-8 only."""
     charset = params.get("charset", "utf-8").strip().lower()
     if charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
-        raise errors.unsupported_media_type(
+        raise problems.unsupported_media_type(
             f"{media_type}; charset={charset}", [f"{QUERY_TYPE}; charset=utf-8", f"{UPDATE_TYPE}; charset=utf-8"])
     return _decode(read_body(request), "request body")
 
@@ -109,7 +109,7 @@ def _body_text(request: Request, media_type: str, params: dict[str, str]) -> str
 def _single(values: dict[str, list[str]], name: str) -> str | None:
     found = values.get(name, [])
     if len(found) > 1:
-        raise errors.bad_request(f"The '{name}' parameter was given {len(found)} times; give it exactly once.")
+        raise problems.bad_request(f"The '{name}' parameter was given {len(found)} times; give it exactly once.")
     return found[0] if found else None
 
 
@@ -119,10 +119,10 @@ def _graph_iris(values: dict[str, list[str]], name: str) -> list[str]:
         try:
             ox.NamedNode(value)
         except ValueError as exc:
-            raise errors.bad_request(f"The '{name}' parameter {value!r} is not an absolute IRI: {exc}") from exc
+            raise problems.bad_request(f"The '{name}' parameter {value!r} is not an absolute IRI: {exc}") from exc
         if value.lower().startswith("file:"):
-            raise errors.bad_request(f"The '{name}' parameter <{value}> is a file: IRI; graphs are named by IRIs "
-                                     "of graphs in the store, and files are never read.")
+            raise problems.bad_request(f"The '{name}' parameter <{value}> is a file: IRI; graphs are named by IRIs "
+                                       "of graphs in the store, and files are never read.")
         iris.append(value)
     return iris
 
@@ -145,7 +145,7 @@ def expand_codepoint_escapes(text: str, name: str) -> str:
     def replace(match: re.Match[str]) -> str:
         code = int(match.group(1) or match.group(2), 16)
         if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-            raise errors.bad_request(f"The '{name}' parameter has an invalid codepoint escape {match.group(0)!r}.")
+            raise problems.bad_request(f"The '{name}' parameter has an invalid codepoint escape {match.group(0)!r}.")
         return chr(code)
 
     return _CODEPOINT_ESCAPE.sub(replace, text)
@@ -172,41 +172,41 @@ def parse_request(request: Request) -> SparqlRequest | None:
         elif media_type in (QUERY_TYPE, UPDATE_TYPE):
             name = "query" if media_type == QUERY_TYPE else "update"
             if "query" in values or "update" in values:
-                raise errors.bad_request(f"A POST with Content-Type {media_type} carries the {name} in its body; "
-                                         "the URL may not also have a 'query' or 'update' parameter.")
+                raise problems.bad_request(f"A POST with Content-Type {media_type} carries the {name} in its body; "
+                                           "the URL may not also have a 'query' or 'update' parameter.")
             text = _body_text(request, media_type, params)
             if name == "query" and not text.strip():
-                raise errors.bad_request("The request body is empty: it should be the SPARQL query.")
+                raise problems.bad_request("The request body is empty: it should be the SPARQL query.")
             values[name] = [text]
         else:
-            raise errors.unsupported_media_type(request.content_type, [QUERY_TYPE, UPDATE_TYPE, FORM_TYPE])
+            raise problems.unsupported_media_type(request.content_type, [QUERY_TYPE, UPDATE_TYPE, FORM_TYPE])
 
     query, update = _single(values, "query"), _single(values, "update")
     if query is not None and update is not None:
-        raise errors.bad_request("Both 'query' and 'update' were given; a request carries one or the other.")
+        raise problems.bad_request("Both 'query' and 'update' were given; a request carries one or the other.")
     download = _single(values, "download")
     if update is not None:
         if request.method == "GET":
-            raise errors.method_not_allowed(
+            raise problems.method_not_allowed(
                 "SPARQL updates must be sent with POST: the 'update' parameter is not allowed in a GET request.",
                 ["POST"])
         for name in QUERY_PARAMETERS[1:]:
             if name in values:
-                raise errors.bad_request(f"The '{name}' parameter belongs to queries; for updates use "
-                                         f"'{_COUNTERPART[name]}'.")
+                raise problems.bad_request(f"The '{name}' parameter belongs to queries; for updates use "
+                                           f"'{_COUNTERPART[name]}'.")
         update = expand_codepoint_escapes(update, "update")
         return SparqlRequest("update", update, _graph_iris(values, "using-graph-uri"),
                              _graph_iris(values, "using-named-graph-uri"))
     for name in UPDATE_PARAMETERS[1:]:
         if name in values:
-            raise errors.bad_request(f"The '{name}' parameter belongs to updates; for queries use "
-                                     f"'{_COUNTERPART[name]}'.")
+            raise problems.bad_request(f"The '{name}' parameter belongs to updates; for queries use "
+                                       f"'{_COUNTERPART[name]}'.")
     if query is None:
         if request.method == "GET" and not any(name in values for name in (*QUERY_PARAMETERS, "download")):
             return None  # a description (a 'download' asks for a query's answer: without one it is a 400)
-        raise errors.bad_request("The 'query' parameter is missing (or 'update', sent with POST).")
+        raise problems.bad_request("The 'query' parameter is missing (or 'update', sent with POST).")
     if not query.strip():
-        raise errors.bad_request("The 'query' parameter is empty.")
+        raise problems.bad_request("The 'query' parameter is empty.")
     query = expand_codepoint_escapes(query, "query")
     return SparqlRequest("query", query, _graph_iris(values, "default-graph-uri"),
                          _graph_iris(values, "named-graph-uri"), download)

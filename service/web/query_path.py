@@ -5,9 +5,9 @@ object and after-request hooks cost ~0.15–0.35 ms more on every request — th
 kept small queries far below the standalone Oxigraph server (see ``bench/README.md``).
 This front answers exactly one kind of request itself: a SPARQL *query* sent to
 ``/sparql`` by GET or by POST with a ``Content-Length`` (form or direct). It runs the same
-functions as the Flask view — :func:`service.sparql.lexer.parse_request`,
-:func:`service.web.sparql.answer_query`, :func:`service.problems.render`,
-:func:`service.web.sparql.cors_headers` — so the answers are the same, byte for byte
+functions as the Flask view — :func:`service.web.protocol.parse_request`,
+:func:`service.web.sparql.answer_query`, :func:`service.web.errors.render`,
+:func:`service.web.access.cors_headers` — so the answers are the same, byte for byte
 (``tests/test_query_path.py`` compares both paths on a table of requests, errors included).
 
 Everything else — updates, the service description, HEAD, OPTIONS, chunked bodies, every
@@ -27,9 +27,8 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from service import problems as errors
-from service.web import errors as web_errors
-from service.web import protocol
+from service import problems
+from service.web import errors, protocol
 from service.web.access import cors_headers, varies_by_origin
 from service.web.sparql import answer_query
 
@@ -87,15 +86,15 @@ class QueryPath:
                         environ["CONTENT_LENGTH"] = str(len(body))
                     return self.fallback(environ, start_response)
                 answer = answer_query(sparql_request, environ.get("HTTP_ACCEPT"), base_url)
-            except errors.ApiError as error:
-                status, headers, body = web_errors.render(error, self.endpoint, request.accept_mimetypes)
+            except problems.ApiError as error:
+                status, headers, body = errors.render(error, False, request.accept_mimetypes)  # /sparql: text errors
                 start_response(status_line(status), headers + self._cors(environ, success=False))
                 return [body]
             except Exception:
                 log.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), self.endpoint)
-                status, headers, body = web_errors.render(
-                    errors.ApiError(500, "Internal server error; the details are in the server log.",
-                                    title="Internal Server Error"), self.endpoint, request.accept_mimetypes)
+                status, headers, body = errors.render(
+                    problems.ApiError(500, "Internal server error; the details are in the server log.",
+                                      title="Internal Server Error"), False, request.accept_mimetypes)
                 start_response(status_line(status), headers + self._cors(environ, success=False))
                 return [body]
             headers = [("Content-Type", answer.content_type)]

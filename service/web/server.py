@@ -40,8 +40,8 @@ from typing import Any
 
 from flask import Flask
 
-from service import config as settings
 from service import create_app
+from service.config import data_root, resolve
 from service.rdf import dataset
 from service.store.lifetime import die_with_parent
 
@@ -70,9 +70,9 @@ def _announce(app_config: Mapping[str, Any]) -> None:
 def serve(config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with the configured server until interrupted."""
     _configure_logging()
-    resolved = settings.resolve(config)
+    resolved = resolve(config)
     # Checked here too, before a server starts: with granian the app is built in its worker process.
-    dataset.require_parts(settings.data_root(resolved), data=bool(resolved["LOAD_DATA"]))
+    dataset.require_parts(data_root(resolved), data=bool(resolved["LOAD_DATA"]))
     if resolved["SERVER"] == "waitress":
         limit_memory(int(resolved["MEMORY_LIMIT"]))
         serve_waitress(create_app(config))
@@ -185,7 +185,7 @@ def granian_app() -> Flask:
     die_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0) or None)
     _configure_logging()
     config = json.loads(os.environ.get(CONFIG_VARIABLE) or "{}")
-    limit_memory(int(settings.resolve(config)["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
+    limit_memory(int(resolve(config)["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
     app = create_app(config)
     _announce(app.config)
     ready = os.environ.get(READY_VARIABLE)

@@ -1,7 +1,7 @@
 """``/sparql``: the SPARQL 1.1 Protocol endpoint — queries (GET, POST) and updates (POST).
 
-Why this shape: :mod:`service.sparql.lexer` turns the HTTP request into one checked
-request, :mod:`service.sparql.guard` makes it safe (SSRF guard, write token), the query
+Why this shape: :mod:`service.web.protocol` turns the HTTP request into one checked
+request, :mod:`service.sparql.guard` makes it safe (SSRF guard; :mod:`service.web.access` the write token), the query
 kind picks the format table, and the store sends the serialized answer back: whole, with a
 ``Content-Length``, when it is small (up to 1 MiB: HTTP keep-alive keeps working), else streamed
 through ``stream_with_context``. A GET with no operation describes the service (or, for a
@@ -9,7 +9,8 @@ browser, shows the query page).
 
 Response headers we add: ``X-Result-Truncated: true`` and
 ``Link: <urn:dprk-kg:results-truncated>; rel="truncated"`` when RESULT_ROW_CAP (or a
-SERVICE endpoint's row cap) cut the results; CORS headers on reads (CORS_ORIGINS).
+SERVICE endpoint's row cap) cut the results (:mod:`service.web.responses`, as every route that caps rows);
+CORS headers on reads (:mod:`service.web.access`, setting CORS_ORIGINS).
 """
 
 from __future__ import annotations
@@ -20,28 +21,16 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from service import problems as errors
-from service.sparql import guard as security
-from service.sparql import lexer as protocol
-from service.sparql.writers import TRUNCATION_LINK
+from service import problems
+from service.sparql import guard, lexer
 from service.store import writes
-from service.web import access, negotiation, service_description
-from service.web import errors as web_errors
-from service.web import protocol as web_protocol
-from service.web.access import add_cors_headers
+from service.web import access, errors, negotiation, protocol, responses, service_description
 from service.web.context import get_store
 
 bp = Blueprint("sparql", __name__)
 
 
-bp.after_request(add_cors_headers)
-
-
-def truncation_headers(truncated: bool) -> list[tuple[str, str]]:
-    """The response headers that say a row cap cut the results (none when it did not)."""
-    if not truncated:
-        return []
-    return [("X-Result-Truncated", "true"), ("Link", f'<{TRUNCATION_LINK}>; rel="truncated"')]
+bp.after_request(access.add_cors_headers)
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -54,7 +43,7 @@ def endpoint() -> ResponseReturnValue:
     :raise 406: no acceptable format. :raise 413: body above MAX_BODY_BYTES. :raise 415: other content types.
     :raise 502: a SERVICE endpoint failed. :raise 503: the time limit was reached (the work was stopped).
     """
-    sparql_request = web_protocol.parse_request(request)
+    sparql_request = protocol.parse_request(request)
     if sparql_request is None:
         return service_description.respond()
     if sparql_request.operation == "update":
@@ -86,7 +75,7 @@ class Answer:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-def answer_query(sparql_request: web_protocol.SparqlRequest, accept: str | None, base_url: str) -> Answer:
+def answer_query(sparql_request: protocol.SparqlRequest, accept: str | None, base_url: str) -> Answer:
     """Evaluate a query and serialize its results in the negotiated format.
 
     The one implementation of the query side of the protocol: the Flask view above and
@@ -94,10 +83,10 @@ def answer_query(sparql_request: web_protocol.SparqlRequest, accept: str | None,
     ``Accept`` header and its URL without the query string (the base IRI).
     Needs an application context (settings, store).
     """
-    kind = protocol.query_kind(sparql_request.text)
+    kind = lexer.query_kind(sparql_request.text)
     if kind == "update":
-        raise errors.bad_request("This is a SPARQL update, sent as a query: send it with POST in the 'update' "
-                                 "parameter (or as application/sparql-update).")
+        raise problems.bad_request("This is a SPARQL update, sent as a query: send it with POST in the 'update' "
+                                   "parameter (or as application/sparql-update).")
     graph_kind = kind in ("construct", "describe")
     table = negotiation.RDF_FORMATS if graph_kind else negotiation.RESULT_FORMATS
     if sparql_request.download:
@@ -106,20 +95,20 @@ def answer_query(sparql_request: web_protocol.SparqlRequest, accept: str | None,
         fmt = negotiation.rdf_format(accept)
     else:
         fmt = negotiation.results_format(accept)
-    prepared = security.guard(sparql_request.text, base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
+    prepared = guard.guard(sparql_request.text, base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
     dataset = {}
     if sparql_request.has_dataset:
-        dataset = {"default_graph": web_protocol.graph_terms(sparql_request.default_graphs),
-                   "named_graphs": web_protocol.graph_terms(sparql_request.named_graphs)}
-    with web_errors.store_errors("query"):
+        dataset = {"default_graph": protocol.graph_terms(sparql_request.default_graphs),
+                   "named_graphs": protocol.graph_terms(sparql_request.named_graphs)}
+    with errors.store_errors("query"):
         result = get_store().query(prepared.text, format=fmt.key, base_iri=base_url, **dataset)
-    headers = truncation_headers(result.truncated or prepared.truncated)
+    headers = responses.truncation_headers(result.truncated or prepared.truncated)
     if sparql_request.download:
         headers.append(("Content-Disposition", f'attachment; filename="results.{fmt.extension}"'))
     return Answer(fmt.content_type, result.body, result.chunks, headers)
 
 
-def run_update(sparql_request: web_protocol.SparqlRequest) -> Response:
+def run_update(sparql_request: protocol.SparqlRequest) -> Response:
     """Run an update through :func:`service.store.writes.run_update`; 204 when done.
 
     ``using-graph-uri``/``using-named-graph-uri`` are applied by rewriting the update
@@ -127,18 +116,18 @@ def run_update(sparql_request: web_protocol.SparqlRequest) -> Response:
     arguments for updates.
     """
     access.check_write_access()
-    kind = protocol.query_kind(sparql_request.text)
+    kind = lexer.query_kind(sparql_request.text)
     if kind in ("select", "ask", "construct", "describe"):
-        raise errors.bad_request(f"This is a SPARQL {kind.upper()} query, sent as an update: send it in the "
-                                 "'query' parameter (or as application/sparql-query).")
+        raise problems.bad_request(f"This is a SPARQL {kind.upper()} query, sent as an update: send it in the "
+                                   "'query' parameter (or as application/sparql-query).")
     # (each of these lexes the whole text, and a text over 64 KiB is lexed afresh each time: skip what is known)
-    if kind != "update" and protocol.is_empty_update(sparql_request.text):
+    if kind != "update" and lexer.is_empty_update(sparql_request.text):
         return Response(status=204)  # a valid update with no operation: nothing to do
-    text = protocol.add_using_clauses(sparql_request.text, sparql_request.default_graphs,
-                                      sparql_request.named_graphs)
-    prepared = security.guard(text, request.base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
-    if prepared.text != text and protocol.is_empty_update(prepared.text):
+    text = lexer.add_using_clauses(sparql_request.text, sparql_request.default_graphs,
+                                   sparql_request.named_graphs)
+    prepared = guard.guard(text, request.base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
+    if prepared.text != text and lexer.is_empty_update(prepared.text):
         return Response(status=204)  # e.g. only LOAD SILENT operations, which the guard drops
-    with web_errors.store_errors("update", "UPDATE_TIMEOUT"):
+    with errors.store_errors("update", "UPDATE_TIMEOUT"):
         writes.run_update(get_store(), prepared.text, base_iri=request.base_url)
     return Response(status=204)

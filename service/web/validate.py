@@ -27,19 +27,17 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service import problems as errors
+from service import problems
 from service.rdf.formats import DOCUMENT_INPUT
 from service.rdf.parsing import InputError, parse_rdf
 from service.rdf.vocabulary import curie
 from service.sparql import guard
 from service.store import writes
-from service.validation.shacl import ValidationReport, short_node, short_text
-from service.web import access, negotiation, protocol
-from service.web import access as web_access
-from service.web import errors as web_errors
+from service.validation import ValidationReport, short_node, short_text
+from service.web import access, errors, negotiation, protocol
 from service.web.context import get_store
 
-bp = Blueprint("validation", __name__)
+bp = errors.machine_routes(Blueprint("validation", __name__))  # errors in JSON unless asked otherwise
 
 UPDATE_TYPE = "application/sparql-update"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -80,27 +78,27 @@ def read_submission() -> Submission:
         text = request.form.get("data", "")
         data = text.encode("utf-8")
         if len(data) > limit:
-            raise errors.payload_too_large(limit, len(data))
+            raise problems.payload_too_large(limit, len(data))
         if not text.strip():
-            raise errors.bad_request("The form's 'data' field is empty: paste the Turtle (or other RDF) to check.")
+            raise problems.bad_request("The form's 'data' field is empty: paste the Turtle (or other RDF) to check.")
         media_type = _media(request.form.get("format")) or "text/turtle"
         if media_type not in DOCUMENT_INPUT and media_type != UPDATE_TYPE:
-            raise errors.bad_request(f"The form's 'format' field {media_type!r} is not one of: "
-                                     + ", ".join([*DOCUMENT_INPUT, UPDATE_TYPE]))
+            raise problems.bad_request(f"The form's 'format' field {media_type!r} is not one of: "
+                                       + ", ".join([*DOCUMENT_INPUT, UPDATE_TYPE]))
     else:
         if media_type not in DOCUMENT_INPUT and media_type != UPDATE_TYPE:
-            raise errors.unsupported_media_type(request.content_type, [*DOCUMENT_INPUT, UPDATE_TYPE, *FORM_TYPES])
+            raise problems.unsupported_media_type(request.content_type, [*DOCUMENT_INPUT, UPDATE_TYPE, *FORM_TYPES])
         data = protocol.read_body(request)
         text = data.decode("utf-8", errors="replace")
     if media_type == UPDATE_TYPE:
         if not text.strip():
-            raise errors.bad_request("The SPARQL Update is empty.")
+            raise problems.bad_request("The SPARQL Update is empty.")
         return Submission(update=text, text=text, media_type=media_type)
     try:
         quads = parse_rdf(data, DOCUMENT_INPUT[media_type])
     except InputError as exc:
         message = str(exc)
-        raise errors.bad_request(message[0].upper() + message[1:]) from exc
+        raise problems.bad_request(message[0].upper() + message[1:]) from exc
     return Submission(quads=quads, text=text, media_type=media_type)
 
 
@@ -111,7 +109,7 @@ def _dry_run(submission: Submission) -> dict[str, Any]:
     """Ask the store worker to validate the submission in context (nothing is written)."""
     store = get_store()
     timeout = float(current_app.config["UPDATE_TIMEOUT"])
-    with web_errors.store_errors("update" if submission.update is not None else "validation", "UPDATE_TIMEOUT"):
+    with errors.store_errors("update" if submission.update is not None else "validation", "UPDATE_TIMEOUT"):
         if submission.update is not None:
             prepared = guard.guard(submission.update, request.base_url,
                                       current_app.config.get("SERVICE_ALLOWLIST") or {})
@@ -129,7 +127,7 @@ def _has_write_token() -> bool:
     """True if the request carries the valid write token (``/validate`` itself needs none)."""
     try:
         access.check_write_access()
-    except errors.ApiError:
+    except problems.ApiError:
         return False
     return True
 
@@ -179,7 +177,7 @@ def validate_view() -> ResponseReturnValue:
     try:
         submission = read_submission()
         answer = _dry_run(submission)
-    except errors.ApiError as exc:
+    except problems.ApiError as exc:
         if wants.key != "html" or exc.status >= 500:
             raise
         # A person at the form: show what is wrong above the text they pasted, not a bare error page.
@@ -222,20 +220,20 @@ def ingest_source() -> str | None:
     """The source the client states: the ``source`` parameter, else the ``X-Source`` header."""
     values = request.args.getlist("source")
     if len(values) > 1:
-        raise errors.bad_request(f"The 'source' parameter was given {len(values)} times; give it once.")
+        raise problems.bad_request(f"The 'source' parameter was given {len(values)} times; give it once.")
     header = request.headers.get("X-Source", "").strip()
     # Both are checked, even the header the parameter overrides: a value the client sent is never
     # silently accepted beyond the limit (schemathesis found an over-long X-Source passed with ?source).
     for name, value in (("source", values[0].strip() if values else ""), ("X-Source", header)):
         if len(value) > writes.MAX_SOURCE_NOTE:
-            raise errors.bad_request(f"The source note ({name!r}) is {len(value)} characters long; the limit is "
-                                     f"{writes.MAX_SOURCE_NOTE}.")
+            raise problems.bad_request(f"The source note ({name!r}) is {len(value)} characters long; the limit is "
+                                       f"{writes.MAX_SOURCE_NOTE}.")
     source = values[0].strip() if values else header
     return source or None
 
 
 @bp.route("/ingest", methods=["POST"])
-@web_access.requires_write
+@access.requires_write
 def ingest_view() -> ResponseReturnValue:
     """Add a batch: validated in context, committed atomically into its own graph, with provenance.
 
@@ -244,12 +242,12 @@ def ingest_view() -> ResponseReturnValue:
     that cannot be read; 401/403 without the write token.
     """
     if _media(request.content_type) == UPDATE_TYPE:
-        raise errors.unsupported_media_type(request.content_type, list(DOCUMENT_INPUT))
+        raise problems.unsupported_media_type(request.content_type, list(DOCUMENT_INPUT))
     submission = read_submission()
     if not submission.quads:
-        raise errors.bad_request("The batch is empty: it contains no triples.")
+        raise problems.bad_request("The batch is empty: it contains no triples.")
     source = ingest_source()
-    with web_errors.store_errors("ingest", "UPDATE_TIMEOUT"):
+    with errors.store_errors("ingest", "UPDATE_TIMEOUT"):
         result = writes.ingest_batch(get_store(), submission.quads, token_name=current_app.config["WRITE_TOKEN_NAME"],
                                      source=source)
     batch = result.details["batch"]

@@ -20,14 +20,16 @@ learn its size, classes, properties, licence, sources and links to other dataset
 from __future__ import annotations
 
 import re
-import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from service import problems
+from service.canned.cache import GenerationCache
 from service.rdf.derived import asserted_pattern
 from service.rdf.vocabulary import (
     DBPEDIA_RESOURCE,
@@ -47,10 +49,10 @@ from service.rdf.vocabulary import (
     expand_name,
 )
 from service.store.client import StoreClient
-from service.web import negotiation
+from service.web import errors, negotiation
 from service.web.context import get_store
 
-bp = Blueprint("void", __name__)
+bp = errors.machine_routes(Blueprint("void", __name__))  # errors in JSON unless asked otherwise
 
 
 #: The dataset this service publishes (the subject of the VoID description).
@@ -114,108 +116,158 @@ def _namespace(iri: str) -> str:
     return iri[: cut + 1]
 
 
-def compute(store: StoreClient, base_url: str, union: bool) -> list[ox.Triple]:
-    """The VoID description of the store's dataset, as triples (see the module docstring)."""
-    distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {asserted_pattern('?s ?p ?o', union=union)}"
-    triples = _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}")
-    subjects = _count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {asserted_pattern('?s ?p ?o', union=union)}")
-    objects = _count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {asserted_pattern('?s ?p ?o', union=union)}")
-    entities = _count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
-                             f"{{ {asserted_pattern('?s a ?c', union=union)} "
-                             f"FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }}")
-    classes = store.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {asserted_pattern('?s a ?c', union=union)} "
-                           "GROUP BY ?c ORDER BY ?c").rows
+@dataclass(frozen=True)
+class Figures:
+    """What the store says about its asserted data: the figures a VoID description reports."""
+
+    triples: int
+    entities: int
+    subjects: int
+    objects: int
+    classes: list[tuple[ox.NamedNode, int]]  # class → distinct instances
+    properties: list[tuple[ox.NamedNode, int]]  # property → distinct triples
+    links: dict[tuple[str, str], int]  # (target dataset name, link predicate) → links
+    documents: list[ox.NamedNode]
+
+
+def measure(store: StoreClient, union: bool) -> Figures:
+    """Count the asserted data (each distinct triple once, never the derived graphs)."""
+    every = asserted_pattern("?s ?p ?o", union=union)
+    typed = asserted_pattern("?s a ?c", union=union)
+    distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {every}"
+    classes = store.select(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {typed} GROUP BY ?c ORDER BY ?c").rows
     properties = store.select(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {distinct} }} GROUP BY ?p ORDER BY ?p").rows
     predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
-    links = store.select(
-        f"SELECT ?p ?o WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {asserted_pattern('?s ?p ?o', union=union)} "
-        f"VALUES ?p {{ {predicates} }} }} }}").rows
+    links = store.select(f"SELECT ?p ?o WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {every} "
+                         f"VALUES ?p {{ {predicates} }} }} }}").rows
     documents = store.select(
         f"PREFIX dj: <{ONTOLOGY_NS}> SELECT DISTINCT ?doc WHERE {{ GRAPH ?doc {{ ?doc a dj:SourceDocument }} }} "
         "ORDER BY ?doc").rows
+    return Figures(
+        triples=_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}"),
+        entities=_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {typed} "
+                               f"FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }}"),
+        subjects=_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {every}"),
+        objects=_count(store, f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {every}"),
+        classes=[(row[0], int(row[1].value)) for row in classes],
+        properties=[(row[0], int(row[1].value)) for row in properties],
+        links=_link_counts((predicate.value, target.value) for predicate, target in links),
+        documents=[row[0] for row in documents],
+    )
 
-    node = ox.NamedNode
-    dataset = node(DATASET_IRI)
-    out: list[ox.Triple] = []
 
-    def add(s: Any, p: str, o: Any) -> None:
-        out.append(ox.Triple(s, node(p), o))
-
-    def integer(n: int) -> ox.Literal:
-        return ox.Literal(str(n), datatype=node(XSD_INTEGER))
-
-    description = node(base_url + VOID_PATH)
-    add(description, RDF_TYPE, node(VOID + "DatasetDescription"))
-    add(description, DCT + "title", ox.Literal("VoID description of the dprk-japan-kg dataset", language="en"))
-    add(description, FOAF + "primaryTopic", dataset)
-
-    add(dataset, RDF_TYPE, node(VOID + "Dataset"))
-    add(dataset, DCT + "title", ox.Literal("DPRK–Japan relations knowledge graph", language="en"))
-    add(dataset, DCT + "description", ox.Literal(
-        "A sourced knowledge graph of North Korea–Japan relations drawn from five source documents: each "
-        "document's facts are in the named graph that is the document's own IRI; external links to Wikidata "
-        "and DBpedia are in the graph djg:links.", language="en"))
-    add(dataset, DCT + "license", node(LICENSE))
-    for row in documents:
-        add(dataset, DCT + "source", row[0])
-    add(dataset, VOID + "sparqlEndpoint", node(base_url + "/sparql"))
-    add(dataset, VOID + "dataDump", node(base_url + DUMP_PATH))
-    add(dataset, VOID + "dataDump", node(base_url + DUMP_PATH + "?format=nquads"))
-    add(dataset, VOID + "feature", node(FORMATS + "TriG"))
-    add(dataset, VOID + "feature", node(FORMATS + "N-Quads"))
-    add(dataset, VOID + "feature", node(FORMATS + "Turtle"))
-    add(dataset, VOID + "uriSpace", ox.Literal(RESOURCE_NS))
-    add(dataset, VOID + "triples", integer(triples))
-    add(dataset, VOID + "entities", integer(entities))
-    add(dataset, VOID + "distinctSubjects", integer(subjects))
-    add(dataset, VOID + "distinctObjects", integer(objects))
-    add(dataset, VOID + "classes", integer(len(classes)))
-    add(dataset, VOID + "properties", integer(len(properties)))
-
-    used = {row[0].value for row in classes} | {row[0].value for row in properties}
-    known = {ns for ns in PREFIXES.values()}
-    for namespace in sorted({_namespace(iri) for iri in used} & known):
-        add(dataset, VOID + "vocabulary", node(namespace))
-
-    for index, (class_term, count) in enumerate(classes):
-        part = ox.BlankNode(f"class{index}")
-        add(dataset, VOID + "classPartition", part)
-        add(part, VOID + "class", class_term)
-        add(part, VOID + "entities", integer(int(count.value)))
-    for index, (property_term, count) in enumerate(properties):
-        part = ox.BlankNode(f"property{index}")
-        add(dataset, VOID + "propertyPartition", part)
-        add(part, VOID + "property", property_term)
-        add(part, VOID + "triples", integer(int(count.value)))
-
+def _link_counts(links: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Links per (target dataset, predicate): a link's target dataset is the one whose namespace holds its object."""
     counts: dict[tuple[str, str], int] = {}
     for predicate, target in links:
         for name, (_, namespace, _, _) in TARGETS.items():
-            if target.value.startswith(namespace):
-                counts[(name, predicate.value)] = counts.get((name, predicate.value), 0) + 1
-    for name in sorted({n for n, _ in counts}):
+            if target.startswith(namespace):
+                counts[(name, predicate)] = counts.get((name, predicate), 0) + 1
+    return counts
+
+
+class _Triples:
+    """The description being built: a list of triples, added by predicate IRI."""
+
+    def __init__(self) -> None:
+        self.triples: list[ox.Triple] = []
+
+    def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: str, obj: Any) -> None:
+        self.triples.append(ox.Triple(subject, ox.NamedNode(predicate), obj))
+
+
+def _integer(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(XSD_INTEGER))
+
+
+def compute(store: StoreClient, base_url: str, union: bool) -> list[ox.Triple]:
+    """The VoID description of the store's dataset, as triples (see the module docstring)."""
+    figures = measure(store, union)
+    out = _Triples()
+    dataset = ox.NamedNode(DATASET_IRI)
+    _describe_description(out, base_url, dataset)
+    _describe_dataset(out, base_url, dataset, figures)
+    _describe_partitions(out, dataset, figures)
+    _describe_linksets(out, dataset, figures)
+    return out.triples
+
+
+def _describe_description(out: _Triples, base_url: str, dataset: ox.NamedNode) -> None:
+    """The description document itself, whose primary topic is the dataset."""
+    description = ox.NamedNode(base_url + VOID_PATH)
+    out.add(description, RDF_TYPE, ox.NamedNode(VOID + "DatasetDescription"))
+    out.add(description, DCT + "title", ox.Literal("VoID description of the dprk-japan-kg dataset", language="en"))
+    out.add(description, FOAF + "primaryTopic", dataset)
+
+
+def _describe_dataset(out: _Triples, base_url: str, dataset: ox.NamedNode, figures: Figures) -> None:
+    """What the dataset is, where to get it, its sizes and the vocabularies it uses."""
+    node = ox.NamedNode
+    out.add(dataset, RDF_TYPE, node(VOID + "Dataset"))
+    out.add(dataset, DCT + "title", ox.Literal("DPRK–Japan relations knowledge graph", language="en"))
+    out.add(dataset, DCT + "description", ox.Literal(
+        "A sourced knowledge graph of North Korea–Japan relations drawn from five source documents: each "
+        "document's facts are in the named graph that is the document's own IRI; external links to Wikidata "
+        "and DBpedia are in the graph djg:links.", language="en"))
+    out.add(dataset, DCT + "license", node(LICENSE))
+    for document in figures.documents:
+        out.add(dataset, DCT + "source", document)
+    out.add(dataset, VOID + "sparqlEndpoint", node(base_url + "/sparql"))
+    out.add(dataset, VOID + "dataDump", node(base_url + DUMP_PATH))
+    out.add(dataset, VOID + "dataDump", node(base_url + DUMP_PATH + "?format=nquads"))
+    for feature in ("TriG", "N-Quads", "Turtle"):
+        out.add(dataset, VOID + "feature", node(FORMATS + feature))
+    out.add(dataset, VOID + "uriSpace", ox.Literal(RESOURCE_NS))
+    out.add(dataset, VOID + "triples", _integer(figures.triples))
+    out.add(dataset, VOID + "entities", _integer(figures.entities))
+    out.add(dataset, VOID + "distinctSubjects", _integer(figures.subjects))
+    out.add(dataset, VOID + "distinctObjects", _integer(figures.objects))
+    out.add(dataset, VOID + "classes", _integer(len(figures.classes)))
+    out.add(dataset, VOID + "properties", _integer(len(figures.properties)))
+    used = {term.value for term, _ in figures.classes} | {term.value for term, _ in figures.properties}
+    for namespace in sorted({_namespace(iri) for iri in used} & set(PREFIXES.values())):
+        out.add(dataset, VOID + "vocabulary", node(namespace))
+
+
+def _describe_partitions(out: _Triples, dataset: ox.NamedNode, figures: Figures) -> None:
+    """One class partition per class (its instances) and one property partition per property (its triples)."""
+    for index, (class_term, count) in enumerate(figures.classes):
+        part = ox.BlankNode(f"class{index}")
+        out.add(dataset, VOID + "classPartition", part)
+        out.add(part, VOID + "class", class_term)
+        out.add(part, VOID + "entities", _integer(count))
+    for index, (property_term, count) in enumerate(figures.properties):
+        part = ox.BlankNode(f"property{index}")
+        out.add(dataset, VOID + "propertyPartition", part)
+        out.add(part, VOID + "property", property_term)
+        out.add(part, VOID + "triples", _integer(count))
+
+
+def _describe_linksets(out: _Triples, dataset: ox.NamedNode, figures: Figures) -> None:
+    """Each external dataset we link to, and one linkset per (dataset, link predicate) with links."""
+    node = ox.NamedNode
+    for name in sorted({n for n, _ in figures.links}):
         title, namespace, homepage, endpoint = TARGETS[name]
         target_dataset = node(f"{RESOURCE_NS}dataset-{name}")
-        add(target_dataset, RDF_TYPE, node(VOID + "Dataset"))
-        add(target_dataset, DCT + "title", ox.Literal(title, language="en"))
-        add(target_dataset, FOAF + "homepage", node(homepage))
-        add(target_dataset, VOID + "sparqlEndpoint", node(endpoint))
-        add(target_dataset, VOID + "uriSpace", ox.Literal(namespace))
+        out.add(target_dataset, RDF_TYPE, node(VOID + "Dataset"))
+        out.add(target_dataset, DCT + "title", ox.Literal(title, language="en"))
+        out.add(target_dataset, FOAF + "homepage", node(homepage))
+        out.add(target_dataset, VOID + "sparqlEndpoint", node(endpoint))
+        out.add(target_dataset, VOID + "uriSpace", ox.Literal(namespace))
         for predicate, suffix in LINK_PREDICATES.items():
-            if (name, predicate) not in counts:
+            if (name, predicate) not in figures.links:
                 continue
             linkset = node(f"{RESOURCE_NS}linkset-{name}{suffix}")
-            add(dataset, VOID + "subset", linkset)
-            add(linkset, RDF_TYPE, node(VOID + "Linkset"))
-            add(linkset, DCT + "title", ox.Literal(
+            out.add(dataset, VOID + "subset", linkset)
+            out.add(linkset, RDF_TYPE, node(VOID + "Linkset"))
+            out.add(linkset, DCT + "title", ox.Literal(
                 f"{'Candidate links' if suffix == '-candidates' else 'Links'} to {title}", language="en"))
-            add(linkset, VOID + "subjectsTarget", dataset)
-            add(linkset, VOID + "objectsTarget", target_dataset)
-            add(linkset, VOID + "target", dataset)
-            add(linkset, VOID + "target", target_dataset)
-            add(linkset, VOID + "linkPredicate", node(predicate))
-            add(linkset, VOID + "triples", integer(counts[(name, predicate)]))
-    return out
+            out.add(linkset, VOID + "subjectsTarget", dataset)
+            out.add(linkset, VOID + "objectsTarget", target_dataset)
+            out.add(linkset, VOID + "target", dataset)
+            out.add(linkset, VOID + "target", target_dataset)
+            out.add(linkset, VOID + "linkPredicate", node(predicate))
+            out.add(linkset, VOID + "triples", _integer(figures.links[(name, predicate)]))
 
 
 def serialize(triples: list[ox.Triple], media_type: str) -> bytes:
@@ -234,34 +286,35 @@ def serialize(triples: list[ox.Triple], media_type: str) -> bytes:
     return graph.serialize(format="turtle").encode("utf-8")
 
 
-class _Cache:
-    """The last description per (store, base URL), valid while the store generation is unchanged.
+@dataclass
+class _Description:
+    """One computed description, and its serializations as they are asked for (a repeat costs a look-up)."""
 
-    Serializations are kept beside the triples, so a repeated request costs a dictionary look-up.
-    """
+    triples: list[ox.Triple]
+    bodies: dict[str, bytes] = field(default_factory=dict)
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[int, str, bool], tuple[int, list[ox.Triple], dict[str, bytes]]] = {}
-
-    def body(self, store: StoreClient, base_url: str, union: bool, media_type: str) -> bytes:
-        key = (id(store), base_url, union)
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is None or entry[0] != store.generation:
-            generation = store.generation
-            entry = (generation, compute(store, base_url, union), {})
-            with self._lock:
-                if len(self._entries) > 32:
-                    self._entries.clear()
-                self._entries[key] = entry
-        bodies = entry[2]
-        if media_type not in bodies:
-            bodies[media_type] = serialize(entry[1], media_type)
-        return bodies[media_type]
+    def body(self, media_type: str) -> bytes:
+        if media_type not in self.bodies:
+            self.bodies[media_type] = serialize(self.triples, media_type)
+        return self.bodies[media_type]
 
 
-CACHE = _Cache()
+#: ``app.extensions`` key: the app's descriptions per (base URL, union mode), until the next write.
+CACHE_KEY = "dprk_kg_void_cache"
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its description cache (one per app, so one store and one write generation)."""
+    app.extensions[CACHE_KEY] = GenerationCache[_Description](32)
+
+
+def description_body(store: StoreClient, base_url: str, union: bool, media_type: str) -> bytes:
+    """The description in ``media_type``, computed once per store write generation."""
+    cache: GenerationCache[_Description] = current_app.extensions[CACHE_KEY]
+    generation = store.generation  # read before computing: a write meanwhile is never cached as newer
+    entry = cache.get_or_compute((base_url, union), generation,
+                                 lambda: _Description(compute(store, base_url, union)))
+    return entry.body(media_type)
 
 
 def _chosen(table: tuple[negotiation.Format, ...], default: negotiation.Format) -> negotiation.Format:
@@ -280,7 +333,7 @@ def _base_url() -> str:
 def void_description() -> ResponseReturnValue:
     """The VoID description of the dataset (Turtle unless the client asks for another syntax)."""
     fmt = _chosen(DESCRIPTION_FORMATS, DESCRIPTION_FORMATS[0])
-    body = CACHE.body(get_store(), _base_url(), bool(current_app.config.get("UNION_DEFAULT_GRAPH")), fmt.key)
+    body = description_body(get_store(), _base_url(), bool(current_app.config.get("UNION_DEFAULT_GRAPH")), fmt.key)
     response = Response(body, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response

@@ -1,0 +1,76 @@
+"""How big the graph is — quads, named graphs, resources per class, facts per source document: one computation
+for ``dprk-kg stats`` (the bundled files in an in-memory store) and ``GET /stats`` (the service's store).
+
+Why SPARQL through a ``select`` function: the same queries run on a pyoxigraph store in this process and
+through the store worker, so the two answers agree. The derived graphs (inferences) are left out: they are
+recomputed from the asserted data, and counting them would inflate every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+
+from service.rdf.vocabulary import DERIVED_GRAPHS, ONTOLOGY_NS, RESOURCE_NS, curie
+
+#: Runs a SELECT query and gives its rows, each a sequence of terms in the order of the projected variables.
+Select = Callable[[str], Sequence[Sequence[Any]]]
+
+_ASSERTED = "FILTER(?g NOT IN ({}))".format(", ".join(f"<{g}>" for g in sorted(DERIVED_GRAPHS)))
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The figures: ``classes`` as (CURIE, distinct resources), ``documents`` as (CURIE, triples, resources)."""
+
+    quads: int
+    graphs: int
+    classes: list[tuple[str, int]]
+    documents: list[tuple[str, int, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures as a JSON object (what ``GET /stats`` answers)."""
+        return {
+            "quads": self.quads,
+            "graphs": self.graphs,
+            "classes": [{"class": name, "resources": count} for name, count in self.classes],
+            "documents": [{"document": name, "triples": triples, "resources": resources}
+                          for name, triples, resources in self.documents],
+        }
+
+
+def _integer(term: Any) -> int:
+    return int(term.value) if term is not None else 0
+
+
+def compute(select: Select) -> Stats:
+    """Count the asserted named graphs: their quads, the graphs, resources per class and per source document."""
+    totals = select(f"SELECT (COUNT(*) AS ?quads) (COUNT(DISTINCT ?g) AS ?graphs) "
+                    f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_ASSERTED} }}")
+    classes = select(
+        f"SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?class }} {_ASSERTED} "
+        f"FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }} GROUP BY ?class ORDER BY DESC(?n) ?class")
+    documents = select(
+        f"PREFIX dj: <{ONTOLOGY_NS}> "
+        "SELECT ?doc (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?resources) "
+        "WHERE { GRAPH ?doc { ?doc a dj:SourceDocument . ?s ?p ?o } } GROUP BY ?doc ORDER BY ?doc")
+    quads, graphs = (totals[0][0], totals[0][1]) if totals else (None, None)
+    return Stats(
+        quads=_integer(quads),
+        graphs=_integer(graphs),
+        classes=[(curie(row[0].value), _integer(row[1])) for row in classes],
+        documents=[(curie(row[0].value), _integer(row[1]), _integer(row[2])) for row in documents],
+    )
+
+
+def in_memory(store: ox.Store) -> Select:
+    """A :data:`Select` over a pyoxigraph store in this process (the CLI's bundled graph)."""
+    def select(query: str) -> list[list[Any]]:
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return [[solution[v] for v in solutions.variables] for solution in solutions]
+
+    return select
