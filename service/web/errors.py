@@ -1,5 +1,8 @@
 """Errors become responses in one place: :class:`service.problems.ApiError` rendered as JSON or text, the store's
 errors mapped to HTTP, unexpected exceptions logged and answered 500 without a trace.
+
+Whether a route's errors are JSON by default is declared by the route's own blueprint (:func:`machine_routes`),
+so a new route never edits a list here.
 """
 
 from __future__ import annotations
