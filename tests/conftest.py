@@ -5,6 +5,11 @@ worker and loading the data once is enough). Tests that write use ``make_app`` o
 ``make_live_server`` for a fresh store of their own. ``live_server`` is the real
 ``dprk-kg serve`` process over a real socket; ``oxigraph_server`` is the standalone
 Oxigraph server from PyPI. Servers are polled for readiness, never slept for.
+
+Tests that start processes of their own (a live server, the Oxigraph server, a CLI run as a
+subprocess) are marked ``slow``: fixtures that start one request :func:`starts_processes`, which
+marks every test using them; a test that runs a subprocess itself carries ``@pytest.mark.slow``.
+``pytest -m "not slow"`` is then the fast subset; plain ``pytest`` runs everything.
 """
 
 from __future__ import annotations
@@ -55,6 +60,18 @@ def wait_for(url: str, process: subprocess.Popen | None = None, timeout: float =
             last = exc
         time.sleep(0.05)
     raise TimeoutError(f"{url} not ready after {timeout} s: {last}")
+
+
+@pytest.fixture(scope="session")
+def starts_processes() -> None:
+    """Requested by every fixture that starts a server process: the tests using it are marked ``slow``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` each test whose fixtures start processes (see :func:`starts_processes`)."""
+    for item in items:
+        if "starts_processes" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -159,7 +176,7 @@ def start_live_server(store_dir: Path, *args: str, env: dict[str, str] | None = 
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> Iterator[LiveServer]:
     """The real service over the bundled graph, read-only, shared by the session."""
     server = start_live_server(tmp_path_factory.mktemp("live-store"))
     yield server
@@ -167,7 +184,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture
-def make_live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+def make_live_server(tmp_path: Path, starts_processes: None) -> Iterator[Callable[..., LiveServer]]:
     """Factory: ``make_live_server(*args, store_dir=None, env=None, memory_limit=None)``: a server of its own."""
     started: list[LiveServer] = []
 
@@ -244,7 +261,7 @@ def start_oxigraph(location: Path) -> OxigraphServer:
 
 
 @pytest.fixture
-def oxigraph_server(tmp_path: Path) -> Iterator[OxigraphServer]:
+def oxigraph_server(tmp_path: Path, starts_processes: None) -> Iterator[OxigraphServer]:
     """A fresh standalone Oxigraph server for this test."""
     server = start_oxigraph(tmp_path / "oxigraph")
     yield server

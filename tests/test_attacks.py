@@ -71,7 +71,7 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+def target(tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> Iterator[Target]:
     server = start_live_server(tmp_path_factory.mktemp("attack-store"), *SERVER_ARGS, memory_limit=CONTAINED_MEMORY)
     canary = corpus.Canary()
     digest = corpus.store_hash(server.url)

@@ -14,9 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_the_durability_run_kills_restarts_and_finds_every_acknowledged_write(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     completed = subprocess.run(

@@ -14,9 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_the_benchmark_measures_ours_oxigraph_and_the_minimal_app_side_by_side(tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, str(REPO / "bench" / "bench_sparql.py"), "--sizes", "bundled", "--queries", "lookup",

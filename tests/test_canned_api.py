@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import yaml
 
 from service.canned.header import query_files
 from service.store.writes import add_to_graph
@@ -39,7 +40,20 @@ def test_the_catalog_lists_every_query_file_with_its_text_and_an_example_url(cli
         assert entry["query"].lstrip().upper().startswith("PREFIX"), entry["name"]
         assert "#+" not in entry["query"], "the header is metadata, not part of the query text"
         assert entry["example_url"].startswith(f"/queries/{entry['name']}")
-        assert entry["summary"] and entry["params"] is not None
+        assert entry["summary"]
+        # Every parameter the file declares is listed, in order, with what a client needs to send it.
+        declared = declared_params(REPO / "queries" / f"{entry['name']}.rq")
+        assert [p["name"] for p in entry["params"]] == declared, entry["name"]
+        for param in entry["params"]:
+            assert param["type"] and param["description"] and isinstance(param["required"], bool), param
+        assert set(entry["example_params"]) <= set(declared), entry["name"]
+
+
+def declared_params(path: Path) -> list[str]:
+    """The names in a query file's ``#+ params:`` header, read from the file itself (YAML after ``#+``)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line[2:].removeprefix(" ") for line in lines if line.startswith("#+"))
+    return [param["name"] for param in yaml.safe_load(header).get("params") or []]
 
 
 #: The queries that need no remote endpoint (federated ones are run in tests/test_canned_federated.py).

@@ -18,6 +18,7 @@ FORMAT_DOC = (REPO / "queries" / "README.md").read_text(encoding="utf-8")
 SECTION = README[README.find("<!-- BEGIN canned -->"):README.find("<!-- END canned -->")]
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_the_readme_section_is_current():
     result = subprocess.run([sys.executable, "-m", "service.canned.readme", "--readme", "--check"], cwd=REPO,
                             capture_output=True, text=True)

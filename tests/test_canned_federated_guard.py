@@ -72,6 +72,7 @@ def test_offline_an_endpoints_row_cap_still_cuts_its_solutions(guarded, tmp_path
     assert TRUNCATED_NOTE in result.stderr  # and the CLI says the answer was cut
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_offline_a_silent_endpoint_fails_at_its_own_time_limit_naming_it(guarded, tmp_path: Path):
     # Left to pyoxigraph's own SERVICE the offline CLI would wait for ever: run it as a user does, with a deadline.
     _, _, silent = guarded

@@ -20,6 +20,7 @@ def test_every_setting_is_documented(setting):
     assert f"`{setting.env}`" in README, f"{setting.env} is missing from the README's configuration table"
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_the_configuration_table_is_current():
     result = subprocess.run([sys.executable, "scripts/readme_config.py", "--check"], cwd=REPO,
                             capture_output=True, text=True)

@@ -80,7 +80,7 @@ AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> Iterator[LiveServer]:
     """A writable server under CONTAINED_MEMORY, shared by the tests that leave its worker alive."""
     live = start_live_server(tmp_path_factory.mktemp("hardening-worker"), "--write-token", WRITE_TOKEN,
                              memory_limit=CONTAINED_MEMORY)
@@ -156,6 +156,7 @@ store.close()
 """
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_the_store_worker_refuses_deep_text_whoever_sends_it(tmp_path: Path) -> None:
     """The last line: a client of the worker that skips the web tier's guard still cannot crash it.
 

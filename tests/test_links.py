@@ -140,6 +140,7 @@ def test_apostrophes_and_dashes_stay_raw_in_the_file():
     assert "%27" not in text and "%E2%80%93" not in text
 
 
+@pytest.mark.slow  # runs a subprocess
 @needs_shared(REFERENCE)
 def test_the_file_is_what_the_script_generates():
     result = subprocess.run([sys.executable, "scripts/make_links.py", "--check"], cwd=REPO, capture_output=True,
@@ -156,6 +157,7 @@ def test_generation_is_deterministic_and_keeps_link_times(tmp_path):
     assert first == second, "an unchanged inventory must give the same file, times included"
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_a_malformed_identifier_names_file_and_line(tmp_path):
     bad = tmp_path / "entities.tsv"
     bad.write_text("id\tkind\tlabel\twikidata_qid\tdbpedia_resource\tverified_by\n"

@@ -92,7 +92,7 @@ def test_serve_refuses_before_any_server_starts_and_says_why(tmp_path: Path, mon
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed(tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> Path:
     """A fresh virtual environment (no system site-packages) with the wheel built from this checkout installed."""
     work = tmp_path_factory.mktemp("packaging")
     source, dist, venv = work / "source", work / "dist", work / "venv"
@@ -126,7 +126,6 @@ def get_json(url: str, data: bytes | None = None, headers: dict[str, str] | None
         return json.load(response)
 
 
-@pytest.mark.slow
 def test_the_installed_wheel_serves_the_whole_graph_and_every_canned_query(installed: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -157,7 +156,6 @@ def test_the_installed_wheel_serves_the_whole_graph_and_every_canned_query(insta
         live.stop()
 
 
-@pytest.mark.slow
 def test_an_installed_package_missing_its_queries_refuses_to_start_naming_them(installed: Path,
                                                                                tmp_path: Path) -> None:
     [bundle] = installed.glob("lib/python*/site-packages/service/_bundle")

@@ -12,6 +12,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import rdflib
 from rdflib import OWL, RDF
 
@@ -26,6 +27,7 @@ def draw(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_committed_picture_is_up_to_date(tmp_path: Path) -> None:
     fresh = tmp_path / "ontology.svg"
     assert draw("--output", str(fresh)).returncode == 0
@@ -34,6 +36,7 @@ def test_committed_picture_is_up_to_date(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_drawing_is_deterministic(tmp_path: Path) -> None:
     first, second = tmp_path / "a.svg", tmp_path / "b.svg"
     assert draw("--output", str(first)).returncode == 0
@@ -51,6 +54,7 @@ def test_picture_is_svg_and_shows_every_class() -> None:
     assert sorted(classes - words) == []
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_unreadable_ontology_is_reported_with_its_name(tmp_path: Path) -> None:
     missing = tmp_path / "nope.ttl"
     result = draw("--ontology", str(missing), "--output", str(tmp_path / "x.svg"))

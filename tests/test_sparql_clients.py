@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
-from xml.dom.minidom import Document
 
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -48,7 +47,9 @@ def test_sparqlwrapper_json(live_server, states, method):
 
 def test_sparqlwrapper_xml(live_server, states):
     document = wrapper(live_server.sparql, STATES, XML).query().convert()
-    assert isinstance(document, Document)
+    root = document.documentElement  # a SPARQL Query Results XML document, its head naming the variable
+    assert (root.namespaceURI, root.localName) == ("http://www.w3.org/2005/sparql-results#", "sparql")
+    assert [v.getAttribute("name") for v in document.getElementsByTagName("variable")] == ["state"]
     assert [u.firstChild.data for u in document.getElementsByTagName("uri")] == states
 
 
