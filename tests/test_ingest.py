@@ -278,3 +278,33 @@ def test_without_union_or_validation_updates_run_natively(make_app: Any) -> None
     client = native.test_client()
     assert update(client, 'INSERT DATA { <http://example.org/a> <http://example.org/p> "1" }').status_code == 204
     assert native.extensions["dprk_kg_store"].ask("ASK { <http://example.org/a> ?p ?o }")
+
+
+def test_an_update_cannot_hide_operations_from_validation_with_codepoint_escapes(make_app):
+    """``\\u0022`` closes a string for rdflib but not for pyoxigraph unless escapes are expanded first."""
+    client = make_app(WRITE_TOKEN=TOKEN).test_client()
+    update = {**AUTH, "Content-Type": "application/sparql-update"}
+    put = client.put("/store?graph=urn:x:g3", data=b'_:b <urn:x:p> "x" .', headers={**AUTH, "Content-Type":
+                                                                                   "text/turtle"})
+    assert put.status_code == 201
+    hidden = ("PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#> PREFIX djr: <https://w3id.org/dprk-japan-kg/id/>"
+              " PREFIX dct: <http://purl.org/dc/terms/>\n"
+              "DELETE WHERE { GRAPH <urn:x:g3> { ?b <urn:x:p> \"x\" } } ;\n"
+              "INSERT DATA { GRAPH <urn:x:g4> { <urn:x:s> <urn:x:p> \"x\\u0022 # \" } } ; "
+              "INSERT DATA { GRAPH <urn:x:upd> { <urn:x:u2> a dj:Person ; dct:source djr:doc-000 . } } ; "
+              "INSERT DATA { GRAPH <urn:x:g4> { <urn:x:s> <urn:x:p> \"y\" .\n } }")
+    # Escapes are expanded before any parser sees the text, so validation and execution read the same
+    # operations: here the escape turns the rest of its line into a comment for both of them.
+    # What is left: the DELETE WHERE on g3, then one INSERT DATA of "x" into g4 (closed on the next line).
+    response = client.post("/sparql", data=hidden.encode(), headers=update)
+    assert response.status_code == 204, response.data
+    g4 = client.get("/sparql", query_string={"query": "SELECT ?s ?p ?o WHERE { GRAPH <urn:x:g4> { ?s ?p ?o } }"},
+                    headers={"Accept": "application/sparql-results+json"})
+    assert [{k: v["value"] for k, v in b.items()} for b in g4.get_json(force=True)["results"]["bindings"]] == [
+        {"s": "urn:x:s", "p": "urn:x:p", "o": "x"}], "only the visible insert ran"
+    ask = client.get("/sparql", query_string={"query": "ASK { GRAPH <urn:x:upd> { ?s ?p ?o } }"},
+                     headers={"Accept": "application/sparql-results+json"})
+    assert ask.get_json(force=True)["boolean"] is False, "an operation that was not validated was executed"
+    plain = hidden.replace("\\u0022 # ", "")
+    assert client.post("/sparql", data=plain.encode(), headers=update).status_code == 422, \
+        "the same insert, visible, breaks the Person shapes"

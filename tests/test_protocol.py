@@ -521,3 +521,11 @@ def test_the_lexer_reads_every_w3c_query_as_the_store_does():
         assert kind == "update", path
         updates += 1
     assert updates > 100
+
+
+def test_clearing_a_graph_that_does_not_exist_is_a_conflict_not_a_server_failure(make_app):
+    client = make_app(WRITE_TOKEN=TOKEN, UNION_DEFAULT_GRAPH=False, VALIDATE_WRITES=False).test_client()
+    response = client.post("/sparql", data=b"CLEAR GRAPH <urn:nope>", content_type="application/sparql-update",
+                           headers={**AUTH, "Accept": "text/plain"})
+    assert response.status_code == 409
+    assert b"urn:nope" in response.data

@@ -4,6 +4,7 @@ writes, writes are atomic, and a runaway query is really stopped."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -242,3 +243,31 @@ def test_the_asserted_graphs_are_every_named_graph_but_the_derived_ones_and_the_
         assert int(rows[0]["n"].value) == expected
     rows = list(store.query(f"SELECT ?g WHERE {derived.asserted_pattern('?s ?p ?o', union=True)}"))
     assert {r["g"].value for r in rows} == {"http://e/g1", "http://e/g2"}
+
+
+def test_a_slow_reader_does_not_get_the_store_worker_killed(make_app):
+    app = make_app(QUERY_TIMEOUT=2.0, RESULT_ROW_CAP=0)
+    store = app.extensions["dprk_kg_store"]
+    pid = store.pid
+    result = store.query("SELECT * WHERE { ?s ?p ?o }", format="json")
+    chunks = iter(result.chunks)
+    first = next(chunks)
+    time.sleep(2.5)  # longer than the query limit, spent by the reader, not the worker
+    rest = b"".join(chunks)
+    body = json.loads(first + rest)
+    assert len(body["results"]["bindings"]) > 1000
+    assert store.pid == pid
+
+
+def test_turning_the_union_default_graph_off_removes_the_copies_it_made(tmp_path: Path):
+    union = _client(tmp_path / "s", LOAD_DATA=False)
+    union.apply(add=[ox.Quad(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.Literal("v"),
+                             ox.NamedNode("urn:x:g"))])
+    assert union.ask("ASK { <urn:x:s> <urn:x:p> 'v' }")
+    union.close()
+    plain = _client(tmp_path / "s", LOAD_DATA=False, UNION_DEFAULT_GRAPH=False, ENTAILMENT="none")
+    try:
+        assert not plain.ask("ASK { <urn:x:s> <urn:x:p> 'v' }"), "the default graph holds no stale copy"
+        assert plain.ask("ASK { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> 'v' } }")
+    finally:
+        plain.close()
