@@ -2,8 +2,7 @@
 
 Why two writers: pyoxigraph serializes SELECT results in Rust, in one call that releases
 the GIL — per row several times cheaper than any Python writer, and under concurrency
-it spares the store worker's threads a GIL hand-over per row (measured: lookups at
-concurrency 8 went from ~3 400 to ~4 400 requests/s; ``bench/README.md``). But it
+it spares the store worker's threads a GIL hand-over per row (figures in ``bench/README.md``). But it
 consumes the whole result and cannot stop at the row cap, nor put the truncation link
 in the result head. So:
 

@@ -147,8 +147,8 @@ class Worker:
             rewritten = True
         self.store.flush()
         if rewritten or (state and not state.get("optimized")):
-            # Compact what the bulk loader and the rebuild wrote: reads were up to 1.5x slower on a
-            # freshly loaded store than on the same store compacted (bench/README.md).
+            # Compact what the bulk loader and the rebuild wrote: reads are slower on a freshly
+            # loaded store than on the same store compacted (bench/README.md).
             self.store.optimize()
         _write_state(marker, {"status": "ready", "derivation": derivation, "optimized": True})
 
@@ -156,7 +156,8 @@ class Worker:
         """Write the derived graphs of a freshly loaded store with the bulk loader; False if not applicable.
 
         Why: :func:`derived.full_rebuild` is one SPARQL update, a single transaction that
-        held 1M triples' worth of new quads in memory and took 18x Oxigraph's load time.
+        holds all its new quads in memory and took many times Oxigraph's load time on a large
+        graph (bench/README.md).
         On first start nothing else reads the store yet, so the same quads are computed
         here in one streaming pass and written with ``bulk_extend`` (not transactional:
         a crash during first start leaves a store to delete and load again). The result

@@ -1,8 +1,8 @@
 """A WSGI front for SPARQL queries on ``/sparql``: the hot path, without Flask's per-request dispatch.
 
-Why: a lookup costs the store ~0.1 ms, while Flask's request context, routing, response
-object and after-request hooks cost ~0.15–0.35 ms more on every request — the gap that
-kept small queries far below the standalone Oxigraph server (see ``bench/README.md``).
+Why: for a small lookup, Flask's request context, routing, response object and
+after-request hooks cost more than the store's own work — the gap that kept small
+queries far below the standalone Oxigraph server (figures in ``bench/README.md``).
 This front answers exactly one kind of request itself: a SPARQL *query* sent to
 ``/sparql`` by GET or by POST with a ``Content-Length`` (form or direct). It runs the same
 functions as the Flask view — :func:`service.web.protocol.parse_request`,

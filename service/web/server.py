@@ -3,8 +3,8 @@
 Two servers, chosen by the SERVER setting:
 
 * **granian** (default): HTTP parsing, keep-alive and socket I/O in Rust (hyper), the WSGI
-  app on a pool of Python threads. Measured against waitress on the same app (``bench/``):
-  +20 % requests/s on small queries with one client and +60–70 % with eight, because
+  app on a pool of Python threads. It serves more requests per second than waitress on
+  the same app, the more so the more clients (figures in ``bench/README.md``), because
   the GIL is no longer spent on HTTP. Request bodies are streamed to the app (our own
   MAX_BODY_BYTES check answers 413 before reading), large responses are streamed with
   back-pressure. It runs the app in a worker process under a small supervisor; that
