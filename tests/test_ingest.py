@@ -189,17 +189,94 @@ def test_an_update_removing_what_others_need_is_refused(app: Any, client: Any, u
     assert ask(app, "GRAPH djr:doc-000 { djr:japan a dj:State }")
 
 
-@pytest.mark.parametrize("text, needle", [
-    ('INSERT DATA { <http://example.org/d1> <http://example.org/p> "x" }', "GRAPH"),
-    ("DELETE WHERE { <https://w3id.org/dprk-japan-kg/id/japan> ?p ?o }", "GRAPH"),
-    ('INSERT DATA { GRAPH <https://w3id.org/dprk-japan-kg/graph/entailed> { <http://example.org/d2> '
-     '<http://example.org/p> "x" } }', "derives"),
-])
-def test_updates_writing_the_union_default_graph_or_a_derived_graph_are_400(
-        client: Any, unchanged: None, text: str, needle: str) -> None:
-    response = update(client, text)
-    assert response.status_code == 400, response.get_data(as_text=True)
-    assert needle in response.get_json()["message"]
+ENTAILED = "https://w3id.org/dprk-japan-kg/graph/entailed"
+E = quote(ENTAILED, safe="")
+TTL = '<http://example.org/d2> <http://example.org/p> "x" .'
+
+
+def derived_state(app: Any) -> tuple[int, int]:
+    """The whole store's size and the derived graph's: a refused write changes neither."""
+    entailed = store(app).select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ENTAILED}> {{ ?s ?p ?o }} }}")
+    return quad_count(app), int(entailed.rows[0][0].value)
+
+
+#: Every write path a client has, aimed at the derived graph or (union mode) the default graph.
+UNWRITABLE = [
+    # the Graph Store protocol, indirect and direct naming
+    ("PUT", f"/store?graph={E}", TTL, 403), ("POST", f"/store?graph={E}", TTL, 403),
+    ("DELETE", f"/store?graph={E}", None, 403),
+    ("PUT", "/store?default", TTL, 400), ("POST", "/store?default", TTL, 400), ("DELETE", "/store?default", None, 400),
+    # SPARQL Update: every operation that can write a named graph
+    ("UPDATE", f"INSERT DATA {{ GRAPH <{ENTAILED}> {{ {TTL} }} }}", None, 403),
+    ("UPDATE", f"DELETE WHERE {{ GRAPH <{ENTAILED}> {{ djr:japan ?p ?o }} }}", None, 403),
+    ("UPDATE", f"INSERT {{ GRAPH <{ENTAILED}> {{ ?s ex:p 1 }} }} WHERE {{ GRAPH djr:doc-000 {{ ?s a dj:State }} }}",
+     None, 403),
+    ("UPDATE", f"WITH <{ENTAILED}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}", None, 403),
+    ("UPDATE", "PREFIX djg: <https://w3id.org/dprk-japan-kg/graph/> CLEAR GRAPH djg:entailed", None, 403),
+    ("UPDATE", f"DROP GRAPH <{ENTAILED}>", None, 403),
+    ("UPDATE", f"COPY djr:doc-000 TO <{ENTAILED}>", None, 403),
+    ("UPDATE", f"ADD djr:doc-000 TO <{ENTAILED}>", None, 403),
+    ("UPDATE", f"MOVE <{ENTAILED}> TO ex:elsewhere", None, 403),
+    ("UPDATE", f'INSERT DATA {{ GRAPH ex:fine {{ {TTL} }} }} ; INSERT DATA {{ GRAPH <{ENTAILED}> {{ {TTL} }} }}',
+     None, 403),
+    ("UPDATE", f"INSERT DATA {{ {TTL} }}", None, 400),
+    ("UPDATE", "DELETE WHERE { <https://w3id.org/dprk-japan-kg/id/japan> ?p ?o }", None, 400),
+]
+
+
+@pytest.mark.parametrize(("method", "target", "body", "status"), UNWRITABLE)
+def test_the_writable_graph_rule_answers_alike_on_every_write_path_and_changes_nothing(
+        app: Any, client: Any, method: str, target: str, body: str | None, status: int) -> None:
+    """One rule (service.store.writes.unwritable), one status per reason: derived graph 403, union default graph 400.
+
+    (LOAD … INTO GRAPH is refused before: the service fetches nothing. /ingest names no graph: see below.)
+    """
+    before = derived_state(app)
+    if method == "UPDATE":
+        response = update(client, PREFIXES + target)
+    else:
+        response = client.open(target, method=method, data=body, content_type="text/turtle",
+                               headers={**AUTH, "Accept": "application/json"})
+    assert response.status_code == status, response.get_data(as_text=True)
+    message = response.get_json()["message"]
+    if status == 403:
+        assert f"<{ENTAILED}>" in message and "derives" in message
+    else:
+        assert "default graph" in message and "name a graph" in message
+    assert derived_state(app) == before
+    assert not ask(app, "GRAPH ?g { <http://example.org/d2> ?p ?o }")
+
+
+def test_ingest_never_writes_the_derived_graph_even_when_the_payload_names_it(app: Any, client: Any) -> None:
+    """/ingest writes only the batch's own graph (and its provenance): a TriG graph name is not kept."""
+    before = derived_state(app)[1]
+    response = ingest(client, f"<{ENTAILED}> {{ <http://example.org/d3> <http://example.org/p> \"x\" }}",
+                      content_type="application/trig")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    graph = response.get_json()["graph"]
+    assert ask(app, f'GRAPH <{graph}> {{ <http://example.org/d3> <http://example.org/p> "x" }}')
+    assert not ask(app, f"GRAPH <{ENTAILED}> {{ <http://example.org/d3> ?p ?o }}")
+    assert derived_state(app)[1] == before
+
+
+def test_without_union_or_validation_the_derived_graph_is_still_refused(make_app: Any) -> None:
+    """Native updates (the W3C configuration) that name a derived graph take the guarded path: 403 as elsewhere.
+
+    An update that only reads the derived graph is applied.
+    """
+    native = make_app(WRITE_TOKEN=TOKEN, LOAD_DATA=False, UNION_DEFAULT_GRAPH=False, VALIDATE_WRITES=False,
+                      ENTAILMENT="none")
+    client = native.test_client()
+    assert update(client, f"INSERT DATA {{ GRAPH <http://example.org/g> {{ {TTL} }} }}").status_code == 204
+    for text in (f"INSERT DATA {{ GRAPH <{ENTAILED}> {{ {TTL} }} }}",
+                 "PREFIX g: <https://w3id.org/dprk-japan-kg/graph/> INSERT { GRAPH g:entailed { ?s ?p ?o } } "
+                 "WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        assert update(client, text).status_code == 403
+    assert client.put(f"/store?graph={E}", data=TTL, content_type="text/turtle", headers=AUTH).status_code == 403
+    assert not native.extensions["dprk_kg_store"].ask(f"ASK {{ GRAPH <{ENTAILED}> {{ ?s ?p ?o }} }}")
+    copy = f"INSERT {{ GRAPH <http://example.org/h> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{ENTAILED}> {{ ?s ?p ?o }} }}"
+    assert update(client, copy).status_code == 204
+    assert native.extensions["dprk_kg_store"].ask("ASK { GRAPH <http://example.org/h> { ?s ?p ?o } }") is False
 
 
 def insert_noted_persons(app: Any, client: Any, graph: str) -> None:

@@ -21,6 +21,7 @@ import pytest
 from service.rdf.terms import decode, to_rdflib
 from service.rdf.vocabulary import ENTAILED_GRAPH
 from service.store import ops
+from service.store.worker import OPERATIONS
 
 EX = "http://example.org/"
 PREFIXES = f"PREFIX ex: <{EX}> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
@@ -134,7 +135,7 @@ def run(op: str, worker: Worker, sparql: str) -> Any:
     conn = Conn()
     request = {"op": op, "sparql": PREFIXES + sparql, "validate": False}
     try:
-        ops.OPERATIONS[op](worker, conn, request)
+        OPERATIONS[op].handler(worker, conn, request)  # type: ignore[arg-type]
     except (SyntaxError, ValueError) as exc:
         return exc
     return conn.sent[-1][1]

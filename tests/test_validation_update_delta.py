@@ -9,7 +9,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from service.sparql.lexer import add_using_clauses
 from service.store.update_delta import UpdateRefused, compute_delta
+from service.store.writable import unwritable
 
 EX = "http://example.org/"
 
@@ -91,8 +93,9 @@ def test_using_and_using_named_restrict_the_where_clause(store: ox.Store) -> Non
     named = compute_delta(store, f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}in> ?g }} }} USING NAMED <{EX}g> "
                                  "WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert {str(q.object) for q in named.add} == {f"<{EX}g>"}
-    protocol = compute_delta(store, f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}x> ?o }} }} WHERE {{ ?s ?p ?o }}",
-                             using_graphs=[EX + "g"])
+    # the protocol's using-graph-uri arrives as USING clauses written into the text
+    protocol = compute_delta(store, add_using_clauses(f"INSERT {{ GRAPH <{EX}k> {{ ?s <{EX}x> ?o }} }} "
+                                                      "WHERE { ?s ?p ?o }", [EX + "g"], []))
     assert {str(q.subject) for q in protocol.add} == {f"<{EX}a>", f"<{EX}b>"}
 
 
@@ -119,7 +122,17 @@ def test_graph_management_operations(store: ox.Store) -> None:
 
 def test_writes_to_the_default_graph_are_visible_in_the_delta(store: ox.Store) -> None:
     delta = compute_delta(store, f"INSERT DATA {{ <{EX}z> <{EX}p> 1 }}")
-    assert delta.writes_default_graph()
+    assert ox.DefaultGraph() in delta.graphs()
+    refusal = unwritable(delta.graphs(), union=True)
+    assert refusal is not None and refusal.reason == "default-graph"
+    assert unwritable(delta.graphs(), union=False) is None
+
+
+def test_a_syntax_error_in_an_update_that_mentions_load_only_in_a_string_still_names_its_position(
+        store: ox.Store) -> None:
+    """The precise (pyoxigraph) position is skipped only for LOAD or SERVICE as keywords, not for a word in a string."""
+    with pytest.raises(SyntaxError, match=r"2:\d+"):
+        compute_delta(store, 'INSERT DATA {\n GRAPH <http://example.org/g> { <http://example.org/a> "LOAD" ; } }')
 
 
 @pytest.mark.parametrize("update, message", [
@@ -174,3 +187,94 @@ def test_keeping_lexical_forms_while_computing_a_delta_does_not_change_other_thr
         release.set()
         worker.join(10)
     assert seen == ["01"] and other == "1"
+
+
+class _Conn:
+    """Collects what a worker operation answers."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    def send(self, message: object) -> None:
+        self.sent.append(message)
+
+
+class _Worker:
+    """What a worker operation reads: a real store in union mode, the write lock, no client to tell of commits."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.store = ox.Store()
+        self.union, self.entailment = True, "none"
+        self.write_lock = threading.Lock()
+
+    def announce_commit(self) -> None:
+        """Nobody listens in this test."""
+
+
+def test_concurrent_dry_runs_guarded_updates_and_bystanders_each_keep_their_own_literal_rules() -> None:
+    """Dry runs (``validate_update``) run outside the write lock, beside guarded updates and other threads.
+
+    Each update's result depends on rdflib's NORMALIZE_LITERALS (``STR("01"^^xsd:integer)`` is "01"
+    only with lexical forms kept, as pyoxigraph evaluates it); threads that build literals meanwhile
+    must still get them normalized. With the process-wide switch flipped, some of them would not.
+    """
+    import threading
+
+    from rdflib import XSD, Literal
+
+    from service.store import ops
+
+    worker = _Worker()
+    prefix = f"PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> PREFIX ex: <{EX}>\n"
+
+    def update(i: int) -> str:
+        return prefix + (f'INSERT {{ GRAPH ex:k{i} {{ ex:s ex:lex ?t }} }} '
+                         'WHERE { BIND(STR("01"^^xsd:integer) AS ?t) }')
+
+    dry_runs: list[str] = []
+    committed: list[bool] = []
+    bystanders: list[str] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(12)
+
+    def dry(i: int) -> None:
+        start.wait(10)
+        for _ in range(5):
+            conn = _Conn()
+            ops.op_validate_update(worker, conn, {"sparql": update(100 + i)})
+            dry_runs.append(conn.sent[-1][1]["diff"]["add"])  # type: ignore[index]
+
+    def guarded(i: int) -> None:
+        start.wait(10)
+        for j in range(5):
+            conn = _Conn()
+            ops.op_guarded_update(worker, conn, {"sparql": update(10 * i + j), "validate": False})
+            committed.append(conn.sent[-1][1]["applied"])  # type: ignore[index]
+
+    def bystander() -> None:
+        start.wait(10)
+        for _ in range(300):
+            bystanders.append(str(Literal("01", datatype=XSD.integer)))
+
+    def guard(target: object, *args: int) -> threading.Thread:
+        def run() -> None:
+            try:
+                target(*args)  # type: ignore[operator]
+            except BaseException as exc:  # reported below, with the thread's failure
+                failures.append(exc)
+        return threading.Thread(target=run)
+
+    threads = ([guard(dry, i) for i in range(4)] + [guard(guarded, i) for i in range(4)]
+               + [guard(bystander) for _ in range(4)])
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures, failures
+    assert len(dry_runs) == 20 and all('"01"' in added for added in dry_runs), dry_runs
+    assert committed == [True] * 20
+    stored = {q.object.value for q in worker.store.quads_for_pattern(None, n("lex"), None, None)}
+    assert stored == {"01"}
+    assert len(bystanders) == 1200 and set(bystanders) == {"1"}

@@ -64,11 +64,6 @@ def _closure(pairs: Iterable[tuple[object, object]]) -> Closure:
     return closed
 
 
-def derived_among(graphs: Iterable[object]) -> list[str]:
-    """The service-derived graphs among these graph names, sorted: clients may not write them."""
-    return sorted({g.value for g in graphs if isinstance(g, ox.NamedNode) and g.value in DERIVED_GRAPHS})
-
-
 def is_asserted(graph: object, *, union: bool) -> bool:
     """True for a graph holding what was stated (bundled or written by a client), false for what the service derives.
 

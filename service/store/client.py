@@ -9,7 +9,8 @@ runaway one are retried once on the new worker; a write is never sent twice (it 
 transaction, applied entirely or not at all, and the caller is told which is known).
 
 The client also counts writes (:attr:`StoreClient.generation`), which caches use to
-invalidate themselves.
+invalidate themselves. Which operations are reads (retried) and which are writes (sent
+once, counted) it reads from the worker's one table, :data:`service.store.worker.OPERATIONS`.
 """
 
 from __future__ import annotations
@@ -38,16 +39,12 @@ import pyoxigraph as ox
 
 from service.config import SOURCE_ROOT
 from service.rdf.terms import decode, encode
+from service.store.worker import OPERATIONS
 
 log = logging.getLogger(__name__)
 
 
 EXTENSION_KEY = "dprk_kg_store"
-
-
-#: Operations that change nothing: safe to retry after a worker restart.
-READ_OPS = frozenset({"ping", "query", "dump", "graphs", "graph_exists", "quads", "validate",
-                      "validate_update"})
 
 
 class StoreError(Exception):
@@ -261,7 +258,7 @@ class StoreClient:
           (:data:`NOT_APPLIED`), else applied entirely or not at all (:data:`FATE_UNKNOWN`).
         """
         deadline = time.monotonic() + timeout
-        is_read = request["op"] in READ_OPS
+        is_read = OPERATIONS[request["op"]].retried
         retried = False
         while True:
             delivered = committing = sent = retry_slot = False
@@ -320,19 +317,24 @@ class StoreClient:
                     self._retry_lock.release()
 
     def call(self, op: str, *, timeout: float | None = None, **payload: Any) -> Any:
-        """Run an operation that answers with one ``ok`` message; return its value."""
-        request = {"op": op, **payload}
-        for message in self._exchange(request, timeout or self.query_timeout):
-            if message[0] == "ok":
-                return message[1]
-        raise StoreError("internal", f"no answer to {op}")
+        """Run an operation that answers with one ``ok`` message; return its value.
 
-    def write(self, op: str, *, timeout: float | None = None, **payload: Any) -> Any:
-        """Like :meth:`call`, for operations that change the store: bumps :attr:`generation`."""
+        A write (:data:`OPERATIONS`) runs under UPDATE_TIMEOUT unless told otherwise and
+        bumps :attr:`generation`, whatever its outcome.
+        """
+        operation = OPERATIONS.get(op)
+        if operation is None:
+            raise StoreError("value", f"unknown store operation {op!r}")
+        request = {"op": op, **payload}
         try:
-            return self.call(op, timeout=timeout or self.update_timeout, **payload)
+            default = self.update_timeout if operation.writes else self.query_timeout
+            for message in self._exchange(request, timeout or default):
+                if message[0] == "ok":
+                    return message[1]
+            raise StoreError("internal", f"no answer to {op}")
         finally:
-            self.generation += 1
+            if operation.writes:
+                self.generation += 1
 
     # -- queries --------------------------------------------------------------------------
 
@@ -423,7 +425,7 @@ class StoreClient:
 
     def update(self, sparql: str, *, base_iri: str | None = None, timeout: float | None = None) -> None:
         """Run a SPARQL update natively (then the derived graphs are rebuilt)."""
-        self.write("update", sparql=sparql, base_iri=base_iri, timeout=timeout)
+        self.call("update", sparql=sparql, base_iri=base_iri, timeout=timeout)
 
     def apply(
         self,
@@ -434,7 +436,7 @@ class StoreClient:
         timeout: float | None = None,
     ) -> dict[str, int]:
         """Apply a known change atomically: drop graphs, remove quads, then add quads."""
-        return self.write(
+        return self.call(
             "apply",
             add=ox.serialize(list(add), format=ox.RdfFormat.N_QUADS) or b"",
             remove=ox.serialize(list(remove), format=ox.RdfFormat.N_QUADS) or b"",

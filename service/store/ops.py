@@ -6,9 +6,10 @@ between the check and the commit. Each operation answers one ``("ok", value)``
 message; refusals (a shape violation, a write to the default or a derived graph) are
 answers too, not errors, so the web tier can show the report.
 
-Operations (``StoreClient.call``/``write`` with these names):
+The worker's one table of operations (:data:`service.store.worker.OPERATIONS`) lists these
+beside its own:
 
-* ``validate`` — validate a change without writing (POST /validate, dry runs).
+* ``validate`` — validate quads to add without writing (POST /validate, dry runs).
 * ``validate_update`` — compute a SPARQL Update's delta and validate it, nothing written.
 * ``guarded_apply`` — validate a change in context and commit it atomically if it conforms.
 * ``guarded_update`` — the same for a SPARQL Update: delta, checks, validation, commit.
@@ -17,7 +18,6 @@ Operations (``StoreClient.call``/``write`` with these names):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,17 @@ import pyoxigraph as ox
 
 from service.rdf import derived
 from service.rdf.terms import decode, encode
+from service.store.writable import unwritable
 
 if TYPE_CHECKING:  # imported where used: it loads rdflib, needed only to validate and for guarded writes
     from service.store.update_delta import Delta
 
-#: pySHACL is pure Python: one validation at a time keeps the GIL free for queries between them.
-_validation_lock = threading.Lock()
+#: rdflib work, one piece at a time: computing an update's delta and validating (pySHACL).
+#: Why: rdflib's SPARQL parser (pyparsing) is not thread-safe — a query parsed by a validation
+#: while a dry run parses its update makes both fail with nonsense errors — and dry runs
+#: (``validate_update``) run outside the write lock. Being pure Python, this work gains
+#: nothing from running in parallel, and the GIL stays free for queries between pieces.
+RDFLIB_WORK = threading.Lock()
 #: Most triples a diff lists (counts are always complete).
 DIFF_LIST_CAP = 2000
 
@@ -40,38 +45,33 @@ def parse_nquads(data: bytes | None) -> list[ox.Quad]:
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
 
 
-def _change(req: dict) -> tuple[list[ox.Quad], list[ox.Quad]]:
-    """The quads a request adds and removes, as the store will keep them (what is validated is what is stored)."""
+def _added(req: dict) -> list[ox.Quad]:
+    """The quads a request adds, as the store will keep them (what is validated is what is stored)."""
     from service.store.update_delta import stored_forms
 
-    return stored_forms(parse_nquads(req.get("add"))), stored_forms(parse_nquads(req.get("remove")))
+    return stored_forms(parse_nquads(req.get("add")))
 
 
 def _nquads(quads: list[ox.Quad]) -> bytes:
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
 
-def _validate(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any], *, full: bool = False
-              ) -> dict[str, Any]:
-    from service.validation.shacl import validate_change
+def _validate(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[Any]) -> dict[str, Any]:
+    from service.validation import validate_change
 
-    with _validation_lock:
-        return validate_change(worker.store, add, remove, drop, union=worker.union, full=full).to_json()
+    with RDFLIB_WORK:
+        return validate_change(worker.store, add, remove, drop, union=worker.union).to_json()
 
 
 def _refusal(worker: Any, delta: Delta) -> dict[str, Any] | None:
-    """Why the change may not be written at all (default graph in union mode, derived graphs), or None."""
-    derived_touched = delta.derived_graphs()
-    if derived_touched:
-        return {"refused": "derived", "graphs": derived_touched}
-    if worker.union and delta.writes_default_graph():
-        return {"refused": "default-graph"}
-    return None
+    """Why the change may not be written at all (:func:`service.store.writable.unwritable`), as an answer, or None."""
+    refusal = unwritable(delta.graphs(), union=worker.union)
+    return refusal.to_json() if refusal else None
 
 
 def _diff(worker: Any, add: list[ox.Quad], remove: list[ox.Quad]) -> dict[str, Any]:
     """The quads a change adds and removes, with how many of the added triples are new to the data."""
-    from service.validation.shacl import DataScope
+    from service.validation import DataScope
 
     scope = DataScope(worker.union)
     new = [q for q in add if not any(scope.is_data(x.graph_name) for x in
@@ -152,20 +152,18 @@ def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[An
 
 
 def op_validate(worker: Any, conn: Connection, req: dict) -> None:
-    """Validate a change in context; nothing is written. Answers the report and the diff."""
-    add, remove = _change(req)
-    drop = [decode(g) for g in req.get("drop_graphs", [])]
-    report = _validate(worker, add, remove, drop, full=bool(req.get("full")))
-    conn.send(("ok", {"report": report, "diff": _diff(worker, add, remove)}))
+    """Validate quads to add (``add``, N-Quads) in context; nothing is written. Answers the report and the diff."""
+    add = _added(req)
+    report = _validate(worker, add, [], [])
+    conn.send(("ok", {"report": report, "diff": _diff(worker, add, [])}))
 
 
 def _update_delta(worker: Any, req: dict) -> Delta:
     """The delta of the request's SPARQL Update against the store as it is (nothing written)."""
     from service.store.update_delta import compute_delta
 
-    return compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union,
-                         using_graphs=req.get("using_graphs") or (),
-                         using_named_graphs=req.get("using_named_graphs") or ())
+    with RDFLIB_WORK:
+        return compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union)
 
 
 def _guarded_commit(worker: Any, req: dict, delta: Delta) -> dict[str, Any]:
@@ -188,11 +186,11 @@ def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
     """Dry run of a SPARQL Update: its delta and the validation of the state after it.
 
     A change to the shapes graph is refused (403) unless ``may_change_shapes`` (the web tier
-    saw the write token): :func:`service.validation.shacl.refuse_shape_change`.
+    saw the write token): :func:`service.validation.refuse_shape_change`.
     """
     delta = _update_delta(worker, req)
     if not req.get("may_change_shapes"):
-        from service.validation.shacl import refuse_shape_change
+        from service.validation import refuse_shape_change
 
         refuse_shape_change(delta.add, delta.remove, delta.drop_graphs)
     refusal = _refusal(worker, delta)
@@ -203,11 +201,13 @@ def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
 
 
 def op_guarded_apply(worker: Any, conn: Connection, req: dict) -> None:
-    """Validate a change in context and commit it atomically only if no sh:Violation results."""
+    """Drop ``drop_graphs``, add ``add``, create ``create_graphs``: refused, validated, committed only if it conforms.
+
+    (The Graph Store's PUT, POST and DELETE and ingest: none of them removes single quads.)
+    """
     from service.store.update_delta import Delta
 
-    add, remove = _change(req)
-    delta = Delta(add=add, remove=remove,
+    delta = Delta(add=_added(req),
                   drop_graphs=[decode(g) for g in req.get("drop_graphs", [])],
                   create_graphs=[decode(g) for g in req.get("create_graphs", [])])
     with worker.write_lock:
@@ -221,11 +221,3 @@ def op_guarded_update(worker: Any, conn: Connection, req: dict) -> None:
         delta = _update_delta(worker, req)
         answer = _guarded_commit(worker, req, delta)
     conn.send(("ok", answer))
-
-
-OPERATIONS: dict[str, Callable[[Any, Connection, dict], None]] = {
-    "validate": op_validate,
-    "validate_update": op_validate_update,
-    "guarded_apply": op_guarded_apply,
-    "guarded_update": op_guarded_update,
-}

@@ -43,9 +43,10 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.store import Store
 from rdflib.term import BNode, Node, URIRef
 
-from service.rdf.derived import derived_among
 from service.rdf.terms import from_rdflib, to_rdflib
-from service.sparql.data_update import parse_data_update
+from service.rdf.vocabulary import XSD, XSD_STRING
+from service.sparql.data_update import DataOperation, parse_data_update
+from service.sparql.lexer import tokenize
 
 
 class UpdateRefused(ValueError):
@@ -70,14 +71,6 @@ class Delta:
         return ({q.graph_name for q in (*self.add, *self.remove)} | set(self.drop_graphs)
                 | set(self.create_graphs))
 
-    def writes_default_graph(self) -> bool:
-        """True when the delta changes the default graph itself."""
-        return any(isinstance(g, ox.DefaultGraph) for g in self.graphs())
-
-    def derived_graphs(self) -> list[str]:
-        """The service-derived graphs the delta would touch."""
-        return derived_among(self.graphs())
-
 
 def _graph_term(identifier: Node) -> Any:
     if identifier == DATASET_DEFAULT_GRAPH_ID:
@@ -89,13 +82,12 @@ def _graph_term(identifier: Node) -> Any:
     raise UpdateRefused(f"cannot use {identifier!r} as a graph name")
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SCRATCH = threading.local()
 _S, _P = ox.NamedNode("urn:x-scratch:s"), ox.NamedNode("urn:x-scratch:p")
 
 
 def _is_plain(term: Any) -> bool:
-    return not isinstance(term, ox.Literal) or term.language is not None or term.datatype.value == _XSD_STRING
+    return not isinstance(term, ox.Literal) or term.language is not None or term.datatype.value == XSD_STRING
 
 
 def stored_form(term: Any) -> Any:
@@ -438,7 +430,7 @@ def _substr(expr: Any, ctx: Any) -> Any:
     return Literal(str(text)[first - 1:stop - 1] if stop > first else "", lang=text.language, datatype=text.datatype)
 
 
-_XSD_NUMERIC = {"http://www.w3.org/2001/XMLSchema#" + name for name in (
+_XSD_NUMERIC = {XSD + name for name in (
     "integer", "decimal", "float", "double", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte",
     "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger",
     "boolean")}
@@ -473,7 +465,7 @@ def _spec_functions(algebra: Any) -> None:
         name = getattr(node, "name", "")
         if name == "Builtin_SUBSTR":
             node._evalfn = MethodType(_substr, node)
-        elif name == "Function" and str(node.get("iri", "")) == "http://www.w3.org/2001/XMLSchema#string" \
+        elif name == "Function" and str(node.get("iri", "")) == XSD_STRING \
                 and getattr(node, "_evalfn", None) is not None:
             node._evalfn = MethodType(_cast_to_string(node._evalfn), node)
 
@@ -501,16 +493,63 @@ def _no_blank_nodes(op: Any) -> None:
             raise SyntaxError("blank nodes are not allowed in DELETE DATA (SPARQL 1.1 Update §3.1.2)")
 
 
-def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, union: bool = True,
-                  using_graphs: Iterable[str] = (), using_named_graphs: Iterable[str] = ()) -> Delta:
+def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, union: bool = True) -> Delta:
     """Evaluate ``sparql`` against ``store`` without writing; return what it would change.
 
+    Not to run beside other rdflib SPARQL work in the process: rdflib's parser is not
+    thread-safe (the worker serializes it: :data:`service.store.ops.RDFLIB_WORK`).
     Raises ``SyntaxError`` (with line and column) for an update rdflib cannot parse and
-    :class:`UpdateRefused` for LOAD, SERVICE, or USING clauses together with
-    ``using_graphs``.
+    :class:`UpdateRefused` for LOAD or SERVICE. (The protocol's using-graph-uri parameters
+    arrive as USING clauses in the text: :func:`service.sparql.lexer.add_using_clauses`.)
     """
+    data = parse_data_update(sparql, base_iri=base_iri)
+    if data is not None:  # only INSERT DATA / DELETE DATA: linear, no query engine
+        return _data_delta(store, data, union=union)
+    overlay = OverlayStore(store, union=union)
+    with _exact_literals():
+        operations = _translate(sparql, base_iri)
+        dataset = Dataset(store=overlay, default_union=False)
+        for op in operations:
+            _refuse_unsupported(op)
+            _evaluate(op, dataset, overlay)
+    return overlay.delta()
+
+
+def _data_delta(store: ox.Store, data: list[DataOperation], *, union: bool) -> Delta:
+    """The delta of an update made only of INSERT DATA / DELETE DATA, read quad by quad."""
+    overlay = OverlayStore(store, union=union)
+    for operation in data:
+        for quad in operation.quads:
+            (overlay.add_quad if operation.insert else overlay.remove_quad)(quad)
+    return overlay.delta()
+
+
+def _translate(sparql: str, base_iri: str | None) -> list[Any]:
+    """The update's operations in rdflib's algebra, with the functions rdflib gets wrong replaced (see
+    :func:`_spec_functions`); a ``SyntaxError`` with the best position we can give when it does not parse."""
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parsed = translateUpdate(parseUpdate(sparql), base=base_iri)
+    except Exception as exc:
+        raise _syntax_error(sparql, base_iri, exc) from exc
+    for op in parsed.algebra:
+        _spec_functions(op)
+    return list(parsed.algebra)
+
+
+def _refuse_unsupported(op: Any) -> None:
+    """LOAD and SERVICE would fetch from the network, which the service never does for an update."""
+    if op.name == "Load":
+        raise UpdateRefused("LOAD is not supported: the service fetches nothing from the network; "
+                            "POST the data to /ingest or to the Graph Store instead")
+    if any(getattr(n, "name", "") == "ServiceGraphPattern" for n in _walk(op)):
+        raise UpdateRefused("SERVICE is not supported inside updates")
+
+
+def _evaluate(op: Any, dataset: Dataset, overlay: OverlayStore) -> None:
+    """Run one update operation against the overlay; its failure fails the request unless it is SILENT."""
     from rdflib.plugins.sparql.sparql import QueryContext
     from rdflib.plugins.sparql.update import (
         evalAdd,
@@ -522,62 +561,35 @@ def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, 
         evalMove,
     )
 
-    data = parse_data_update(sparql, base_iri=base_iri)
-    if data is not None:  # only INSERT DATA / DELETE DATA: linear, no query engine
-        overlay = OverlayStore(store, union=union)
-        for operation in data:
-            for quad in operation.quads:
-                (overlay.add_quad if operation.insert else overlay.remove_quad)(quad)
-        return overlay.delta()
-    with _exact_literals():
-        try:
-            parsed = translateUpdate(parseUpdate(sparql), base=base_iri)
-        except Exception as exc:
-            raise _syntax_error(sparql, base_iri, exc) from exc
-        protocol_default = [ox.NamedNode(g) for g in using_graphs]
-        protocol_named = [ox.NamedNode(g) for g in using_named_graphs]
-        overlay = OverlayStore(store, union=union)
-        dataset = Dataset(store=overlay, default_union=False)
-        for op in parsed.algebra:
-            _spec_functions(op)
-            if op.name == "Load":
-                raise UpdateRefused("LOAD is not supported: the service fetches nothing from the network; "
-                                    "POST the data to /ingest or to the Graph Store instead")
-            if any(getattr(n, "name", "") == "ServiceGraphPattern" for n in _walk(op)):
-                raise UpdateRefused("SERVICE is not supported inside updates")
-            if (protocol_default or protocol_named) and (op.using or op.withClause):
-                raise UpdateRefused("using-graph-uri/using-named-graph-uri cannot be combined with USING, "
-                                    "USING NAMED or WITH in the update")
-            ctx = QueryContext(dataset, initBindings={})
-            ctx.graph = dataset.default_graph
-            ctx.prologue = op.prologue
-            handlers = {"Clear": evalClear, "Drop": evalDrop, "Add": evalAdd, "Move": evalMove, "Copy": evalCopy,
-                        "InsertData": evalInsertData, "DeleteData": evalDeleteData}
-            if op.name == "InsertData":
-                _fresh_blank_nodes(op)
-            elif op.name == "DeleteData":
-                _no_blank_nodes(op)
-            try:
-                if op.name == "Create":
-                    _create(overlay, op)
-                elif op.name in ("Drop", "Clear") and op.graphiri not in ("DEFAULT", "NAMED", "ALL") \
-                        and not overlay._exists(_graph_term(op.graphiri)):
-                    if not op.silent:
-                        raise ValueError(f"the graph <{op.graphiri}> does not exist (use {op.name.upper()} SILENT)")
-                elif op.name == "Modify":
-                    _modify(ctx, dataset, overlay, op, protocol_default, protocol_named)
-                elif op.name == "DeleteWhere":
-                    _delete_where(ctx, dataset, op)
-                elif op.name in handlers:
-                    handlers[op.name](ctx, op)
-                else:
-                    raise UpdateRefused(f"unknown update operation {op.name}")
-            except UpdateRefused:
-                raise
-            except Exception as exc:
-                if not op.silent:
-                    raise ValueError(f"the {op.name} operation failed: {exc}") from exc
-        return overlay.delta()
+    ctx = QueryContext(dataset, initBindings={})
+    ctx.graph = dataset.default_graph
+    ctx.prologue = op.prologue
+    handlers = {"Clear": evalClear, "Drop": evalDrop, "Add": evalAdd, "Move": evalMove, "Copy": evalCopy,
+                "InsertData": evalInsertData, "DeleteData": evalDeleteData}
+    if op.name == "InsertData":
+        _fresh_blank_nodes(op)
+    elif op.name == "DeleteData":
+        _no_blank_nodes(op)
+    try:
+        if op.name == "Create":
+            _create(overlay, op)
+        elif op.name in ("Drop", "Clear") and op.graphiri not in ("DEFAULT", "NAMED", "ALL") \
+                and not overlay._exists(_graph_term(op.graphiri)):
+            if not op.silent:
+                raise ValueError(f"the graph <{op.graphiri}> does not exist (use {op.name.upper()} SILENT)")
+        elif op.name == "Modify":
+            _modify(ctx, dataset, overlay, op)
+        elif op.name == "DeleteWhere":
+            _delete_where(ctx, dataset, op)
+        elif op.name in handlers:
+            handlers[op.name](ctx, op)
+        else:
+            raise UpdateRefused(f"unknown update operation {op.name}")
+    except UpdateRefused:
+        raise
+    except Exception as exc:
+        if not op.silent:
+            raise ValueError(f"the {op.name} operation failed: {exc}") from exc
 
 
 def _syntax_error(sparql: str, base_iri: str | None, exc: Exception) -> SyntaxError:
@@ -588,8 +600,7 @@ def _syntax_error(sparql: str, base_iri: str | None, exc: Exception) -> SyntaxEr
     read or written — unless the text could make it fetch (LOAD, SERVICE), which the
     protocol layer refuses earlier anyway.
     """
-    upper = sparql.upper()
-    if "LOAD" not in upper and "SERVICE" not in upper:
+    if not any(token.is_word("LOAD", "SERVICE") for token in tokenize(sparql)):
         try:
             ox.Store().update(sparql, base_iri=base_iri)
         except SyntaxError as precise:
@@ -610,16 +621,15 @@ def _create(overlay: OverlayStore, op: Any) -> None:
     overlay.created.add(graph)
 
 
-def _modify(ctx: Any, dataset: Dataset, overlay: OverlayStore, op: Any, protocol_default: list[Any],
-            protocol_named: list[Any]) -> None:
+def _modify(ctx: Any, dataset: Dataset, overlay: OverlayStore, op: Any) -> None:
     """DELETE/INSERT … WHERE, with USING / USING NAMED / WITH applied without fetching anything."""
     from rdflib.plugins.sparql.evaluate import evalPart
     from rdflib.plugins.sparql.sparql import QueryContext
 
-    default = [_graph_term(d.default) for d in op.using or () if d.default is not None] or protocol_default
-    named = [_graph_term(d.named) for d in op.using or () if d.named is not None] or protocol_named
+    default = [_graph_term(d.default) for d in op.using or () if d.default is not None]
+    named = [_graph_term(d.named) for d in op.using or () if d.named is not None]
     template_graph = dataset.get_context(op.withClause) if op.withClause else dataset.default_graph
-    if op.using or protocol_default or protocol_named:
+    if op.using:
         view = Dataset(store=DatasetView(overlay, default, named), default_union=False)
         where = QueryContext(view, initBindings={})
         where.graph = view.default_graph

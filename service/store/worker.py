@@ -25,6 +25,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from service.sparql.answers import capped_answer, serialize_answer
 from service.sparql.lexer import nesting_problem
 from service.store import ops
 from service.store.lifetime import die_with_parent
+from service.store.writable import unwritable
 
 log = logging.getLogger("dprk_kg.store_worker")
 
@@ -107,8 +109,6 @@ class Worker:
         self.store = ox.Store(settings["STORE_DIR"])
         self.write_lock = threading.Lock()
         self._serving = threading.local()  # the connection this thread serves (see announce_commit)
-        #: Operations of :mod:`service.store.ops` (validation, guarded writes), by name.
-        self.extensions: dict[str, Callable[..., Any]] = dict(ops.OPERATIONS)
 
     # -- start-up -----------------------------------------------------------------
 
@@ -289,15 +289,16 @@ class Worker:
     def op_apply(self, conn: Connection, req: dict) -> None:
         """Apply a known change atomically: drop graphs, remove quads, add quads (N-Quads bytes).
 
-        Unlike the guarded writes of :mod:`service.store.ops`, nothing is validated and the
-        default graph may be written; only the derived graphs are refused (an error).
+        Unlike the guarded writes of :mod:`service.store.ops`, nothing is validated; the
+        writable-graph rule (:func:`service.store.writable.unwritable`) holds as everywhere,
+        its refusal raised as an error (``forbidden`` or ``value``: 403 or 400, as the guarded paths).
         """
         add, remove = ops.parse_nquads(req.get("add")), ops.parse_nquads(req.get("remove"))
         drop_graphs = [decode(g) for g in req.get("drop_graphs", [])]
+        refusal = unwritable([*(q.graph_name for q in (*add, *remove)), *drop_graphs], union=self.union)
+        if refusal:
+            raise (PermissionError if refusal.reason == "derived" else ValueError)(refusal.message())
         with self.write_lock:
-            touched = derived.derived_among(q.graph_name for q in (*add, *remove))
-            if touched:
-                raise PermissionError(f"the graph <{touched[0]}> is derived by the service")
             ops.commit(self, add, remove, drop_graphs, [])
         conn.send(("ok", {"added": len(add), "removed": len(remove), "dropped_graphs": len(drop_graphs)}))
 
@@ -351,10 +352,9 @@ class Worker:
             except (EOFError, OSError):
                 return
             op = req.get("op", "")
-            method = getattr(self, f"op_{op}", None) or (
-                (lambda c, r, _f=self.extensions[op]: _f(self, c, r)) if op in self.extensions else None)
+            operation = OPERATIONS.get(op)
             try:
-                if method is None:
+                if operation is None:
                     conn.send(("error", "value", f"unknown store operation {op!r}"))
                     continue
                 # The web tier's guard refuses these first; this is the last check before either
@@ -363,7 +363,7 @@ class Worker:
                 if too_deep:
                     conn.send(("error", "value", too_deep))
                     continue
-                method(conn, req)
+                operation.handler(self, conn, req)
             except SyntaxError as exc:
                 conn.send(("error", "syntax", str(exc)))
             except PermissionError as exc:
@@ -386,6 +386,41 @@ class Worker:
             except Exception as exc:
                 log.error("store operation %s failed:\n%s", op, traceback.format_exc())
                 conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One thing the worker does for the web tier: its handler, and whether it changes the store.
+
+    ``writes`` decides how the client treats it: a read (False) changes nothing, so it is
+    retried once on a new worker when the old one died under it; a write is one transaction,
+    never sent twice once delivered, and counted in :attr:`StoreClient.generation` (caches).
+    """
+
+    handler: Callable[[Worker, Connection, dict], None]
+    writes: bool
+
+    @property
+    def retried(self) -> bool:
+        """True when the client may send it again after a worker restart (reads only)."""
+        return not self.writes
+
+
+#: Every operation the worker serves, by name: the one table the worker dispatches on and the client consults.
+OPERATIONS: dict[str, Operation] = {
+    "ping": Operation(Worker.op_ping, writes=False),
+    "query": Operation(Worker.op_query, writes=False),
+    "dump": Operation(Worker.op_dump, writes=False),
+    "graphs": Operation(Worker.op_graphs, writes=False),
+    "graph_exists": Operation(Worker.op_graph_exists, writes=False),
+    "quads": Operation(Worker.op_quads, writes=False),
+    "validate": Operation(ops.op_validate, writes=False),
+    "validate_update": Operation(ops.op_validate_update, writes=False),
+    "update": Operation(Worker.op_update, writes=True),
+    "apply": Operation(Worker.op_apply, writes=True),
+    "guarded_apply": Operation(ops.op_guarded_apply, writes=True),
+    "guarded_update": Operation(ops.op_guarded_update, writes=True),
+}
 
 
 #: The file beside the store that records its first load and its derivation settings.

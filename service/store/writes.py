@@ -8,12 +8,16 @@ at all. Blueprints call these functions and never write to the store directly.
 How a guarded write runs (all inside the store worker, under its write lock, see
 :mod:`service.store.ops`): the change is known first — given as quads, or computed for
 a SPARQL Update by :mod:`service.store.update_delta` without writing — then validated in the
-context of the stored graph (:mod:`service.validation.shacl`), then committed with its
+context of the stored graph (:mod:`service.validation`), then committed with its
 derived-graph consequences in one pyoxigraph transaction. Only ``sh:Violation`` results
 refuse a change (422 with the report); warnings are reported and accepted.
 
 With neither UNION_DEFAULT_GRAPH nor VALIDATE_WRITES, SPARQL updates run natively
 (the configuration of the W3C conformance runs).
+
+Which graphs may be written is one rule, :func:`service.store.writable.unwritable`, asked on
+every path: here for the worker's answers, in the worker on the change itself, and by the
+Graph Store blueprint before it reads a body.
 
 Blank nodes in ingested batches are skolemized: each becomes the IRI
 ``https://w3id.org/dprk-japan-kg/.well-known/genid/<uuid>`` (RDF 1.1 §3.5), so a batch
@@ -33,9 +37,18 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from service import problems
+from service.rdf import vocabulary
 from service.rdf.terms import encode
-from service.rdf.vocabulary import BATCH_GRAPH_NS, GRAPH_NS
+from service.rdf.vocabulary import (
+    BATCH_GRAPH_NS,
+    GRAPH_NS,
+    PROV,
+    PROV_GENERATED_AT_TIME,
+    XSD_DATETIME,
+    XSD_INTEGER,
+)
 from service.store.client import StoreClient
+from service.store.writable import Unwritable, names_a_derived_graph
 
 #: Skolem IRIs for blank nodes of ingested batches (RDF 1.1 Concepts §3.5).
 GENID_NS = "https://w3id.org/dprk-japan-kg/.well-known/genid/"
@@ -46,13 +59,11 @@ TOKEN_AGENT_NS = GRAPH_NS + "token/"
 #: Longest source note kept in the provenance record.
 MAX_SOURCE_NOTE = 2000
 
-PROV = "http://www.w3.org/ns/prov#"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
-DCT_IDENTIFIER = ox.NamedNode("http://purl.org/dc/terms/identifier")
-VOID_TRIPLES = ox.NamedNode("http://rdfs.org/ns/void#triples")
-XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode(vocabulary.RDF_TYPE)
+RDFS_LABEL = ox.NamedNode(vocabulary.RDFS_LABEL)
+RDFS_COMMENT = ox.NamedNode(vocabulary.RDFS_COMMENT)
+DCT_IDENTIFIER = ox.NamedNode(vocabulary.DCT_IDENTIFIER)
+VOID_TRIPLES = ox.NamedNode(vocabulary.VOID_TRIPLES)
 
 
 @dataclass
@@ -73,7 +84,7 @@ def _settings(store: StoreClient) -> tuple[bool, bool]:
 
 def refusal_message(report: dict[str, Any]) -> str:
     """One paragraph saying why a change was refused, naming the first broken rules in plain words."""
-    from service.validation.shacl import ValidationReport
+    from service.validation import ValidationReport
 
     parsed = ValidationReport.from_json(report)
     violations = [r for r in parsed.results if r.severity == "Violation"]
@@ -88,17 +99,8 @@ def refusal_message(report: dict[str, Any]) -> str:
 def _check(answer: dict[str, Any], what: str) -> dict[str, Any]:
     """Turn a worker refusal into the right client error; return the answer when the change was applied."""
     refused = answer.get("refused")
-    if refused == "default-graph":
-        raise problems.bad_request(
-            f"The {what} would write the default graph, which in this service is the union of the named graphs "
-            "(setting UNION_DEFAULT_GRAPH) and cannot be written directly: name a graph, e.g. "
-            "INSERT DATA { GRAPH <https://example.org/my-graph> { ... } } or WITH <g> in an update, "
-            "or '?graph=<iri>' in the Graph Store protocol.")
-    if refused == "derived":
-        graphs = ", ".join(f"<{g}>" for g in answer.get("graphs", []))
-        raise problems.bad_request(f"The {what} would change {graphs}, which the service derives itself "
-                                 "(materialized inferences) and rebuilds after every write; write the asserted "
-                                 "triples instead.")
+    if refused in ("derived", "default-graph"):
+        raise Unwritable(refused, tuple(answer.get("graphs", ()))).problem(what)
     if refused == "shapes":
         raise problems.unprocessable(refusal_message(answer["report"]), report=answer["report"])
     return answer
@@ -109,32 +111,29 @@ def _result(answer: dict[str, Any], graph: str | None = None) -> WriteResult:
     return WriteResult(added=answer.get("added", 0), removed=answer.get("removed", 0), graph=graph, details=details)
 
 
-def run_update(store: StoreClient, sparql: str, *, base_iri: str | None = None,
-               using_graphs: list[str] | None = None, using_named_graphs: list[str] | None = None) -> WriteResult:
-    """Run a SPARQL Update request (the protocol layer has already checked syntax and rights).
+def run_update(store: StoreClient, sparql: str, *, base_iri: str | None = None) -> WriteResult:
+    """Run a SPARQL Update request (the protocol layer has already checked syntax and rights, and
+    written the protocol's using-graph-uri parameters into the text as USING clauses).
 
-    Guarded (delta computed, validated, committed as one transaction) unless neither
-    union mode nor write validation is on, in which case pyoxigraph runs it natively.
+    Guarded (delta computed, refused or validated, committed as one transaction) unless
+    neither union mode nor write validation is on, in which case pyoxigraph runs it
+    natively — except an update that names a derived graph: it takes the guarded path
+    (without validation), so the writable-graph rule answers it as on every other path.
     """
     union, validate = _settings(store)
-    if not union and not validate:
-        if using_graphs or using_named_graphs:
-            from service.sparql.lexer import add_using_clauses
-
-            sparql = add_using_clauses(sparql, using_graphs or [], using_named_graphs or [])
+    if not union and not validate and not names_a_derived_graph(sparql, base_iri):
         store.update(sparql, base_iri=base_iri)
         return WriteResult()
-    answer = store.write("guarded_update", sparql=sparql, base_iri=base_iri, using_graphs=using_graphs or [],
-                         using_named_graphs=using_named_graphs or [], validate=validate)
+    answer = store.call("guarded_update", sparql=sparql, base_iri=base_iri, validate=validate)
     return _result(_check(answer, "update"))
 
 
 def _apply(store: StoreClient, what: str, *, add: list[ox.Quad] = (), drop: list[Any] = (),  # type: ignore[assignment]
            create: list[Any] = ()) -> dict[str, Any]:  # type: ignore[assignment]
     _, validate = _settings(store)
-    answer = store.write("guarded_apply", add=ox.serialize(list(add), format=ox.RdfFormat.N_QUADS) or b"",
-                         drop_graphs=[encode(g) for g in drop], create_graphs=[encode(g) for g in create],
-                         validate=validate)
+    answer = store.call("guarded_apply", add=ox.serialize(list(add), format=ox.RdfFormat.N_QUADS) or b"",
+                        drop_graphs=[encode(g) for g in drop], create_graphs=[encode(g) for g in create],
+                        validate=validate)
     return _check(answer, what)
 
 
@@ -209,10 +208,10 @@ def provenance(batch_id: str, *, token_name: str, source: str | None, triples: i
     quads = [
         ox.Quad(batch, RDF_TYPE, ox.NamedNode(PROV + "Entity"), graph),
         ox.Quad(batch, DCT_IDENTIFIER, ox.Literal(batch_id), graph),
-        ox.Quad(batch, ox.NamedNode(PROV + "generatedAtTime"),
-                ox.Literal(moment, datatype=ox.NamedNode(XSD + "dateTime")), graph),
+        ox.Quad(batch, ox.NamedNode(PROV_GENERATED_AT_TIME),
+                ox.Literal(moment, datatype=ox.NamedNode(XSD_DATETIME)), graph),
         ox.Quad(batch, ox.NamedNode(PROV + "wasAttributedTo"), agent, graph),
-        ox.Quad(batch, VOID_TRIPLES, ox.Literal(str(triples), datatype=ox.NamedNode(XSD + "integer")), graph),
+        ox.Quad(batch, VOID_TRIPLES, ox.Literal(str(triples), datatype=ox.NamedNode(XSD_INTEGER)), graph),
         ox.Quad(agent, RDF_TYPE, ox.NamedNode(PROV + "Agent"), graph),
         ox.Quad(agent, RDFS_LABEL, ox.Literal(token_name), graph),
     ]

@@ -38,8 +38,8 @@ from werkzeug.urls import iri_to_uri
 from service import problems as errors
 from service.rdf.formats import GRAPH_INPUT
 from service.rdf.parsing import InputError, parse_rdf
-from service.rdf.vocabulary import DERIVED_GRAPHS
 from service.store import writes
+from service.store.writable import unwritable
 from service.web import access, negotiation, protocol
 from service.web import errors as web_errors
 from service.web.access import add_cors_headers
@@ -108,12 +108,10 @@ def _require_existing(graph: Target) -> None:
 
 
 def _check_writable(graph: Target) -> None:
-    if isinstance(graph, ox.DefaultGraph) and current_app.config["UNION_DEFAULT_GRAPH"]:
-        raise errors.bad_request("The default graph is the union of the named graphs (setting UNION_DEFAULT_GRAPH) "
-                                 "and cannot be written directly: name a graph with '?graph=<iri>'.")
-    if isinstance(graph, ox.NamedNode) and graph.value in DERIVED_GRAPHS:
-        raise errors.forbidden(f"The graph <{graph.value}> is derived by the service (inferences) and cannot be "
-                               "written.")
+    """The writable-graph rule (:func:`service.store.writable.unwritable`), checked before the body is read."""
+    refusal = unwritable([graph], union=bool(current_app.config["UNION_DEFAULT_GRAPH"]))
+    if refusal:
+        raise refusal.problem("deletion" if request.method == "DELETE" else "write")
 
 
 def _parse(body: bytes, media_type: str, content_type: str | None, graph: Target, what: str) -> list[ox.Quad]:
