@@ -4,7 +4,7 @@ batch costs, not what the graph costs.
 For each store — the bundled graph, and synthetic graphs of 10k, 100k and 1M triples from
 ``bench/synth.py`` — the store is built exactly as the service builds it (the store worker's
 first start: bulk load, then the union default graph and the RDFS inferences), then
-``service.validation.shacl.validate_change`` (the code the worker runs for ``POST /validate`` and
+``service.validation.validate_change`` (the code the worker runs for ``POST /validate`` and
 ``/ingest``) validates batches of 10, 100 and 1000 triples in the context of that store.
 Batches are domain-shaped: new events and persons that point to states, organizations,
 issues and documents already stored, and new statements about stored nodes.
@@ -40,7 +40,7 @@ import synth  # noqa: E402
 
 from service import config  # noqa: E402
 from service.store.client import StoreClient  # noqa: E402
-from service.validation.shacl import validate_change  # noqa: E402
+from service.validation import validate_change  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 DJ = "https://w3id.org/dprk-japan-kg/ontology#"

@@ -258,7 +258,7 @@ def test_cli_validate_refuses_shapes_that_fetch(tmp_path: Path, recorder: Record
 
 def test_stored_shapes_that_fetch_are_refused_before_any_query(recorder: Recorder) -> None:
     """Shapes already in the store (e.g. written with --no-validate-writes) never run a SERVICE either."""
-    from service.validation.shacl import validate_change
+    from service.validation import validate_change
     from service.validation.shape_queries import ShapeQueryRefused
 
     store = ox.Store()
@@ -273,8 +273,8 @@ def test_stored_shapes_that_fetch_are_refused_before_any_query(recorder: Recorde
 
 def test_the_engine_refuses_a_query_that_fetches(recorder: Recorder) -> None:
     """Defence in depth: the validation's data graph checks every text pySHACL hands to an engine."""
-    from service.validation.shacl import _data_graph
     from service.validation.shape_queries import ShapeQueryRefused
+    from service.validation.validate import _data_graph
 
     data = _data_graph([])
     for text in (f"SELECT * WHERE {{ SERVICE#x\n<{recorder.url}> {{ ?s ?p ?o }} }}",

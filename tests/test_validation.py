@@ -15,9 +15,11 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SH
 
+from service import validation
 from service.rdf.bundle import load_bundled
+from service.rdf.terms import from_rdflib
 from service.rdf.vocabulary import SHAPES_GRAPH
-from service.validation import shacl as validation
+from service.validation import shapes
 
 SHAPES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
@@ -120,7 +122,7 @@ def test_blank_node_focus_nodes_are_validated() -> None:
 
 
 def test_pyshacl_focus_nodes_option_misses_nested_shapes() -> None:
-    """Why validation.py selects focus nodes itself: with ``focus_nodes``, pySHACL 0.40 also filters
+    """Why validation selects focus nodes itself: with ``focus_nodes``, pySHACL 0.40 also filters
     the value nodes of ``sh:or`` members, so a wrong side passes. If this starts failing, pySHACL
     was fixed and its option could be used again."""
     import pyshacl
@@ -132,7 +134,7 @@ def test_pyshacl_focus_nodes_option_misses_nested_shapes() -> None:
     assert pyshacl.validate(data, shacl_graph=shapes, focus_nodes=[EX + "round"])[0] is True
     store = store_with()
     for s, p, o in data:
-        store.add(ox.Quad(validation.from_rdflib(s), validation.from_rdflib(p), validation.from_rdflib(o), G))
+        store.add(ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o), G))
     assert validation.validate_store(store, union=False).conforms is False
 
 
@@ -203,22 +205,22 @@ def test_the_bundled_graph_conforms_to_its_shapes(bundled: ox.Store) -> None:
 
 def test_the_project_shapes_are_analysed_without_falling_back_to_full_validation(bundled: ox.Store) -> None:
     """Every shape of ontology/shapes.ttl has bounded reads: changes are validated incrementally."""
-    model = validation.shapes_model(bundled)
+    model = shapes.shapes_model(bundled)
     assert model.unbounded_reason is None
     root = model.reads[()]
-    assert root.out is validation.ALL
+    assert root.out is shapes.ALL
     wikidata_holders = [steps for steps, reads in model.reads.items()
                         if steps and "http://www.w3.org/2004/02/skos/core#exactMatch" in reads.inc]
     assert wikidata_holders, "the unique-Wikidata-id rule must read the other holders of the id"
 
 
 def test_the_shapes_are_parsed_once_and_reparsed_when_they_change(bundled: ox.Store) -> None:
-    first = validation.shapes_model(bundled)
-    assert validation.shapes_model(bundled) is first
+    first = shapes.shapes_model(bundled)
+    assert shapes.shapes_model(bundled) is first
     copy = ox.Store()
     copy.extend(bundled.quads_for_pattern(None, None, None, None))
     copy.add(ox.Quad(n("x"), LABEL, ox.Literal("x"), ox.NamedNode(SHAPES_GRAPH)))
-    assert validation.shapes_model(copy) is not first
+    assert shapes.shapes_model(copy) is not first
 
 
 @pytest.mark.parametrize("query, reads", [
@@ -230,10 +232,10 @@ def test_the_shapes_are_parsed_once_and_reparsed_when_they_change(bundled: ox.St
      {(): (["http://www.w3.org/1999/02/22-rdf-syntax-ns#type"], [])}),
 ])
 def test_sparql_constraints_are_analysed_relative_to_this(query: str, reads: dict) -> None:
-    found = validation.sparql_reads(query)
+    found = shapes.sparql_analysis(query).reads
     assert {k: (sorted(v.out or []), sorted(v.inc)) for k, v in found.items()} == reads
 
 
 def test_a_sparql_constraint_with_a_free_pattern_cannot_be_bounded() -> None:
-    with pytest.raises(validation.Unbounded):
-        validation.sparql_reads("SELECT $this WHERE { ?a <http://ex/p> ?b }")
+    with pytest.raises(shapes.Unbounded):
+        shapes.sparql_analysis("SELECT $this WHERE { ?a <http://ex/p> ?b }")

@@ -25,10 +25,11 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from service import validation
 from service.rdf import derived
 from service.rdf.bundle import load_bundled
+from service.rdf.terms import from_rdflib, to_rdflib
 from service.rdf.vocabulary import ENTAILED_GRAPH, SHAPES_GRAPH
-from service.validation import shacl as validation
 
 PREFIXES = """
 @prefix dj: <https://w3id.org/dprk-japan-kg/ontology#> .
@@ -253,13 +254,13 @@ def test_the_full_validation_used_here_is_plain_pyshacl(bundled: ox.Store) -> No
     data, shapes = Graph(), Graph()
     for q in after.quads_for_pattern(None, None, None, None):
         target = shapes if q.graph_name == ox.NamedNode(SHAPES_GRAPH) else data
-        target.add((validation.to_rdflib(q.subject), validation.to_rdflib(q.predicate), validation.to_rdflib(q.object)))
+        target.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
     theirs = set()
     for result in report_graph.subjects(predicate=SH.focusNode):
         def text(p: Any, _r: Any = result) -> str | None:
             value = report_graph.value(_r, p)
-            return None if value is None else validation.term_text(validation.from_rdflib(value)).strip("<>")
+            return None if value is None else str(from_rdflib(value)).strip("<>")
         theirs.add((text(SH.focusNode), text(SH.sourceShape), text(SH.resultSeverity).split("#")[-1],
                     text(SH.sourceConstraintComponent).split("#")[-1]))
     mine = {(r.focus, r.shape, r.severity, r.component) for r in ours.results}

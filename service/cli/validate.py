@@ -82,7 +82,7 @@ def validate_command(files: tuple[Path, ...], fmt: str, full: bool, root: Path) 
     """
     from service.rdf.bundle import load_bundled
     from service.store.writes import skolemize
-    from service.validation.shacl import validate_change, validate_store
+    from service.validation import validate_change, validate_store
 
     add: list[ox.Quad] = []
     for path in files:
