@@ -35,18 +35,16 @@ from flask import Blueprint, Response, current_app, g, request, stream_with_cont
 from flask.typing import ResponseReturnValue
 from werkzeug.urls import iri_to_uri
 
-from service import problems as errors
+from service import problems
 from service.rdf.formats import GRAPH_INPUT
 from service.rdf.parsing import InputError, parse_rdf
 from service.store import writes
 from service.store.writable import unwritable
-from service.web import access, negotiation, protocol
-from service.web import errors as web_errors
-from service.web.access import add_cors_headers
+from service.web import access, errors, negotiation, protocol
 from service.web.context import get_store
 
 bp = Blueprint("graph_store", __name__)
-bp.after_request(add_cors_headers)
+bp.after_request(access.add_cors_headers)
 
 Target = ox.NamedNode | ox.DefaultGraph
 
@@ -66,45 +64,45 @@ def target_graph(*, creating: bool = False) -> Target | None:
         values.setdefault(key, []).append(value)
     graphs = values.get("graph", [])
     if "default" in values and graphs:
-        raise errors.bad_request("Give either '?default' or '?graph=<iri>', not both.")
+        raise problems.bad_request("Give either '?default' or '?graph=<iri>', not both.")
     if len(graphs) > 1:
-        raise errors.bad_request(f"The 'graph' parameter was given {len(graphs)} times; give it exactly once.")
+        raise problems.bad_request(f"The 'graph' parameter was given {len(graphs)} times; give it exactly once.")
     if "default" in values:
         return ox.DefaultGraph()
     if not graphs:
         if creating:
             return None
-        raise errors.bad_request("Name the graph: '?default' for the default graph, '?graph=<iri>' for a named one "
-                                 "(or use its own URL, /store/<path>).")
+        raise problems.bad_request("Name the graph: '?default' for the default graph, '?graph=<iri>' for a named one "
+                                   "(or use its own URL, /store/<path>).")
     iri = graphs[0]
     try:
         graph = ox.NamedNode(iri)
     except ValueError as exc:
-        raise errors.bad_request(f"The 'graph' parameter {iri!r} is not an absolute IRI: {exc}") from exc
+        raise problems.bad_request(f"The 'graph' parameter {iri!r} is not an absolute IRI: {exc}") from exc
     if iri.lower().startswith("file:"):
-        raise errors.bad_request(f"The 'graph' parameter <{iri}> is a file: IRI; graphs are named by IRIs, "
-                                 "and files are never read.")
+        raise problems.bad_request(f"The 'graph' parameter <{iri}> is a file: IRI; graphs are named by IRIs, "
+                                   "and files are never read.")
     return graph
 
 
 def direct_graph_name() -> ox.NamedNode:
     """The graph a direct request names: the request URL (without a query string, which is refused)."""
     if request.query_string:
-        raise errors.bad_request(
+        raise problems.bad_request(
             f"The URL {request.base_url} names its graph directly, so it takes no query string (got "
             f"'?{request.query_string.decode('latin-1')}'); to name another graph use /store?graph=<iri>.")
     try:
         return ox.NamedNode(request.base_url)
     except ValueError as exc:
-        raise errors.bad_request(f"The request URL {request.base_url!r} is not a valid graph IRI: {exc}") from exc
+        raise problems.bad_request(f"The request URL {request.base_url!r} is not a valid graph IRI: {exc}") from exc
 
 
 def _require_existing(graph: Target) -> None:
     if isinstance(graph, ox.NamedNode):
-        with web_errors.store_errors("read"):
+        with errors.store_errors("read"):
             exists = get_store().graph_exists(graph)
         if not exists:
-            raise errors.not_found(f"The graph <{graph.value}> does not exist in the store.")
+            raise problems.not_found(f"The graph <{graph.value}> does not exist in the store.")
 
 
 def _check_writable(graph: Target) -> None:
@@ -125,15 +123,15 @@ def _parse(body: bytes, media_type: str, content_type: str | None, graph: Target
     if rdf_format is None:
         supported = list(GRAPH_INPUT)
         if what == "request body":
-            raise errors.unsupported_media_type(content_type, [*supported, f"{MULTIPART} (POST only)"])
-        raise errors.ApiError(415, f"The {what} has the Content-Type {content_type or '(none)'!r}; each part of "
+            raise problems.unsupported_media_type(content_type, [*supported, f"{MULTIPART} (POST only)"])
+        raise problems.ApiError(415, f"The {what} has the Content-Type {content_type or '(none)'!r}; each part of "
                                    "a multipart body must be RDF in one of: " + ", ".join(supported),
-                              title="Unsupported Media Type", details={"supported": supported})
+                                title="Unsupported Media Type", details={"supported": supported})
     base = graph.value if isinstance(graph, ox.NamedNode) else request.base_url
     try:
         parsed = parse_rdf(body, rdf_format, source=f"The {what}", base_iri=base, graph_only=True)
     except InputError as exc:
-        raise errors.bad_request(str(exc)) from exc
+        raise problems.bad_request(str(exc)) from exc
     return [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
 
 
@@ -148,18 +146,18 @@ def multipart_parts(body: bytes, content_type: str) -> list[tuple[str, EmailMess
     message = BytesParser(policy=policy.HTTP).parsebytes(b"Content-Type: " + header + b"\r\n\r\n" + body)
     boundary = message.get_param("boundary")
     if not boundary:
-        raise errors.bad_request("A multipart/form-data body needs a 'boundary' parameter in its Content-Type.")
+        raise problems.bad_request("A multipart/form-data body needs a 'boundary' parameter in its Content-Type.")
     defects = list(message.defects)
     if defects or not message.is_multipart():
         reason = ", ".join(type(d).__name__ for d in defects) or "not multipart"
-        raise errors.bad_request(f"The multipart/form-data body cannot be read: no part delimited by the boundary "
-                                 f"'--{boundary}' of its Content-Type was found whole ({reason}).")
+        raise problems.bad_request(f"The multipart/form-data body cannot be read: no part delimited by the boundary "
+                                   f"'--{boundary}' of its Content-Type was found whole ({reason}).")
     parts: list[tuple[str, EmailMessage]] = []
     for index, part in enumerate(message.iter_parts(), start=1):
         name = part.get_param("name", header="content-disposition") or part.get_filename()
         parts.append((f"part {index}" + (f" ({name!r})" if name else ""), part))  # type: ignore[arg-type]
     if not parts:
-        raise errors.bad_request("The multipart/form-data body has no parts.")
+        raise problems.bad_request("The multipart/form-data body has no parts.")
     return parts
 
 
@@ -169,14 +167,14 @@ def _read_quads(graph: Target) -> list[ox.Quad]:
     if media_type != MULTIPART:
         return _parse(protocol.read_body(request), media_type, request.content_type, graph, "request body")
     if request.method != "POST":
-        raise errors.ApiError(415, f"{MULTIPART} bodies are for POST (each part is merged into the graph); "
+        raise problems.ApiError(415, f"{MULTIPART} bodies are for POST (each part is merged into the graph); "
                                    f"a {request.method} takes one RDF document in one of: "
                                    + ", ".join(GRAPH_INPUT),
-                              title="Unsupported Media Type", details={"supported": list(GRAPH_INPUT)})
+                                title="Unsupported Media Type", details={"supported": list(GRAPH_INPUT)})
     quads: list[ox.Quad] = []
     for what, part in multipart_parts(protocol.read_body(request), request.content_type or MULTIPART):
         if part.is_multipart():
-            raise errors.bad_request(f"The {what} is itself multipart; each part must be one RDF document.")
+            raise problems.bad_request(f"The {what} is itself multipart; each part must be one RDF document.")
         payload = part.get_payload(decode=True)
         declared = part.get("Content-Type")  # without one a part would be text/plain: refused, naming it
         quads += _parse(payload if isinstance(payload, bytes) else b"",
@@ -195,11 +193,11 @@ def write_graph(graph: Target) -> Response:
     store = get_store()
     if request.method == "DELETE":
         _require_existing(graph)
-        with web_errors.store_errors("write", "UPDATE_TIMEOUT"):
+        with errors.store_errors("write", "UPDATE_TIMEOUT"):
             writes.drop_graph(store, graph)
         return Response(status=204)
     quads = _read_quads(graph)
-    with web_errors.store_errors("write", "UPDATE_TIMEOUT"):
+    with errors.store_errors("write", "UPDATE_TIMEOUT"):
         existed = isinstance(graph, ox.DefaultGraph) or store.graph_exists(graph)
         if request.method == "PUT":
             writes.replace_graph(store, graph, quads)
@@ -214,7 +212,7 @@ def create_graph() -> Response:
     """POST to the store itself: a new graph named ``<store URL>/<uuid>`` holding the body; 201 with Location."""
     graph = ox.NamedNode(f"{request.base_url.rstrip('/')}/{uuid.uuid4().hex}")
     quads = _read_quads(graph)
-    with web_errors.store_errors("write", "UPDATE_TIMEOUT"):
+    with errors.store_errors("write", "UPDATE_TIMEOUT"):
         writes.add_to_graph(get_store(), graph, quads)
     return Response(status=201, headers={"Location": iri_to_uri(graph.value)})
 
@@ -257,7 +255,7 @@ def read_graph(graph: Target) -> Response:
     if request.method == "HEAD":
         response = Response(status=200, content_type=fmt.content_type)
     else:
-        with web_errors.store_errors("read", "UPDATE_TIMEOUT"):
+        with errors.store_errors("read", "UPDATE_TIMEOUT"):
             chunks = get_store().dump(fmt.key, graph=graph)
         response = Response(stream_with_context(chunks), content_type=fmt.content_type)
     response.vary.add("Accept")
