@@ -75,9 +75,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def app(tmp_path_factory: pytest.TempPathFactory, loaded_store: Callable[[Path], None]) -> Iterator[Any]:
     """The service over the bundled graph, read-only (no write token)."""
-    application = create_app({"TESTING": True, "STORE_DIR": str(tmp_path_factory.mktemp("store"))})
+    store_dir = tmp_path_factory.mktemp("app") / "store"
+    loaded_store(store_dir)
+    application = create_app({"TESTING": True, "STORE_DIR": str(store_dir)})
     yield application
     application.extensions["dprk_kg_store"].close()
 
@@ -88,13 +90,42 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
+#: Settings that decide what a new store holds: an app given any of them loads its own store.
+STORE_SHAPING = {"STORE_DIR", "DATA_ROOT", "LOAD_DATA", "ENTAILMENT", "UNION_DEFAULT_GRAPH"}
+
+
+@pytest.fixture(scope="session")
+def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
+    """``copy(to)``: a store holding the bundled graph as a first start leaves it, loaded once per session.
+
+    Why: loading, deriving and compacting the bundled graph is most of what starting an app
+    costs; a copy of the finished store folder is what a restarted service finds, at a
+    fraction of the time. The first start itself is tested in ``tests/test_store.py``.
+    """
+    template: list[Path] = []
+
+    def copy(to: Path) -> None:
+        if not template:
+            folder = tmp_path_factory.mktemp("loaded-store") / "store"
+            create_app({"TESTING": True, "STORE_DIR": str(folder)}).extensions["dprk_kg_store"].close()
+            template.append(folder)
+        shutil.copytree(template[0], to)
+
+    return copy
+
+
 @pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
-    """Factory: ``make_app(**settings)`` builds an app on a fresh store, closed after the test."""
+def make_app(tmp_path: Path, loaded_store: Callable[[Path], None]) -> Iterator[Callable[..., Any]]:
+    """Factory: ``make_app(**settings)`` builds an app on a fresh store, closed after the test.
+
+    With the default data settings the store starts as a copy of :func:`loaded_store`.
+    """
     made: list[Any] = []
 
     def factory(**settings: Any) -> Any:
         config = {"TESTING": True, "STORE_DIR": str(tmp_path / f"store{len(made)}")}
+        if not STORE_SHAPING & set(settings):
+            loaded_store(Path(config["STORE_DIR"]))
         config.update(settings)
         application = create_app(config)
         made.append(application)

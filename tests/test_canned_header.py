@@ -211,6 +211,7 @@ SELECT (COUNT(*) AS ?n) WHERE {{
 """
 
 
+@pytest.mark.slow  # waits out a time limit: long
 def test_a_query_past_the_time_limit_is_stopped_with_503_naming_the_setting(tmp_path, make_app):
     (tmp_path / "queries").mkdir()
     write(tmp_path / "queries", "slow", SLOW)

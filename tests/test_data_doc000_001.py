@@ -67,6 +67,7 @@ def test_file_parses_with_oxigraph_into_one_named_graph(doc: str) -> None:
     assert len(store) == len(load_graph(doc))
 
 
+@pytest.mark.slow  # runs pySHACL over the whole graph: long
 def test_graph_conforms_to_shapes(doc: str, graphs: dict[str, rdflib.Graph]) -> None:
     shapes = rdflib.Graph().parse(REPO / "ontology" / "shapes.ttl")
     ontology = rdflib.Graph().parse(REPO / "ontology" / "dprk-japan.ttl")
@@ -81,6 +82,7 @@ def test_graph_conforms_to_shapes(doc: str, graphs: dict[str, rdflib.Graph]) -> 
     assert violations == [], text
 
 
+@pytest.mark.slow  # runs pySHACL over the whole graph: long
 def test_shapes_catch_a_round_with_one_side(graphs: dict[str, rdflib.Graph]) -> None:
     """Removing Japan from the November 2012 talks must be reported: the check is not vacuous."""
     shapes = rdflib.Graph().parse(REPO / "ontology" / "shapes.ttl")

@@ -316,6 +316,7 @@ def test_the_row_cap_cuts_results_and_says_so_in_headers_and_head(make_app):
     assert "X-Result-Truncated" not in whole.headers
 
 
+@pytest.mark.slow  # waits out a time limit: long
 def test_a_runaway_query_is_a_503_and_its_worker_process_is_gone(make_app):
     app = make_app(QUERY_TIMEOUT=1.0, LOAD_DATA=False)
     store = app.extensions["dprk_kg_store"]

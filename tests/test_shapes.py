@@ -170,6 +170,7 @@ def test_every_invalid_fixture_names_an_existing_shape(shapes: rdflib.Graph) -> 
 # -- fixtures ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs pySHACL over every case: long
 @pytest.mark.parametrize("mode", ["ont_graph", "merged"])
 @pytest.mark.parametrize("path", INVALID_FIXTURES, ids=lambda p: p.stem)
 def test_invalid_fixture_fires_its_shape(path: Path, mode: str, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
@@ -248,6 +249,7 @@ def test_data_files_exist() -> None:
     assert DATA_FILES, "data/*.trig: no data files"
 
 
+@pytest.mark.slow  # runs pySHACL over the whole graph: long
 def test_whole_dataset_has_no_violations(shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
     union = rdflib.Graph()
     for graph in load_data_graphs().values():
@@ -257,6 +259,7 @@ def test_whole_dataset_has_no_violations(shapes: rdflib.Graph, ontology: rdflib.
     assert violations == []
 
 
+@pytest.mark.slow  # runs pySHACL over the whole graph: long
 def test_each_graph_has_no_violations_on_its_own(shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
     """A document graph must be self-contained: what it mentions is typed, labelled and
     sourced inside it (vocabulary spec, 'Named graphs')."""

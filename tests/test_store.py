@@ -71,6 +71,7 @@ def test_a_failing_change_applies_nothing(store):
     assert rows == [(n("a"),)]
 
 
+@pytest.mark.slow  # waits out a time limit: long
 def test_a_runaway_query_is_stopped_and_the_store_keeps_serving(store):
     store.apply(add=[ox.Quad(n(f"s{i}"), n("p"), ox.Literal(str(i)), n("big")) for i in range(2000)])
     old_pid = store.pid
@@ -245,6 +246,7 @@ def test_the_asserted_graphs_are_every_named_graph_but_the_derived_ones_and_the_
     assert {r["g"].value for r in rows} == {"http://e/g1", "http://e/g2"}
 
 
+@pytest.mark.slow  # waits out a time limit: long
 def test_a_slow_reader_does_not_get_the_store_worker_killed(make_app):
     app = make_app(QUERY_TIMEOUT=2.0, RESULT_ROW_CAP=0)
     store = app.extensions["dprk_kg_store"]

@@ -198,6 +198,7 @@ def test_every_batch_is_run_by_the_equivalence_test(bundled: ox.Store) -> None:
     assert len(batches(bundled)) == BATCH_COUNT
 
 
+@pytest.mark.slow  # runs pySHACL over every case: long
 @pytest.mark.parametrize("union", [False, True], ids=["plain-store", "served-store"])
 @pytest.mark.parametrize("index", range(BATCH_COUNT))
 def test_incremental_validation_equals_full_validation(bundled: ox.Store, served: ox.Store,
@@ -232,6 +233,7 @@ def test_the_context_stays_small_for_a_small_batch(bundled: ox.Store) -> None:
     assert report.context_triples < len(bundled) / 5
 
 
+@pytest.mark.slow  # runs pySHACL over the whole graph: long
 def test_the_full_validation_used_here_is_plain_pyshacl(bundled: ox.Store) -> None:
     """Our full validation (SPARQL constraints on pyoxigraph) = ``pyshacl.validate`` on the same data.
 
