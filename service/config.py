@@ -107,7 +107,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Directory of the persistent store; default: <instance folder>/store."),
     Setting("DATA_ROOT", None, _optional_str,
             "Folder holding ontology/, data/ and queries/ (the bundled graph and canned queries); "
-            "default: this repository."),
+            "default: the repository in a checkout, the package's own copy when installed from a wheel."),
     Setting("LOAD_DATA", True, _bool,
             "Load the ontology and data/ into an empty store on first start (--no-data turns it off)."),
     Setting("WRITE_TOKEN", None, _optional_str,
