@@ -100,7 +100,7 @@ def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], N
 
     Why: loading, deriving and compacting the bundled graph is most of what starting an app
     costs; a copy of the finished store folder is what a restarted service finds, at a
-    fraction of the time. The first start itself is tested in ``tests/test_store.py``.
+    fraction of the time. The first start itself is tested in ``tests/store/test_store.py``.
     """
     template: list[Path] = []
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for ``tests/test_schemathesis.py`` (loaded through ``SCHEMATHESIS_HOOKS``).
+"""Schemathesis hooks for ``tests/web/test_schemathesis.py`` (loaded through ``SCHEMATHESIS_HOOKS``).
 
 Why: schemathesis ships serializers for JSON, XML, forms, multipart and ``text/plain``, but
 none for the SPARQL 1.1 Protocol's own body types; a query or update body is UTF-8 text, so

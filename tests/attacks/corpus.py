@@ -3,7 +3,7 @@
 Why a raw socket: several attacks are about framing (a chunked body over the cap, a
 ``Content-Length`` that lies, an oversized header, a path with ``..`` that a client library
 would normalise), so the request must leave exactly as written. Used by
-``tests/test_attacks.py`` (every file a test case) and ``bench/durability.py`` (an attack mix
+``tests/web/test_attacks.py`` (every file a test case) and ``bench/durability.py`` (an attack mix
 under load). The file format is described in ``tests/attacks/README.md``.
 """
 

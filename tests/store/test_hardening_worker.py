@@ -141,7 +141,7 @@ _WORKER_CHECK = """
 import json, sys
 from service import config
 from service.store.client import StoreError, open_store
-from tests.test_hardening_worker import deep
+from tests.store.test_hardening_worker import deep
 store = open_store(config.resolve({"STORE_DIR": sys.argv[1], "LOAD_DATA": False}))
 pid, kinds = store.pid, []
 for opener in "{([":

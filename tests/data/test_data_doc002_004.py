@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from tests.shared_helpers import SEEDS, needs_shared
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 ONTOLOGY = REPO / "ontology" / "dprk-japan.ttl"
 

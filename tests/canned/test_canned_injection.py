@@ -19,7 +19,7 @@ from service.config import DEFAULT_SERVICE_ALLOWLIST
 from service.sparql.lexer import tokenize
 from service.web.context import get_store
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 PAYLOADS = [
     '"', "'", "\\", '"}', "'}", "{", "}", "(", ")", "#", ">", "<", "*", ".", ";",

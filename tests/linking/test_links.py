@@ -16,7 +16,7 @@ from service.rdf.bundle import load_bundled
 from service.rdf.vocabulary import LINKS_GRAPH, ONTOLOGY_NS, RESOURCE_NS
 from tests.shared_helpers import REFERENCE, needs_shared
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REFERENCE / "entities.tsv"
 LINKS = REPO / "data" / "links.trig"
 SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"

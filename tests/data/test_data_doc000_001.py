@@ -23,7 +23,7 @@ from rdflib.namespace import SH, SKOS, XSD
 
 from tests.shared_helpers import SEEDS, needs_shared
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DJ = Namespace("https://w3id.org/dprk-japan-kg/ontology#")
 DJR = Namespace("https://w3id.org/dprk-japan-kg/id/")
 DCT = Namespace("http://purl.org/dc/terms/")

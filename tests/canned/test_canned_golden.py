@@ -20,7 +20,7 @@ from service.canned.header import load_queries
 from service.config import DEFAULT_SERVICE_ALLOWLIST
 from tests.canned_helpers import check_columns, rows, table
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUERIES = load_queries(REPO / "queries", DEFAULT_SERVICE_ALLOWLIST)
 LOCAL = [q for q in QUERIES.values() if not q.federated]
 

@@ -27,10 +27,10 @@ from pyshacl.entrypoints import meta_validate
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import SH
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY_FILE = ROOT / "ontology" / "dprk-japan.ttl"
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 INVALID_FIXTURES = sorted((FIXTURES / "invalid").glob("*.ttl"))
 VALID_FIXTURES = sorted((FIXTURES / "valid").glob("*.ttl"))
 DATA_FILES = sorted((ROOT / "data").glob("*.trig"))

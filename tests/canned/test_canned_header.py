@@ -158,7 +158,7 @@ def test_describe_is_told_from_construct_by_the_query_form_not_by_a_comment(tmp_
 
 
 def test_the_bundled_queries_all_load():
-    queries = load_queries(Path(__file__).resolve().parents[1] / "queries",
+    queries = load_queries(Path(__file__).resolve().parents[2] / "queries",
                            {"https://query.wikidata.org/sparql": {}, "https://dbpedia.org/sparql": {}})
     assert len([q for q in queries.values() if not q.federated]) >= 15
 

@@ -15,7 +15,7 @@ from service.sparql.lexer import query_kind
 from service.web.ui import EXAMPLES
 from tests.sparql_helpers import buffered_client
 
-STATIC = Path(__file__).resolve().parents[1] / "service" / "web" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "service" / "web" / "static"
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, XSD
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY_FILE = ROOT / "ontology" / "dprk-japan.ttl"
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
 CHECKS_DIR = ROOT / "ontology" / "checks"

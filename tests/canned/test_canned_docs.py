@@ -12,7 +12,7 @@ import pytest
 from service.canned import header as canned_header
 from service.canned.header import query_files
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 FORMAT_DOC = (REPO / "queries" / "README.md").read_text(encoding="utf-8")
 SECTION = README[README.find("<!-- BEGIN canned -->"):README.find("<!-- END canned -->")]

@@ -15,7 +15,7 @@ from service.canned.header import query_files
 from service.store.writes import add_to_graph
 from service.web.context import get_store
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DJR = "https://w3id.org/dprk-japan-kg/id/"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -56,7 +56,7 @@ def declared_params(path: Path) -> list[str]:
     return [param["name"] for param in yaml.safe_load(header).get("params") or []]
 
 
-#: The queries that need no remote endpoint (federated ones are run in tests/test_canned_federated.py).
+#: The queries that need no remote endpoint (federated ones are run in tests/canned/test_canned_federated.py).
 LOCAL = [p.stem for p in query_files(REPO / "queries") if "#+ federated: true" not in p.read_text(encoding="utf-8")]
 
 

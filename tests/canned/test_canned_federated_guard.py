@@ -18,8 +18,8 @@ from service.cli.main import main
 from service.cli.query import TRUNCATED_NOTE
 from service.config import SOURCE_ROOT
 from service.store.client import EXTENSION_KEY as STORE_KEY
+from tests.canned.test_canned_federated import names, remote_names_root
 from tests.linking_helpers import silent_endpoint
-from tests.test_canned_federated import names, remote_names_root
 
 
 @pytest.fixture

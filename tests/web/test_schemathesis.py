@@ -31,6 +31,9 @@ from pathlib import Path
 import pytest
 from conftest import CONTAINED_MEMORY, WRITE_TOKEN
 
+#: tests/, where the schemathesis hooks module lives.
+TESTS = Path(__file__).resolve().parents[1]
+
 #: The budget: examples per operation and phase (59 operations), the seed, a per-request timeout.
 MAX_EXAMPLES = 8
 SEED = 20261201
@@ -92,7 +95,7 @@ def test_schemathesis_finds_no_server_error_and_no_disagreement_with_the_documen
                "--request-timeout", str(REQUEST_TIMEOUT), "--workers", "1", "--no-shrink",
                "--suppress-health-check", "all", "--report", "junit", "--report-dir", str(report)]
     hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks",  # serializers for SPARQL text bodies
-             "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))}
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, env=hooks)
     summary = run.stdout[run.stdout.find("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-4000:]
     print(summary)

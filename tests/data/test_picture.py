@@ -16,7 +16,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "draw_ontology.py"
 PICTURE = ROOT / "docs" / "ontology.svg"
 ONTOLOGY = ROOT / "ontology" / "dprk-japan.ttl"

@@ -251,7 +251,7 @@ def test_blank_nodes_are_skolemized_under_the_documented_prefix(client: Any, unc
 
 
 def test_the_readme_documents_validate_and_ingest() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for needle in ("POST /validate", "POST /ingest", "X-Source", ".well-known/genid/", "dprk-kg validate",
                    "dprk-kg load"):
         assert needle in readme, needle
