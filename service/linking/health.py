@@ -95,6 +95,21 @@ def roughly_agree(ours: Iterable[str], theirs: Iterable[str]) -> bool:
     return False
 
 
+@dataclass
+class _Remote:
+    """What the target dataset says about the linked items (a link's item after its redirect)."""
+
+    exists: set[str] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)
+    reached: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    typed: set[str] = field(default_factory=set)
+    names: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+    def current(self, target: str) -> str:
+        """The item now in use for ``target`` (its redirect, if it has one)."""
+        return self.redirects.get(target, target)
+
+
 def check_links(
     links: Iterable[tuple[str, str]],
     entities: dict[str, Entity],
@@ -103,13 +118,26 @@ def check_links(
     *,
     batch_size: int = 40,
 ) -> HealthReport:
-    """Check every (our resource, external IRI) link whose target belongs to ``dataset``."""
-    pairs = sorted({(s, t) for s, t in links if dataset.owns(t)})
-    targets = sorted({t for _, t in pairs})
-    report = HealthReport(dataset.name, client.endpoint, len(pairs))
+    """Check every (our resource, external IRI) link whose target belongs to ``dataset``.
 
-    exists: set[str] = set()
-    redirects: dict[str, str] = {}
+    Three steps: ask which targets exist and where they redirect; ask the type and names of the
+    items now in use; compare each link with what was found.
+    """
+    pairs = sorted({(s, t) for s, t in links if dataset.owns(t)})
+    report = HealthReport(dataset.name, client.endpoint, len(pairs))
+    remote = _Remote()
+    _ask_existence(remote, sorted({t for _, t in pairs}), dataset, client, batch_size)
+    resolved = sorted({remote.current(t) for _, t in pairs if t in remote.exists})
+    _ask_types_and_names(remote, resolved, entities, dataset, client, batch_size)
+    for subject, target in pairs:
+        report.drift.extend(_drift(subject, target, entities.get(subject), remote, dataset))
+    report.requests, report.cache_hits = client.requests, client.cache_hits
+    return report
+
+
+def _ask_existence(remote: _Remote, targets: list[str], dataset: TargetDataset, client: SparqlClient,
+                   batch_size: int) -> None:
+    """Which targets the dataset has statements about, and the redirect of each."""
     for batch in batched(targets, batch_size):
         values = " ".join(f"<{t}>" for t in batch)
         query = (f"SELECT ?item ?redirect WHERE {{\n  VALUES ?item {{ {values} }}\n"
@@ -117,67 +145,63 @@ def check_links(
                  f"  OPTIONAL {{ ?item <{dataset.redirect_predicate}> ?redirect FILTER(isIRI(?redirect)) }}\n}}")
         for binding in client.select(query):
             item = term_value(binding, "item") or ""
-            exists.add(item)
+            remote.exists.add(item)
             if term_value(binding, "redirect"):
-                redirects[item] = term_value(binding, "redirect")  # type: ignore[assignment]
+                remote.redirects[item] = term_value(binding, "redirect")  # type: ignore[assignment]
 
-    # Follow redirects: the type and names that matter are those of the item now in use.
-    current = {t: redirects.get(t, t) for t in targets if t in exists}
-    resolved = sorted(set(current.values()))
-    names: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    reached: dict[str, set[str]] = defaultdict(set)
-    typed: set[str] = set()
+
+def _ask_types_and_names(remote: _Remote, items: list[str], entities: dict[str, Entity], dataset: TargetDataset,
+                         client: SparqlClient, batch_size: int) -> None:
+    """The fitting classes, whether typed at all, and the names (in our labels' languages) of ``items``."""
     classes = " ".join(f"<{c}>" for c in sorted(dataset.all_classes()))
     languages = sorted({label.lang.split("-")[0] for e in entities.values() for label in e.labels if label.lang}
                        | {"mul"})
     lang_filter = " || ".join(f'LANGMATCHES(LANG(?name), "{lang}")' for lang in languages) or "true"
     label_predicates = " ".join(f"<{p}>" for p, _ in dataset.label_predicates)
-    for batch in batched(resolved, batch_size):
+    for batch in batched(items, batch_size):
         values = " ".join(f"<{t}>" for t in batch)
         for binding in client.select(
                 f"SELECT DISTINCT ?item ?class WHERE {{\n  VALUES ?item {{ {values} }}\n"
                 f"  VALUES ?class {{ {classes} }}\n  ?item {dataset.type_path} ?class\n}}"):
-            reached[term_value(binding, "item") or ""].add(term_value(binding, "class") or "")
+            remote.reached[term_value(binding, "item") or ""].add(term_value(binding, "class") or "")
         for binding in client.select(
                 f"SELECT DISTINCT ?item WHERE {{\n  VALUES ?item {{ {values} }}\n"
                 f"  {dataset.direct_types_pattern()}\n}}"):
-            typed.add(term_value(binding, "item") or "")
+            remote.typed.add(term_value(binding, "item") or "")
         for binding in client.select(
                 f"SELECT DISTINCT ?item ?name WHERE {{\n  VALUES ?item {{ {values} }}\n"
                 f"  VALUES ?p {{ {label_predicates} <{RDFS_LABEL}> }}\n  ?item ?p ?name\n"
                 f"  FILTER(isLiteral(?name) && ({lang_filter}))\n}}"):
-            names[term_value(binding, "item") or ""].append(
+            remote.names[term_value(binding, "item") or ""].append(
                 (term_value(binding, "name") or "", term_lang(binding, "name") or ""))
 
-    for subject, target in pairs:
-        entity = entities.get(subject)
-        if target not in exists:
-            report.drift.append(Drift(subject, target, "missing",
-                                      f"{dataset.title} has no statement about {dataset.short(target)} "
-                                      "(deleted, or never existed)"))
-            continue
-        item = current[target]
-        if item != target:
-            report.drift.append(Drift(subject, target, "redirected",
-                                      f"{dataset.short(target)} now redirects to {dataset.short(item)} "
-                                      "(merged or renamed): link to the new item", replacement=item))
-        if entity is None:
-            continue
-        fitting = dataset.classes.get(entity.kind or "", {})
-        if fitting and item in typed and not (reached.get(item, set()) & set(fitting)):
-            wanted = ", ".join(f"{dataset.short(c)} ({name})" for c, name in sorted(fitting.items()))
-            report.drift.append(Drift(subject, target, "type",
-                                      f"{dataset.short(item)} is not an instance of any class that fits a "
-                                      f"{entity.kind} ({wanted})"))
-        theirs = [name for name, _ in names.get(item, [])]
-        ours = [label.text for label in entity.labels]
-        if theirs and ours and not roughly_agree(ours, theirs):
-            shown = ", ".join(sorted(set(theirs))[:4])
-            report.drift.append(Drift(subject, target, "label",
-                                      f"no name of {dataset.short(item)} ({shown}) agrees with ours "
-                                      f"({', '.join(ours[:4])})"))
-    report.requests, report.cache_hits = client.requests, client.cache_hits
-    return report
+
+def _drift(subject: str, target: str, entity: Entity | None, remote: _Remote,
+           dataset: TargetDataset) -> list[Drift]:
+    """How one link has drifted: missing, redirected, of a class that does not fit, or named otherwise."""
+    if target not in remote.exists:
+        return [Drift(subject, target, "missing", f"{dataset.title} has no statement about {dataset.short(target)} "
+                                                  "(deleted, or never existed)")]
+    found: list[Drift] = []
+    item = remote.current(target)
+    if item != target:
+        found.append(Drift(subject, target, "redirected",
+                           f"{dataset.short(target)} now redirects to {dataset.short(item)} "
+                           "(merged or renamed): link to the new item", replacement=item))
+    if entity is None:
+        return found
+    fitting = dataset.classes.get(entity.kind or "", {})
+    if fitting and item in remote.typed and not (remote.reached.get(item, set()) & set(fitting)):
+        wanted = ", ".join(f"{dataset.short(c)} ({name})" for c, name in sorted(fitting.items()))
+        found.append(Drift(subject, target, "type", f"{dataset.short(item)} is not an instance of any class that "
+                                                    f"fits a {entity.kind} ({wanted})"))
+    theirs = [name for name, _ in remote.names.get(item, [])]
+    ours = [label.text for label in entity.labels]
+    if theirs and ours and not roughly_agree(ours, theirs):
+        shown = ", ".join(sorted(set(theirs))[:4])
+        found.append(Drift(subject, target, "label", f"no name of {dataset.short(item)} ({shown}) agrees with ours "
+                                                     f"({', '.join(ours[:4])})"))
+    return found
 
 
 def to_text(report: HealthReport, short: dict[str, str] | None = None) -> str:
