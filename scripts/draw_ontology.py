@@ -4,7 +4,7 @@ Why this exists: a newcomer understands the model faster from a picture than fro
 lines of Turtle, and the picture must never drift from the ontology. So it is generated
 from ontology/dprk-japan.ttl by pure Python (no Graphviz binary, which a fresh machine may
 lack), with a layout that depends only on the ontology: the same input gives a byte-identical
-SVG, and tests/test_picture.py fails when the committed docs/ontology.svg is stale.
+SVG, and tests/data/test_picture.py fails when the committed docs/ontology.svg is stale.
 
     python scripts/draw_ontology.py                     # writes docs/ontology.svg
     python scripts/draw_ontology.py --output preview.svg

@@ -1,7 +1,7 @@
 """Regenerate the README's configuration table from service/config.py.
 
 Why generated: the table must list every setting with its CLI option, environment
-variable and default; writing it by hand would drift. tests/test_docs.py fails when
+variable and default; writing it by hand would drift. tests/data/test_docs.py fails when
 the README's table differs from what this script produces.
 Usage: python scripts/readme_config.py [--check]
 """

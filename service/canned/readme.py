@@ -4,7 +4,7 @@ Why generated: the README must give every canned query its URL, parameters and a
 working ``curl`` line (Datasette style), and a hand-written list would drift from the
 files. ``python -m service.canned.readme --readme`` rewrites the section between the
 ``<!-- BEGIN canned -->`` / ``<!-- END canned -->`` markers; ``--check`` exits 1 when the
-section is stale, and ``tests/test_canned_docs.py`` runs that check.
+section is stale, and ``tests/canned/test_canned_docs.py`` runs that check.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class CapExceeded(Exception):
 
 #: Our results keys → pyoxigraph's writer, the bytes a row begins or ends with in its output, the
 #: number of such bytes that are not rows, and the fewest bytes a row takes. The counts are checked
-#: against pyoxigraph's output for every format in ``tests/test_row_cap_writers.py``.
+#: against pyoxigraph's output for every format in ``tests/sparql/test_row_cap_writers.py``.
 NATIVE_RESULTS: dict[str, tuple[ox.QueryResultsFormat, bytes, int, int]] = {
     # https://www.w3.org/TR/sparql11-results-json/ — rows are objects in one array: ``[{…},{…}]``;
     # a '},{' between two rows (the first row has none, hence +1); '{}' is the smallest row.

@@ -8,7 +8,7 @@ This front answers exactly one kind of request itself: a SPARQL *query* sent to
 functions as the Flask view — :func:`service.web.protocol.parse_request`,
 :func:`service.web.sparql.answer_query`, :func:`service.web.errors.render`,
 :func:`service.web.access.cors_headers` — so the answers are the same, byte for byte
-(``tests/test_query_path.py`` compares both paths on a table of requests, errors included).
+(``tests/web/test_query_path.py`` compares both paths on a table of requests, errors included).
 
 Everything else — updates, the service description, HEAD, OPTIONS, chunked bodies, every
 other path — goes to Flask untouched; a form POST that turns out to be an update is

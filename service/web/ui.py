@@ -20,7 +20,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 bp = Blueprint("ui", __name__, static_folder="static", static_url_path="/assets")
 
-#: Everything the page loads must come from this service (checked by tests/test_ui.py).
+#: Everything the page loads must come from this service (checked by tests/web/test_ui.py).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                            "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
