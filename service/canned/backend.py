@@ -6,13 +6,13 @@ answers from the same binding code. The service runs queries through
 files into an in-memory pyoxigraph store and derives the same union default graph and
 RDFS inferences the worker keeps (:func:`local_store`), so results are identical.
 :class:`DataLookups` answers the checks that need data (class membership, enum values
-drawn from a query) and memoizes them per store generation.
+drawn from a query) and memoizes them per store generation in a
+:class:`~service.canned.cache.GenerationCache` (the one "cache until the next write").
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from service.canned.cache import GenerationCache
 from service.canned.contract import EnumValue, TypeSpec
 from service.canned.header import ALLOWLIST_SOURCE, construct_or_describe, rdflib_analyse
 from service.canned.params import term_text
@@ -149,45 +150,37 @@ class DataLookups:
 
     RDF_TYPE_CHAIN = f"<{RDF_TYPE}>/<{RDFS_SUBCLASS_OF}>*"
 
+    #: How many answers each memo keeps: the IRIs checked come from clients, so the memo is bounded (LRU).
+    INSTANCE_ENTRIES = 4096
+    ENUM_ENTRIES = 256
+
     def __init__(self, backend: Backend, allowlist: Mapping[str, Any] | None = None) -> None:
         self.backend = backend
         self.allowlist = dict(allowlist or {})
-        self._lock = threading.Lock()
-        self._generation: int | None = None
-        self._instances: dict[tuple[str, str], bool] = {}
-        self._enums: dict[str, tuple[EnumValue, ...]] = {}
-
-    def _sync(self) -> None:
-        generation = self.backend.generation
-        if generation != self._generation:
-            with self._lock:
-                self._instances = {}
-                self._enums = {}
-                self._generation = generation
+        self._instances: GenerationCache[bool] = GenerationCache(self.INSTANCE_ENTRIES)
+        self._enums: GenerationCache[tuple[EnumValue, ...]] = GenerationCache(self.ENUM_ENTRIES)
 
     def is_instance(self, iri: str, class_iri: str) -> bool:
-        self._sync()
-        key = (iri, class_iri)
-        known = self._instances.get(key)
-        if known is None:
+        """Whether ``iri`` is an instance of ``class_iri`` or of one of its subclasses."""
+        def ask() -> bool:
             value, cls = term_text(ox.NamedNode(iri)), term_text(ox.NamedNode(class_iri))
-            known = self.backend.ask(f"ASK {{ VALUES ?value {{ {value} }} ?value {self.RDF_TYPE_CHAIN} {cls} }}")
-            self._instances[key] = known
-        return known
+            return self.backend.ask(f"ASK {{ VALUES ?value {{ {value} }} ?value {self.RDF_TYPE_CHAIN} {cls} }}")
+
+        return self._instances.get_or_compute((iri, class_iri), self.backend.generation, ask)
 
     def enum_values(self, spec: TypeSpec) -> tuple[EnumValue, ...]:
+        """An enum's values: listed in the header, the federation allow-list, or drawn from the data."""
         if spec.values is not None:
             return spec.values
         source = spec.values_from or ""
         if source == ALLOWLIST_SOURCE:
             return tuple(EnumValue(key=iri, kind="iri", value=iri) for iri in self.allowlist)
-        self._sync()
-        known = self._enums.get(source)
-        if known is None:
-            known = tuple(_enum_value(row) for row in self.backend.select(source) if "value" in row)
-            known = tuple(sorted({v.key: v for v in known}.values(), key=lambda v: v.key))
-            self._enums[source] = known
-        return known
+
+        def select() -> tuple[EnumValue, ...]:
+            values = (_enum_value(row) for row in self.backend.select(source) if "value" in row)
+            return tuple(sorted({v.key: v for v in values}.values(), key=lambda v: v.key))
+
+        return self._enums.get_or_compute(source, self.backend.generation, select)
 
 
 def _enum_value(row: dict[str, Any]) -> EnumValue:

@@ -30,8 +30,6 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from flask import Flask
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from service import problems
 from service.web import errors
@@ -203,7 +201,7 @@ class Admission:
                 start_response: Callable[..., Any]) -> Iterable[bytes]:
         from service.web.query_path import status_line
 
-        accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
+        accept = environ.get("HTTP_ACCEPT", "")
         with self.app.app_context():
             status, headers, payload = errors.render(error, errors.is_machine_path(self.app, environ), accept)
         start_response(status_line(status), headers)

@@ -13,13 +13,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.datastructures import MIMEAccept
+from flask import Blueprint, Flask, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service import problems
 from service.problems import ApiError, payload_too_large
 from service.store.client import StoreError, StoreInterrupted, StoreTimeout
+from service.web.negotiation import Format, negotiate
 
 log = logging.getLogger(__name__)
 
@@ -121,27 +121,41 @@ def is_machine_path(app: Flask, environ: dict[str, Any]) -> bool:
     return blueprint in app.extensions.get(MACHINE_KEY, ())
 
 
-def wants_json(machine: bool | None = None, accept: MIMEAccept | None = None) -> bool:
+#: The error body's formats, in each kind of route's order of preference (the first is the route's default).
+#: Only JSON and plain text are ever written; ``text/html`` stands for a person, who is answered in text.
+_JSON = Format("application/json", "json", "json", "json")
+_TEXT = Format("text/plain", "text", "text", "txt")
+_HTML = Format("text/html", "html", "html", "html")
+MACHINE_ERROR_FORMATS: tuple[Format, ...] = (_JSON, _TEXT, _HTML)
+TEXT_ERROR_FORMATS: tuple[Format, ...] = (_TEXT, _JSON, _HTML)
+
+
+def wants_json(machine: bool | None = None, accept: str | None = None) -> bool:
     """True when the client prefers JSON to plain text for an error body.
 
     Machine routes (:func:`machine_routes`: canned queries, /validate, /ingest, VoID …)
     answer errors in JSON unless the client asks for text; elsewhere (/sparql, /store) a
-    client that accepts anything gets plain text, as SPARQL clients expect. ``machine``
-    and ``accept`` default to the current Flask request's (the WSGI fast path passes its own).
+    client that accepts anything gets plain text, as SPARQL clients expect. The Accept
+    header is read by the one negotiation (:func:`service.web.negotiation.negotiate`); an
+    error must always get a body, so a malformed header (400) or one that accepts neither
+    (406) gets the route's default. ``machine`` and ``accept`` (the raw header, ``""`` for
+    none) default to the current Flask request's (the WSGI fast path and admission control
+    pass their own).
     """
     if machine is None:
         machine = is_machine_route()
-    if accept is None:
-        accept = request.accept_mimetypes
-    if machine:
-        best = accept.best_match(["application/json", "text/plain", "text/html"], default="application/json")
-        return best not in ("text/plain", "text/html")
-    best = accept.best_match(["text/plain", "application/json", "text/html"], default="text/plain")
-    return best == "application/json"
+    if accept is None and has_request_context():
+        accept = request.headers.get("Accept")
+    table = MACHINE_ERROR_FORMATS if machine else TEXT_ERROR_FORMATS
+    try:
+        chosen = negotiate(accept, table, table[0])
+    except ApiError:  # 400 or 406: the error is answered all the same, in the route's default
+        chosen = table[0]
+    return chosen == _JSON
 
 
 def render(
-    error: ApiError, machine: bool | None = None, accept: MIMEAccept | None = None
+    error: ApiError, machine: bool | None = None, accept: str | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """An :class:`ApiError` as ``(status, headers, body)``: the one conversion point.
 

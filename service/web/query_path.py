@@ -87,14 +87,15 @@ class QueryPath:
                     return self.fallback(environ, start_response)
                 answer = answer_query(sparql_request, environ.get("HTTP_ACCEPT"), base_url)
             except problems.ApiError as error:
-                status, headers, body = errors.render(error, False, request.accept_mimetypes)  # /sparql: text errors
+                # /sparql: text errors unless the client asks for JSON
+                status, headers, body = errors.render(error, False, environ.get("HTTP_ACCEPT", ""))
                 start_response(status_line(status), headers + self._cors(environ, success=False))
                 return [body]
             except Exception:
                 log.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), self.endpoint)
                 status, headers, body = errors.render(
                     problems.ApiError(500, "Internal server error; the details are in the server log.",
-                                      title="Internal Server Error"), False, request.accept_mimetypes)
+                                      title="Internal Server Error"), False, environ.get("HTTP_ACCEPT", ""))
                 start_response(status_line(status), headers + self._cors(environ, success=False))
                 return [body]
             headers = [("Content-Type", answer.content_type)]

@@ -446,3 +446,34 @@ def test_the_generation_cache_keeps_values_until_the_next_write():
     assert cache.get("a", 2) is None and len(cache) == 2, "least recently used goes first"
     assert computed == ["one", "two"]
     assert GenerationCache(0).get_or_compute("x", 1, lambda: "y") == "y", "size 0: answered, never kept"
+
+
+def test_data_lookups_ask_the_store_once_per_write_generation():
+    """Class membership and data-drawn enums are asked once, and asked again after a write (a False is kept too)."""
+    from service.canned.backend import DataLookups
+    from service.canned.contract import TypeSpec
+
+    class Counting:
+        generation = 1
+        asks = 0
+        selects = 0
+
+        def ask(self, sparql: str) -> bool:
+            self.asks += 1
+            return False
+
+        def select(self, sparql: str) -> list[dict[str, ox.NamedNode]]:
+            self.selects += 1
+            return [{"value": ox.NamedNode(DJR + "b")}, {"value": ox.NamedNode(DJR + "a")}]
+
+    backend = Counting()
+    lookups = DataLookups(backend)  # type: ignore[arg-type]
+    spec = TypeSpec("enum", values_from="SELECT ?value WHERE { ?value a ?class }")
+    for _ in range(3):
+        assert lookups.is_instance(DJR + "x", DJR + "Person") is False
+        assert [v.value for v in lookups.enum_values(spec)] == [DJR + "a", DJR + "b"]
+    assert (backend.asks, backend.selects) == (1, 1)
+    backend.generation = 2
+    lookups.is_instance(DJR + "x", DJR + "Person")
+    lookups.enum_values(spec)
+    assert (backend.asks, backend.selects) == (2, 2), "a write: asked again"

@@ -173,3 +173,61 @@ def test_canned_queries_answer_in_the_formats_of_the_one_table():
         "ttl": ("text/turtle; charset=utf-8", "text/turtle"),
         "jsonld": ("application/ld+json", "application/ld+json"),
         "nt": ("application/n-triples", "application/n-triples")}
+
+
+# -- the error body: JSON or plain text, by the same negotiation (service.web.errors.wants_json) ----------------
+
+error_body_cases = [
+    # (Accept, JSON on a machine route (canned, /validate, /ingest …), JSON on /sparql and /store)
+    (None, True, False),
+    ("", True, False),
+    ("*/*", True, False),
+    ("application/json", True, True),
+    ("text/plain", False, False),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False, False),  # a browser: text
+    ("text/*", False, False),
+    ("application/*", True, True),
+    ("application/json;q=0.5, text/plain", False, False),
+    ("text/plain;q=0.5, application/json", True, True),
+    ("text/csv", True, False),  # accepts neither (406): the route's default
+    ("application/sparql-results+json", True, False),
+    ("application/json;q=0", True, False),
+    # equal q-values: the range the client lists first wins (the one negotiation's rule)
+    ("application/json, text/plain, */*", True, True),
+    ("text/plain, application/json", False, False),
+    ("text/html, application/json", False, False),
+    ("*/*, application/json", False, False),  # */* comes first and matches text/plain as well
+    # malformed (the negotiation's 400): an error is answered all the same, in the route's default
+    ("application/json;q=abc", True, False),
+    ("text/plain;q=2", True, False),
+    ("textplain", True, False),
+]
+
+
+@pytest.mark.parametrize(("accept", "machine_json", "text_json"), error_body_cases)
+def test_the_error_body_format_is_negotiated_by_the_one_negotiation(accept, machine_json, text_json):
+    """Error bodies are negotiated by :func:`negotiation.negotiate`, as every answer is, and never raise.
+
+    Changed from werkzeug's ``best_match``, which was used here before: when several ranges have the
+    same q-value, werkzeug let the server's order or the more specific range decide, while the one
+    negotiation gives the tie to the range the client lists first (then the route's default). So
+    ``application/json, text/plain, */*`` (what axios sends) now gets JSON errors on /sparql (it got text),
+    ``text/plain, application/json`` and ``text/html, application/json`` get text on a machine route
+    (they got JSON), and ``*/*, application/json`` gets text (it got JSON: ``*/*``, listed first, matches text too). None of these
+    was pinned by a test; one rule for every answer is the standard kept. A malformed header, which
+    werkzeug read in part, now gets the route's default: the error is answered, never a second error.
+    """
+    from service.web.errors import wants_json
+
+    assert wants_json(True, accept) is machine_json
+    assert wants_json(False, accept) is text_json
+
+
+def test_a_malformed_accept_header_still_gets_an_error_body(client):
+    """An error is answered whatever the Accept header: JSON on a machine route, text on /sparql."""
+    canned = client.get("/queries/no-such-query", headers={"Accept": "application/json;q=abc"})
+    assert canned.status_code == 404 and canned.mimetype == "application/json"
+    assert "no-such-query" in canned.get_json()["message"]
+    sparql = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json;q=abc"})
+    assert sparql.status_code == 400 and sparql.mimetype == "text/plain"
+    assert "Accept" in sparql.get_data(as_text=True)

@@ -73,6 +73,8 @@ CASES: dict[str, dict[str, Any]] = {
     "syntax error, JSON": get("SELECT * WHERE { ?s ?p }", Accept="application/json"),
     "not acceptable": get(PERSON, Accept="image/png"),
     "bad Accept": get(PERSON, Accept="text/csv;q=abc"),
+    "syntax error, bad Accept": get("SELECT * WHERE { ?s ?p }", Accept="application/json;q=abc"),
+    "syntax error, JSON listed first": get("SELECT * WHERE { ?s ?p }", Accept="application/json, text/plain, */*"),
     "query twice": get(PERSON, "&query=" + quote("ASK {}")),
     "query and update": get(PERSON, "&update=" + quote("CLEAR ALL")),
     "empty query": get(""),
