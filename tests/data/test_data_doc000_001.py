@@ -209,3 +209,32 @@ def test_which_documents_state_a_claim_by_named_graph() -> None:
         f"SELECT ?g WHERE {{ GRAPH ?g {{ <{DJR['cl-red-cross-gap-10y']}> a <{DJ.Claim}> }} }} ORDER BY ?g"
     )
     assert [row["g"].value for row in rows] == [str(DJR["doc-000"]), str(DJR["doc-001"])]
+
+
+# -- Corrections (issue 13, item 2): each pinned against the old, wrong data ----------
+
+
+def test_doc_001_kim_jong_un_is_a_leader_not_a_head_of_state(graphs: dict[str, rdflib.Graph]) -> None:
+    """Doc-001 calls Kim Jong-un "North Korea's new leader"; it never names an office such as head of state."""
+    g = graphs["doc-001"]
+    posts = list(g.objects(DJR["kim-jong-un"], DJ.hasMembership))
+    assert posts == [DJR["memb-kim-jong-un-leader-doc-001"]], "doc-001 states its own membership, not a shared node"
+    assert set(g.objects(posts[0], DJ.role)) == {DJR["role-leader"]}
+    assert (None, DJ.role, DJR["role-head-of-state"]) not in g
+
+
+def test_doc_001_calls_the_december_2012_launch_a_rocket_launch(graphs: dict[str, rdflib.Graph]) -> None:
+    """doc-001 says "rocket launch"; "satellite launch" is doc-000's wording and stays in doc-000's graph only."""
+    launch = DJR["ev-2012-12-launch"]
+    labels_001 = " ".join(str(o) for p in (RDFS.label, SKOS.altLabel) for o in graphs["doc-001"].objects(launch, p))
+    assert "rocket launch" in labels_001
+    assert "satellite" not in labels_001.lower()
+    assert "satellite launch" in " ".join(str(o) for o in graphs["doc-000"].objects(launch, RDFS.label))
+
+
+def test_doc_001_says_the_reparations_were_shelved_not_never_paid(graphs: dict[str, rdflib.Graph]) -> None:
+    """doc-001: the payment "was later shelved"; it does not say the money was never paid."""
+    g = graphs["doc-001"]
+    texts = [str(o) for o in g.objects(DJR["reparations-understanding-1990s"], None) if isinstance(o, Literal)]
+    assert any("shelved" in t for t in texts)
+    assert not any("never paid" in t.lower() for t in texts)

@@ -272,3 +272,70 @@ def test_doc004_special_agencies_and_their_parents() -> None:
     for m in members:
         assert g.value(m, DJ.parentState) == DJR["north-korea"]
     assert (DJR.ufd, DJ.subOrganizationOf, DJR.wpk) in g
+
+
+# -- Corrections (issue 13, item 2): each pinned against the old, wrong data ----------
+
+
+@pytest.mark.parametrize(
+    ("doc", "person", "membership", "role", "wording"),
+    [
+        ("doc-002", "kim-jong-un", "memb-kim-jong-un-leader-doc-002", "role-supreme-leader", "current Supreme Leader"),
+        ("doc-002", "kim-il-sung", "memb-kim-il-sung-leader", "role-leader", "Great Leader Generalissimo"),
+        ("doc-003", "kim-jong-il", "memb-kim-jong-il-leader", "role-leader", "then-North Korean leader"),
+        ("doc-004", "kim-jong-un", "memb-kim-jong-un-leader-doc-004", "role-supreme-leader", "Supreme Leader"),
+    ],
+)
+def test_north_korean_leaders_hold_the_role_the_text_names(
+    doc: str, person: str, membership: str, role: str, wording: str
+) -> None:
+    """The texts call the Kims "leader" or "Supreme Leader", never head of state; each document has its own post."""
+    g = load_graph(doc)
+    assert (DJR[person], DJ.hasMembership, DJR[membership]) in g
+    assert set(g.objects(DJR[membership], DJ.role)) == {DJR[role]}
+    assert Literal(wording, lang="en") in set(g.objects(DJR[membership], DJ.roleLabel))
+    assert (None, DJ.role, DJR["role-head-of-state"]) not in g
+
+
+@needs_shared(SEEDS)
+@pytest.mark.parametrize("doc", DOCS)
+def test_leaders_role_wording_occurs_in_the_text(doc: str) -> None:
+    g = load_graph(doc)
+    seed = (SEEDS / str(g.value(DJR[doc], DJ.seedFile))).read_text(encoding="utf-8")
+    for membership in g.subjects(DJ.role, DJR["role-leader"]):
+        assert str(g.value(membership, DJ.roleLabel)) in seed
+    for membership in g.subjects(DJ.role, DJR["role-supreme-leader"]):
+        assert str(g.value(membership, DJ.roleLabel)) in seed
+
+
+def test_no_membership_node_of_kim_jong_un_is_shared_between_documents() -> None:
+    """One statement per document: a reused node would merge doc-002's and doc-004's wording in the union."""
+    seen: dict[URIRef, str] = {}
+    for doc in ("doc-001", *DOCS):
+        for membership in load_graph(doc).objects(DJR["kim-jong-un"], DJ.hasMembership):
+            assert membership not in seen, f"{membership} is stated by both {seen.get(membership)} and {doc}"
+            seen[membership] = doc
+    assert len(seen) == 3
+
+
+def test_leader_roles_are_labelled_and_commented_skos_concepts(ontology: rdflib.Graph) -> None:
+    for role in ("role-leader", "role-supreme-leader", "role-assistant-secretary-of-state"):
+        assert (DJR[role], RDF.type, DJ.Role) in ontology
+        assert ontology.value(DJR[role], RDFS.label) is not None
+        assert ontology.value(DJR[role], RDFS.comment) is not None
+    assert (DJR["role-supreme-leader"], SKOS.broader, DJR["role-leader"]) in ontology
+
+
+def test_doc004_sung_kim_is_an_acting_assistant_secretary_not_a_director_general() -> None:
+    g = load_graph("doc-004")
+    post = DJR["memb-sung-kim-eap"]
+    assert set(g.objects(post, DJ.role)) == {DJR["role-assistant-secretary-of-state"]}
+    assert str(g.value(post, DJ.roleLabel)).startswith("acting assistant secretary of state")
+
+
+def test_doc004_yokota_death_is_not_a_political_change() -> None:
+    """Yokota Shigeru was an abductee's father, not a holder of power: his death is a plain event."""
+    g = load_graph("doc-004")
+    types = set(g.objects(DJR["ev-2020-yokota-death"], RDF.type))
+    assert DJ.PoliticalChange not in types
+    assert types == {DJ.Event}
