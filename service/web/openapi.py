@@ -409,22 +409,44 @@ def _example_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+#: The HTTP methods an OpenAPI path item may hold operations for, in the order a page lists them.
+METHODS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
+
+
 def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The document's operations, flattened for the ``/api`` page (GET operations and their POST twins)."""
+    """Every operation of the document, one per method and path, flattened for the ``/api`` page.
+
+    Each entry has the ``method`` and ``path``, the OpenAPI ``operation`` and its ``parameters``, the media types
+    it answers with (``media_types``, from its successful responses) and accepts (``request_types``), and a
+    ``curl`` line; a GET also has an ``example_url`` filled with its parameters' examples.
+    """
     server = (document.get("servers") or [{"url": ""}])[0]["url"]
     out = []
     for path, item in document["paths"].items():
-        get = item.get("get")
-        if get is None:
-            continue
-        url = example_url(path, get)
-        out.append({
-            "path": path,
-            "methods": [m.upper() for m in item],
-            "operation": get,
-            "parameters": get.get("parameters", []),
-            "media_types": sorted(get["responses"].get("200", {}).get("content", {})),
-            "example_url": url,
-            "curl": f"curl '{server}{url}'",
-        })
+        for method in (m for m in METHODS if m in item):
+            operation = item[method]
+            request_types = list(operation.get("requestBody", {}).get("content", {}))
+            answers = {media for status, response in operation.get("responses", {}).items()
+                       if str(status).startswith("2") for media in response.get("content", {})}
+            url = example_url(path, operation) if method == "get" else None
+            out.append({
+                "method": method.upper(),
+                "path": path,
+                "operation": operation,
+                "parameters": operation.get("parameters", []),
+                "media_types": sorted(answers),
+                "request_types": request_types,
+                "example_url": url,
+                "curl": _curl(method, server, url or path, request_types),
+            })
     return out
+
+
+def _curl(method: str, server: str, url: str, request_types: list[str]) -> str:
+    """A curl command line for an operation: the URL for a GET, the method and a body of its first type otherwise."""
+    if method == "get":
+        return f"curl '{server}{url}'"
+    if method == "head":
+        return f"curl -I '{server}{url}'"
+    body = f" -H 'Content-Type: {request_types[0]}' --data-binary @FILE" if request_types else ""
+    return f"curl -X {method.upper()}{body} '{server}{url}'"

@@ -213,9 +213,10 @@ def test_the_error_body_format_is_negotiated_by_the_one_negotiation(accept, mach
     negotiation gives the tie to the range the client lists first (then the route's default). So
     ``application/json, text/plain, */*`` (what axios sends) now gets JSON errors on /sparql (it got text),
     ``text/plain, application/json`` and ``text/html, application/json`` get text on a machine route
-    (they got JSON), and ``*/*, application/json`` gets text (it got JSON: ``*/*``, listed first, matches text too). None of these
-    was pinned by a test; one rule for every answer is the standard kept. A malformed header, which
-    werkzeug read in part, now gets the route's default: the error is answered, never a second error.
+    (they got JSON), and ``*/*, application/json`` gets text (it got JSON: ``*/*``, listed first, matches
+    text too). None of these was pinned by a test; one rule for every answer is the standard kept. A
+    malformed header, which werkzeug read in part, now gets the route's default: the error is answered,
+    never a second error.
     """
     from service.web.errors import wants_json
 

@@ -79,11 +79,28 @@ def test_the_api_page_is_rendered_from_the_document_without_external_resources(c
     assert '</openapi.json>; rel="alternate"; type="application/json"' in page.headers["Link"]
     html = unescape(page.get_data(as_text=True))
     document = client.get("/openapi.json").get_json()
+    listed = 0
     for path, item in document["paths"].items():
-        if "get" in item:  # the page lists what a browser can open (POST-only /ingest is in the document only)
-            assert f"<code>{'|'.join(m.upper() for m in item)} {path}</code>" in html, path
+        for method in (m for m in openapi.METHODS if m in item):  # every one, POST-only /ingest included
+            operation = item[method]
+            assert f"<code>{method.upper()} {path}</code></a> — {operation['summary']}</li>" in html, (method, path)
+            assert f'<section class="operation" id="{operation["operationId"]}">' in html, (method, path)
+            listed += 1
+    assert html.count('<section class="operation"') == listed
     assert "<script" not in html and "http://" not in html.replace("http://localhost", "")
     assert "curl 'http://localhost/queries/contacts-timeline?year_from=2012&year_to=2012'" in html
+
+
+def test_the_api_page_lists_post_only_operations_with_what_they_accept(client):
+    """POST /ingest has no GET twin: the page still lists it, with its summary, its body types and a curl line."""
+    html = unescape(client.get("/api").get_data(as_text=True))
+    ingest = client.get("/openapi.json").get_json()["paths"]["/ingest"]["post"]
+    section = html[html.index('<section class="operation" id="ingest">'):]
+    section = section[:section.index("</section>")]
+    assert "<h2><code>POST /ingest</code></h2>" in section and ingest["summary"] in section
+    assert "<code>text/turtle</code>" in section.split("Accepts:")[1]
+    assert "curl -X POST -H 'Content-Type: text/turtle' --data-binary @FILE 'http://localhost/ingest'" in section
+    assert "Try it:" not in section, "no link to follow for a POST"
 
 
 def test_the_document_links_its_readable_twin(client):
