@@ -123,15 +123,14 @@ GOLDEN = [
         ("djr:wpk", "dj:PoliticalParty", None, "0"),
         ("djr:ufd", "dj:PartyDepartment", "djr:wpk", "1"),
     ]),
-    # Only 004 speaks of the Reconnaissance General Bureau: one of the "special agencies" Kim Jong-un's reform
-    # targets, a North Korean body involved in espionage training, infiltration and sabotage.
+    # Only 004 speaks of the Reconnaissance General Bureau: a North Korean body involved in espionage training,
+    # infiltration and sabotage, which the "special agencies" of Kim Jong-un's reform "likely" cover (a claim).
     ("about-entity", {"entity": "djr:rgb"}, ["document", "direction", "property", "value"], [
         ("djr:doc-004", "out", "dct:description", TEXT),
         ("djr:doc-004", "out", "rdf:type", "dj:IntelligenceAgency"),
         ("djr:doc-004", "out", "rdfs:label", "Reconnaissance General Bureau"),
         ("djr:doc-004", "out", "dj:parentState", "djr:north-korea"),
-        ("djr:doc-004", "in", "foaf:member", "djr:special-agencies"),
-        ("djr:doc-004", "in", "dj:target", "djr:ev-2021-special-agencies-reform"),
+        ("djr:doc-004", "in", "dj:about", "djr:cl-special-agencies-groups"),
     ]),
     # How many Japanese were abducted: "dozens" say some civic organizations but 17 say official estimates
     # (002); "nearly 90" (003's summary) and "dozens" (003's analysis).
@@ -140,7 +139,7 @@ GOLDEN = [
          ("djr:cl-abductees-dozens-003", None, None, "dozens", "djr:stratfor", "djr:doc-003"),
          ("djr:cl-abductees-dozens-civic", None, None, "dozens", "djr:japanese-civic-groups", "djr:doc-002"),
          ("djr:cl-abductees-nearly-90", "90", "nearly", None, "djr:stratfor", "djr:doc-003"),
-         ("djr:cl-abductees-official-17", "17", None, None, "djr:gov-japan", "djr:doc-002"),
+         ("djr:cl-abductees-official-17", "17", None, None, "djr:official-estimates-source", "djr:doc-002"),
      ]),
     # About Chongryon, one figure: about 150,000 members (003).
     ("claims", {"about": "djr:chongryon"}, ["claim", "value", "qualifier", "document"], [
