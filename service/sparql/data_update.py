@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from service.sparql.lexer import Token, group_end, tokenize
+from service.sparql.lexer import Lexed, Token, group_end, lex
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,15 @@ def _operations(sparql: str, tokens: list[Token]) -> list[tuple[bool, str]] | No
     return operations
 
 
-def parse_data_update(sparql: str, *, base_iri: str | None = None) -> list[DataOperation] | None:
+def parse_data_update(sparql: str | Lexed, *, base_iri: str | None = None) -> list[DataOperation] | None:
     """The operations of an update made only of ``INSERT DATA``/``DELETE DATA``, or None for any other update.
 
     :raise SyntaxError: the request is not valid SPARQL (pyoxigraph's message, with the
         line and column in the request), or ``DELETE DATA`` contains blank nodes
         (SPARQL 1.1 Update §3.1.2).
     """
-    tokens = tokenize(sparql)
+    lexed = lex(sparql)
+    sparql, tokens = lexed.text, lexed.tokens
     if any(t.kind in ("var", "error") for t in tokens):
         return None
     operations = _operations(sparql, tokens)

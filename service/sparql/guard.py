@@ -32,14 +32,14 @@ from typing import Any
 from service import problems
 from service.sparql.federation import ServiceFailure, fetch_solutions, remote_query, values_block
 from service.sparql.lexer import (
+    Lexed,
     Prologue,
     Token,
     _after_prologue,
     check_nesting,
     group_end,
+    lex,
     read_prologues,
-    short_text_cache,
-    tokenize,
 )
 
 log = logging.getLogger(__name__)
@@ -83,13 +83,15 @@ def _refuse_file(keyword: str, iri: str | None) -> None:
                                  "of the store.")
 
 
-def find_services(text: str, base_iri: str | None, allowlist: dict[str, Any]) -> tuple[list[ServiceBlock], Prologue]:
+def find_services(text: str | Lexed, base_iri: str | None,
+                  allowlist: dict[str, Any]) -> tuple[list[ServiceBlock], Prologue]:
     """Check an operation and locate its SERVICE blocks (400 for anything refused).
 
     Raises 400 for ``LOAD``, ``SERVICE ?var``, a SERVICE endpoint not on the allow-list,
     and ``file:`` IRIs in dataset clauses — each message names the IRI.
     """
-    tokens = tokenize(text)
+    lexed = lex(text)
+    text, tokens = lexed.text, lexed.tokens
     prologue = read_prologues(tokens, base_iri)
     blocks: list[ServiceBlock] = []
     for i, token in enumerate(tokens):
@@ -137,7 +139,7 @@ def _is_silent_load(tokens: list[Token]) -> bool:
         len(tokens) == 3 or (tokens[3].is_word("INTO") and tokens[4].is_word("GRAPH")))
 
 
-def drop_silent_loads(text: str) -> str:
+def drop_silent_loads(text: str | Lexed) -> str:
     """Remove every ``LOAD SILENT <iri> [INTO GRAPH <g>]`` operation from an update.
 
     Why: this service never fetches (a plain ``LOAD`` is refused by :func:`find_services`), so
@@ -147,7 +149,8 @@ def drop_silent_loads(text: str) -> str:
     the ``;`` outside brackets; the BASE/PREFIX declarations before a dropped operation are
     kept for the operations after it. A malformed ``LOAD SILENT`` is left for the refusal.
     """
-    tokens = tokenize(text)
+    lexed = lex(text)
+    text, tokens = lexed.text, lexed.tokens
     segments: list[list[Token]] = [[]]
     bounds = [0]  # where each segment's text starts: after the ";" that ends the one before
     depth = 0
@@ -179,31 +182,29 @@ def drop_silent_loads(text: str) -> str:
 _GUARDED_WORDS = frozenset({"LOAD", "FROM", "USING", "WITH", "SERVICE"})
 
 
-@short_text_cache
-def _word_set(text: str) -> frozenset[str]:
-    """The keywords (and other bare words) of an operation, upper-cased."""
-    return frozenset(t.text.upper() for t in tokenize(text) if t.kind == "word")
-
-
-def guard(text: str, base_iri: str | None = None, allowlist: dict[str, Any] | None = None) -> Prepared:
+def guard(text: str | Lexed, base_iri: str | None = None, allowlist: dict[str, Any] | None = None) -> Prepared:
     """Check an operation (query or update) and evaluate its SERVICE blocks; see the module docstring.
 
     ``allowlist``: the SERVICE endpoints and their limits (none when not given: SERVICE is refused)
     (the offline CLI, which has no app, passes its own).
     Raises 400 for what is refused (a text nested deeper than the lexer's MAX_NESTING_DEPTH
     included: the engines' parsers are recursive) and 502 when a (non-SILENT) SERVICE call fails.
+    A caller that has lexed the text passes the :class:`~service.sparql.lexer.Lexed` (read once, not again).
     """
-    check_nesting(text)
-    if not (_word_set(text) & _GUARDED_WORDS):  # nothing to check or to evaluate: the common case
-        return Prepared(text)
-    if "LOAD" in _word_set(text):
-        text = drop_silent_loads(text)
+    lexed = lex(text)
+    check_nesting(lexed)
+    if not (lexed.words & _GUARDED_WORDS):  # nothing to check or to evaluate: the common case
+        return Prepared(lexed.text)
+    if "LOAD" in lexed.words:
+        dropped = drop_silent_loads(lexed)
+        if dropped is not lexed.text:
+            lexed = lex(dropped)
     if allowlist is None:
         allowlist = {}
     if isinstance(allowlist, str):
         allowlist = json.loads(allowlist)
-    blocks, prologue = find_services(text, base_iri, allowlist)
-    prepared = Prepared(text)
+    blocks, prologue = find_services(lexed, base_iri, allowlist)
+    prepared = Prepared(lexed.text)
     for block in reversed([b for b in blocks if not b.nested]):
         limits = allowlist[block.endpoint] or {}
         row_cap = int(limits.get("row_cap", 0) or 0)

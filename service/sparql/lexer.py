@@ -1,5 +1,5 @@
-"""The one SPARQL lexer and what is read with it: tokens, prologues, the query kind, nesting depth, the USING
-rewrite.
+"""The one SPARQL lexer and what is read with it: tokens (read once per text: :class:`Lexed`), prologues, the
+query kind, nesting depth, the USING rewrite.
 
 Why one lexer: the guard, the protocol, canned headers and the update delta must all see ``SERVICE``, ``LOAD``
 or a bracket as the grammar does - never inside a string, an IRI or a comment, which regexes over raw text
@@ -82,8 +82,8 @@ class Token(NamedTuple):
         return self.kind == "word" and self.text.upper() in words
 
 
-#: Texts up to this length have their derived forms cached (every request lexes its text two or
-#: three times: query kind, security checks; clients also repeat queries). Longer ones are not cached.
+#: Texts up to this length have their derived forms cached (clients repeat queries). Longer ones are
+#: not cached: a request reads its text once and passes the :class:`Lexed` along instead.
 _CACHED_TEXT_LIMIT = 64 * 1024
 
 
@@ -133,23 +133,84 @@ _OPENERS = frozenset({"{", "(", "[", "<<"})
 _CLOSERS = frozenset({"}", ")", "]", ">>"})
 
 
+class Lexed:
+    """A SPARQL text with its tokens, and the facts read from them (kind, nesting depth, keywords) once each.
+
+    Why: a request's text is read by the protocol (its kind), the guard (its keywords, its
+    depth) and the store worker (its depth, the data-update parse). A large update (an
+    ``INSERT DATA`` of megabytes) is over the per-text caches' limit, so each of them
+    would lex it afresh; lexing it once and handing this object along is the same reading
+    at a fraction of the cost. Get one with :func:`lex`. Do not change ``tokens``.
+    """
+
+    __slots__ = ("_depth", "_words", "text", "tokens")
+
+    def __init__(self, text: str, tokens: list[Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self._depth: int | None = None
+        self._words: frozenset[str] | None = None
+
+    @property
+    def depth(self) -> int:
+        """The deepest nesting of brackets (never inside strings, IRIs or comments)."""
+        if self._depth is None:
+            depth = deepest = 0
+            for token in self.tokens:
+                if token.kind == "punct":
+                    if token.text in _OPENERS:
+                        depth += 1
+                        deepest = max(deepest, depth)
+                    elif token.text in _CLOSERS and depth:
+                        depth -= 1
+            self._depth = deepest
+        return self._depth
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The keywords (and other bare words), upper-cased."""
+        if self._words is None:
+            self._words = frozenset(t.text.upper() for t in self.tokens if t.kind == "word")
+        return self._words
+
+    @property
+    def kind(self) -> str | None:
+        """What :func:`query_kind` says of the text."""
+        tokens = self.tokens
+        i = _after_prologue(tokens)
+        if i < len(tokens) and tokens[i].is_word(*QUERY_FORMS):
+            return tokens[i].text.lower()
+        if i < len(tokens) and tokens[i].is_word(*UPDATE_WORDS):
+            return "update"
+        return None
+
+    @property
+    def empty(self) -> bool:
+        """What :func:`is_empty_update` says of the text."""
+        return _after_prologue(self.tokens) == len(self.tokens)
+
+
 @short_text_cache
-def nesting_depth(text: str) -> int:
+def _lex_text(text: str) -> Lexed:
+    return Lexed(text, tokenize(text))
+
+
+def lex(text: str | Lexed) -> Lexed:
+    """``text`` with its tokens (itself if it is lexed already): the one way to read a text once for many checks.
+
+    Texts up to the cache's limit share one :class:`Lexed` per text (and its facts, once read).
+    """
+    return text if isinstance(text, Lexed) else _lex_text(text)
+
+
+def nesting_depth(text: str | Lexed) -> int:
     """The deepest nesting of brackets in a SPARQL text (never inside strings, IRIs or comments)."""
-    depth = deepest = 0
-    for token in tokenize(text):
-        if token.kind == "punct":
-            if token.text in _OPENERS:
-                depth += 1
-                deepest = max(deepest, depth)
-            elif token.text in _CLOSERS and depth:
-                depth -= 1
-    return deepest
+    return lex(text).depth
 
 
-def nesting_problem(text: str) -> str | None:
+def nesting_problem(text: str | Lexed) -> str | None:
     """Why ``text`` may not reach an engine because it nests too deeply (naming the limit), or ``None``."""
-    depth = nesting_depth(text)
+    depth = lex(text).depth
     if depth <= MAX_NESTING_DEPTH:
         return None
     return (f"The SPARQL text nests brackets ({{ }}, ( ), [ ] or << >>) {depth} levels deep; at most "
@@ -157,7 +218,7 @@ def nesting_problem(text: str) -> str | None:
             "the parsers' stacks.")
 
 
-def check_nesting(text: str) -> None:
+def check_nesting(text: str | Lexed) -> None:
     """Refuse (400, naming the limit) a SPARQL text nested deeper than :data:`MAX_NESTING_DEPTH`."""
     problem = nesting_problem(text)
     if problem:
@@ -230,29 +291,22 @@ def _after_prologue(tokens: list[Token]) -> int:
     return i
 
 
-def is_empty_update(text: str) -> bool:
+def is_empty_update(text: str | Lexed) -> bool:
     """True for an update with no operation (only comments and declarations): valid SPARQL that does nothing."""
-    tokens = tokenize(text)
-    return _after_prologue(tokens) == len(tokens)
+    return lex(text).empty
 
 
-def query_kind(text: str) -> str | None:
+def query_kind(text: str | Lexed) -> str | None:
     """``select``/``ask``/``construct``/``describe`` for a query, ``update`` for an update, else ``None``.
 
     Reads the first keyword after the prologue. ``None`` means "not recognisable":
     the caller lets the store parse it, so the client gets the store's syntax error
     with its line and column.
     """
-    tokens = tokenize(text)
-    i = _after_prologue(tokens)
-    if i < len(tokens) and tokens[i].is_word(*QUERY_FORMS):
-        return tokens[i].text.lower()
-    if i < len(tokens) and tokens[i].is_word(*UPDATE_WORDS):
-        return "update"
-    return None
+    return lex(text).kind
 
 
-def add_using_clauses(update: str, using: list[str], using_named: list[str]) -> str:
+def add_using_clauses(update: str | Lexed, using: list[str], using_named: list[str]) -> str:
     """Apply ``using-graph-uri``/``using-named-graph-uri`` by writing USING clauses into the update.
 
     pyoxigraph's ``update()`` takes no dataset arguments, and the protocol defines these
@@ -261,9 +315,11 @@ def add_using_clauses(update: str, using: list[str], using_named: list[str]) -> 
     (which takes no USING) becomes its long form ``DELETE { P } USING … WHERE { P }``.
     An update that already says USING or WITH is refused (400), as the protocol requires.
     """
+    text = update.text if isinstance(update, Lexed) else update
     if not using and not using_named:
-        return update
-    tokens = tokenize(update)
+        return text
+    tokens = lex(update).tokens
+    update = text
     depth = 0
     clause = "".join(f" USING <{iri}>" for iri in using) + "".join(f" USING NAMED <{iri}>" for iri in using_named)
     edits: list[tuple[int, int, str]] = []

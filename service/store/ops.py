@@ -159,11 +159,16 @@ def op_validate(worker: Any, conn: Connection, req: dict) -> None:
 
 
 def _update_delta(worker: Any, req: dict) -> Delta:
-    """The delta of the request's SPARQL Update against the store as it is (nothing written)."""
+    """The delta of the request's SPARQL Update against the store as it is (nothing written).
+
+    Reads the text's tokens from the worker's nesting check (``req["lexed"]``, taken out of the
+    request so that they are freed once parsed) rather than lexing the text again.
+    """
     from service.store.update_delta import compute_delta
 
+    sparql = req.pop("lexed", None) or req["sparql"]
     with RDFLIB_WORK:
-        return compute_delta(worker.store, req["sparql"], base_iri=req.get("base_iri"), union=worker.union)
+        return compute_delta(worker.store, sparql, base_iri=req.get("base_iri"), union=worker.union)
 
 
 def _guarded_commit(worker: Any, req: dict, delta: Delta) -> dict[str, Any]:

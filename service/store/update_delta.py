@@ -46,7 +46,7 @@ from rdflib.term import BNode, Node, URIRef
 from service.rdf.terms import from_rdflib, to_rdflib
 from service.rdf.vocabulary import XSD, XSD_STRING
 from service.sparql.data_update import DataOperation, parse_data_update
-from service.sparql.lexer import tokenize
+from service.sparql.lexer import Lexed, lex, tokenize
 
 
 class UpdateRefused(ValueError):
@@ -493,7 +493,7 @@ def _no_blank_nodes(op: Any) -> None:
             raise SyntaxError("blank nodes are not allowed in DELETE DATA (SPARQL 1.1 Update §3.1.2)")
 
 
-def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, union: bool = True) -> Delta:
+def compute_delta(store: ox.Store, sparql: str | Lexed, *, base_iri: str | None = None, union: bool = True) -> Delta:
     """Evaluate ``sparql`` against ``store`` without writing; return what it would change.
 
     Not to run beside other rdflib SPARQL work in the process: rdflib's parser is not
@@ -501,8 +501,12 @@ def compute_delta(store: ox.Store, sparql: str, *, base_iri: str | None = None, 
     Raises ``SyntaxError`` (with line and column) for an update rdflib cannot parse and
     :class:`UpdateRefused` for LOAD or SERVICE. (The protocol's using-graph-uri parameters
     arrive as USING clauses in the text: :func:`service.sparql.lexer.add_using_clauses`.)
+    A caller that has lexed the text (the worker, for its nesting check) passes the ``Lexed``.
     """
-    data = parse_data_update(sparql, base_iri=base_iri)
+    lexed = lex(sparql)
+    sparql = lexed.text
+    data = parse_data_update(lexed, base_iri=base_iri)
+    del lexed  # a large update's tokens are not kept through the rest of the work
     if data is not None:  # only INSERT DATA / DELETE DATA: linear, no query engine
         return _data_delta(store, data, union=union)
     overlay = OverlayStore(store, union=union)

@@ -38,7 +38,7 @@ from service.rdf.formats import STORE_FORMATS
 from service.rdf.terms import decode, encode
 from service.rdf.vocabulary import PREFIXES
 from service.sparql.answers import capped_answer, serialize_answer
-from service.sparql.lexer import nesting_problem
+from service.sparql.lexer import lex, nesting_problem
 from service.store import ops
 from service.store.lifetime import die_with_parent
 from service.store.writable import unwritable
@@ -343,6 +343,23 @@ class Worker:
 
     # -- serving --------------------------------------------------------------------
 
+    @staticmethod
+    def _too_deep(req: dict, operation: Operation) -> str | None:
+        """Why the request's SPARQL text may not reach an engine (nested too deeply), or ``None``.
+
+        The web tier's guard refuses these first; this is the last check before either engine
+        parses the text, whoever sent it (a deep text would kill this process). The text is
+        lexed once: an operation that reads its tokens too (``takes_lexed``) finds them in
+        ``req["lexed"]``; for the others they are dropped here (a large update's tokens are
+        several times its size).
+        """
+        if not isinstance(req.get("sparql"), str):
+            return None
+        lexed = lex(req["sparql"])
+        if operation.takes_lexed:
+            req["lexed"] = lexed
+        return nesting_problem(lexed)
+
     def handle(self, conn: Connection) -> None:
         """Serve one connection until the client closes it."""
         self._serving.conn = conn
@@ -357,9 +374,7 @@ class Worker:
                 if operation is None:
                     conn.send(("error", "value", f"unknown store operation {op!r}"))
                     continue
-                # The web tier's guard refuses these first; this is the last check before either
-                # engine parses the text, whoever sent it (a deep text would kill this process).
-                too_deep = nesting_problem(req["sparql"]) if isinstance(req.get("sparql"), str) else None
+                too_deep = self._too_deep(req, operation)
                 if too_deep:
                     conn.send(("error", "value", too_deep))
                     continue
@@ -399,6 +414,8 @@ class Operation:
 
     handler: Callable[[Worker, Connection, dict], None]
     writes: bool
+    takes_lexed: bool = False  # reads req["lexed"], the text's tokens from the worker's nesting check
+
 
     @property
     def retried(self) -> bool:
@@ -415,11 +432,11 @@ OPERATIONS: dict[str, Operation] = {
     "graph_exists": Operation(Worker.op_graph_exists, writes=False),
     "quads": Operation(Worker.op_quads, writes=False),
     "validate": Operation(ops.op_validate, writes=False),
-    "validate_update": Operation(ops.op_validate_update, writes=False),
+    "validate_update": Operation(ops.op_validate_update, writes=False, takes_lexed=True),
     "update": Operation(Worker.op_update, writes=True),
     "apply": Operation(Worker.op_apply, writes=True),
     "guarded_apply": Operation(ops.op_guarded_apply, writes=True),
-    "guarded_update": Operation(ops.op_guarded_update, writes=True),
+    "guarded_update": Operation(ops.op_guarded_update, writes=True, takes_lexed=True),
 }
 
 

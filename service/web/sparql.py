@@ -83,7 +83,8 @@ def answer_query(sparql_request: protocol.SparqlRequest, accept: str | None, bas
     ``Accept`` header and its URL without the query string (the base IRI).
     Needs an application context (settings, store).
     """
-    kind = lexer.query_kind(sparql_request.text)
+    lexed = lexer.lex(sparql_request.text)  # once, for its kind and the guard
+    kind = lexed.kind
     if kind == "update":
         raise problems.bad_request("This is a SPARQL update, sent as a query: send it with POST in the 'update' "
                                    "parameter (or as application/sparql-update).")
@@ -95,7 +96,7 @@ def answer_query(sparql_request: protocol.SparqlRequest, accept: str | None, bas
         fmt = negotiation.rdf_format(accept)
     else:
         fmt = negotiation.results_format(accept)
-    prepared = guard.guard(sparql_request.text, base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
+    prepared = guard.guard(lexed, base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
     dataset = {}
     if sparql_request.has_dataset:
         dataset = {"default_graph": protocol.graph_terms(sparql_request.default_graphs),
@@ -116,16 +117,18 @@ def run_update(sparql_request: protocol.SparqlRequest) -> Response:
     arguments for updates.
     """
     access.check_write_access()
-    kind = lexer.query_kind(sparql_request.text)
+    # Lexed once for the kind, the emptiness and the guard: a large update is over the lexer's cache limit.
+    lexed = lexer.lex(sparql_request.text)
+    kind = lexed.kind
     if kind in ("select", "ask", "construct", "describe"):
         raise problems.bad_request(f"This is a SPARQL {kind.upper()} query, sent as an update: send it in the "
                                    "'query' parameter (or as application/sparql-query).")
-    # (each of these lexes the whole text, and a text over 64 KiB is lexed afresh each time: skip what is known)
-    if kind != "update" and lexer.is_empty_update(sparql_request.text):
+    if kind != "update" and lexed.empty:
         return Response(status=204)  # a valid update with no operation: nothing to do
-    text = lexer.add_using_clauses(sparql_request.text, sparql_request.default_graphs,
-                                   sparql_request.named_graphs)
-    prepared = guard.guard(text, request.base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
+    text = lexer.add_using_clauses(lexed, sparql_request.default_graphs, sparql_request.named_graphs)
+    if text is not lexed.text:  # USING clauses were written in
+        lexed = lexer.lex(text)
+    prepared = guard.guard(lexed, request.base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
     if prepared.text != text and lexer.is_empty_update(prepared.text):
         return Response(status=204)  # e.g. only LOAD SILENT operations, which the guard drops
     with errors.store_errors("update", "UPDATE_TIMEOUT"):

@@ -73,3 +73,45 @@ def stored_forms(triples: set[ox.Triple]) -> set[ox.Triple]:
     scratch = ox.Store()
     scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     return {q.triple for q in scratch}
+
+
+def _counting_tokenize(monkeypatch: Any) -> list[int]:
+    """Record the length of every text the one lexer tokenizes (in this process)."""
+    from service.sparql import lexer
+
+    lengths: list[int] = []
+    tokenize = lexer.tokenize
+
+    def counted(text: str) -> list[lexer.Token]:
+        lengths.append(len(text))
+        return tokenize(text)
+
+    monkeypatch.setattr(lexer, "tokenize", counted)
+    return lengths
+
+
+def test_a_large_update_is_lexed_once_by_the_web_tier(make_app: Any, monkeypatch: Any) -> None:
+    """Above the lexer's cache limit, the kind, the guard's checks and its keywords share one reading."""
+    app = make_app(WRITE_TOKEN=WRITE_TOKEN, LOAD_DATA=False)
+    body = "PREFIX ex: <" + EX + ">\nINSERT DATA { GRAPH ex:graph {\n" + "\n".join(lines()) + "\n} }"
+    assert len(body) > 64 * 1024
+    lengths = _counting_tokenize(monkeypatch)
+    response = app.test_client().post("/sparql", data=body.encode(), headers={
+        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {WRITE_TOKEN}"})
+    assert response.status_code == 204, response.get_data(as_text=True)[:300]
+    assert lengths.count(len(body)) == 1
+
+
+def test_the_worker_lexes_an_update_once_for_its_nesting_check_and_the_data_parse(monkeypatch: Any) -> None:
+    from types import SimpleNamespace
+
+    from service.store import ops
+    from service.store.worker import OPERATIONS, Worker
+
+    body = "INSERT DATA { GRAPH <" + GRAPH + "> {\n" + "\n".join(lines()) + "\n} }"
+    lengths = _counting_tokenize(monkeypatch)
+    req: dict[str, Any] = {"op": "guarded_update", "sparql": body}
+    assert Worker._too_deep(req, OPERATIONS["guarded_update"]) is None
+    delta = ops._update_delta(SimpleNamespace(store=ox.Store(), union=True), req)
+    assert len(delta.add) == SIZE and "lexed" not in req  # the tokens are not kept past the parse
+    assert lengths == [len(body)]
