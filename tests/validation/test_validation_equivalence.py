@@ -41,6 +41,7 @@ PREFIXES = """
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix dct: <http://purl.org/dc/terms/> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
 """
 DJ = "https://w3id.org/dprk-japan-kg/ontology#"
 DJR = "https://w3id.org/dprk-japan-kg/id/"
@@ -93,7 +94,7 @@ ex:deleg-1 a dj:Delegation ; rdfs:label "Test delegation"@en ; dct:source djr:do
 
 #: How many batches :func:`batches` builds; the equivalence test is parametrized over ``range(BATCH_COUNT)``,
 #: and a test checks the two agree, so an added batch cannot go unrun.
-BATCH_COUNT = 15
+BATCH_COUNT = 21
 
 
 def batches(store: ox.Store) -> list[Batch]:
@@ -150,6 +151,22 @@ def batches(store: ox.Store) -> list[Batch]:
         Batch("a new subclass and an instance of it",
               'ex:Spy rdfs:subClassOf dj:Person . ex:spy a ex:Spy ; rdfs:label "Test spy"@en .',
               breaks={"Agent_Property_dct_source"}),
+        Batch("a round with one side", VALID_ROUND.replace("djr:japan , djr:north-korea", "djr:japan"),
+              breaks={"NegotiationRound_Property_dj_participant"}),
+        Batch("a delegation representing a state that is not a side of its round",
+              VALID_ROUND.replace("dj:represents djr:japan", "dj:represents djr:china"),
+              breaks={"Delegation_Constraint_representsASide"}),
+        Batch("a month that does not exist", 'ex:ev a dj:Event ; rdfs:label "Test event"@en ; dct:source djr:doc-000 ; '
+              'dj:startDate "2012-13"^^xsd:gYearMonth .', breaks={"Resource_Constraint_wellFormedDate"}),
+        Batch("a year far after its document's date",
+              'ex:ev a dj:Event ; rdfs:label "Test event"@en ; dct:source djr:doc-000 ; '
+              'dj:startDate "2031"^^xsd:gYear .', breaks={"Resource_Constraint_dateNotAfterSource"}),
+        Batch("a claim whose value is below its minimum",
+              'ex:claim a dj:Claim ; rdfs:label "Test claim"@en ; dct:source djr:doc-000 ; '
+              'dj:quantityValue 5 ; dj:quantityMin 10 .', breaks={"Claim_Constraint_valueWithinRange"}),
+        Batch("a generation time without a datatype",
+              'ex:record prov:generatedAtTime "2026-11-23T11:56:27Z" .',
+              breaks={"Resource_Property_prov_generatedAtTime"}),
         Batch("a source document graph is dropped", drop=[ox.NamedNode(DJR + "doc-004")]),
     ]
 
