@@ -89,26 +89,39 @@ GOLDEN = [
     # Who represented Japan: Nakai (a former minister for the abductions, 000/001; head of the Japanese side at
     # both 2012 meetings), Koizumi (prime minister, all of 000–003), Sugiyama (head of MOFA's Asian and Oceanian
     # Affairs Bureau, sent to Mongolia — named by 001 only), Abe (prime minister from 2006 and again in 2014,
-    # 003) and Suga (prime minister, 004).
+    # 003) and Suga (prime minister, 004). Each document states its own membership, in its own wording, so a
+    # post several documents name is one row per document.
     ("representatives", {"represented": "djr:japan"}, ["person", "role", "start", "via", "documents"], [
-        ("djr:hiroshi-nakai", "djr:role-minister", None, "djr:memb-hiroshi-nakai-abduction-minister", "2"),
+        ("djr:hiroshi-nakai", "djr:role-minister", None, "djr:memb-hiroshi-nakai-abduction-minister-doc-000", "1"),
+        ("djr:hiroshi-nakai", "djr:role-minister", None, "djr:memb-hiroshi-nakai-abduction-minister-doc-001", "1"),
         ("djr:hiroshi-nakai", "dj:delegationHead", "2012-01", "djr:ev-2012-01-song-nakai", "2"),
         ("djr:hiroshi-nakai", "dj:delegationHead", "2012-03", "djr:ev-2012-03-song-nakai", "2"),
-        ("djr:junichiro-koizumi", "djr:role-prime-minister", None, "djr:memb-junichiro-koizumi-prime-minister", "4"),
+        ("djr:junichiro-koizumi", "djr:role-prime-minister", None,
+         "djr:memb-junichiro-koizumi-prime-minister-doc-000", "1"),
+        ("djr:junichiro-koizumi", "djr:role-prime-minister", None,
+         "djr:memb-junichiro-koizumi-prime-minister-doc-001", "1"),
+        ("djr:junichiro-koizumi", "djr:role-prime-minister", None,
+         "djr:memb-junichiro-koizumi-prime-minister-doc-002", "1"),
+        ("djr:junichiro-koizumi", "djr:role-prime-minister", None,
+         "djr:memb-junichiro-koizumi-prime-minister-doc-003", "1"),
         ("djr:shinsuke-sugiyama", "dj:delegationHead", "2012-11", "djr:ev-2012-11-mongolia-talks", "1"),
         ("djr:shinzo-abe", "djr:role-prime-minister", None, "djr:memb-shinzo-abe-prime-minister-2014", "1"),
         ("djr:shinzo-abe", "djr:role-prime-minister", "2006", "djr:memb-shinzo-abe-prime-minister-2006", "1"),
         ("djr:yoshihide-suga", "djr:role-prime-minister", None, "djr:memb-yoshihide-suga-prime-minister", "1"),
     ]),
-    # Japan's government, its Foreign Ministry, and the ministry's Asian and Oceanian Affairs Bureau (001).
+    # Japan's government, its Foreign Ministry, and the ministry's Asian and Oceanian Affairs Bureau (001); the
+    # Japanese Red Cross, one side of the August 2012 Red Cross talks (000: "the North Korean and Japanese Red
+    # Cross"; 001: "bilateral Red Cross talks").
     ("sub-organizations", {"state": "djr:japan"}, ["organization", "type", "parent", "depth"], [
         ("djr:gov-japan", "dj:GovernmentBody", None, "0"),
+        ("djr:japanese-red-cross", "dj:HumanitarianOrganization", None, "0"),
         ("djr:mofa-japan", "dj:Ministry", "djr:gov-japan", "1"),
         ("djr:mofa-japan-asia-bureau", "dj:Bureau", "djr:mofa-japan", "2"),
     ]),
     # North Korea's bodies: the intelligence services that abducted Japanese (002), the government (002, 003),
     # the foreign ministry and the four groups of "special agencies" — MSS, GPB and GSD, RGB, and the Workers'
-    # Party's United Front Department — with the KPA, the cabinet and the new anticorruption body (004).
+    # Party's United Front Department — with the KPA, the cabinet and the new anticorruption body (004); and the
+    # North Korean Red Cross, the other side of the August 2012 Red Cross talks (000, 001).
     ("sub-organizations", {}, ["organization", "type", "parent", "depth"], [
         ("djr:dprk-cabinet", "dj:GovernmentBody", None, "0"),
         ("djr:gpb", "dj:MilitaryBody", None, "0"),
@@ -117,6 +130,7 @@ GOLDEN = [
         ("djr:kpa", "dj:MilitaryBody", None, "0"),
         ("djr:mofa-dprk", "dj:Ministry", None, "0"),
         ("djr:mss", "dj:IntelligenceAgency", None, "0"),
+        ("djr:dprk-red-cross", "dj:HumanitarianOrganization", None, "0"),
         ("djr:dprk-anticorruption-body", "dj:GovernmentBody", None, "0"),
         ("djr:nk-intelligence-services", "dj:IntelligenceAgency", None, "0"),
         ("djr:rgb", "dj:IntelligenceAgency", None, "0"),
@@ -167,16 +181,18 @@ GOLDEN = [
         ("djr:war-reparations", "1"), ("djr:japan-sanctions", "1"), ("djr:remains-repatriation", "1"),
         ("djr:grave-visits", "1"),
     ]),
-    # Prime ministers: Koizumi (000–003), Abe (003: from 2006, and again in 2014), Suga (004).
+    # Prime ministers: Koizumi (000–003, one row per wording), Abe (003: from 2006, and again in
+    # 2014), Suga (004).
     ("persons-by-role", {"role": "djr:role-prime-minister"}, ["person", "organization", "start", "documents"], [
-        ("djr:junichiro-koizumi", "djr:japan", None, "4"),
+        ("djr:junichiro-koizumi", "djr:japan", None, "3"),  # "Japanese Prime Minister" (000, 002, 003)
+        ("djr:junichiro-koizumi", "djr:japan", None, "1"),  # "then Japanese prime minister" (001)
         ("djr:shinzo-abe", "djr:japan", None, "1"),
         ("djr:shinzo-abe", "djr:japan", "2006", "1"),
         ("djr:yoshihide-suga", "djr:japan", None, "1"),
     ]),
-    # North Korea's ambassador for the normalization talks: Song Il-ho (000, 001).
+    # North Korea's ambassador for the normalization talks: Song Il-ho (000 and 001, each in its own words).
     ("persons-by-role", {"wording": "AMBASSADOR", "state": "djr:north-korea"}, ["person", "role"], [
-        ("djr:song-il-ho", "djr:role-ambassador")]),
+        ("djr:song-il-ho", "djr:role-ambassador"), ("djr:song-il-ho", "djr:role-ambassador")]),
     # Who met whom: Nakai and Song twice (January and March 2012); Trump and Kim Jong-un at Singapore (2018);
     # Biden and Moon at their May 2021 summit; Koizumi and Kim Jong-il in Pyongyang (2002: September in 000–002,
     # the year only in 003).
@@ -215,11 +231,15 @@ GOLDEN = [
     ]),
     # Published from 2013 on: the two Zhang Liangui articles and Stratfor's (002 and 004 print no date).
     ("documents", {"issued_from": "2013-01-01"}, ["document"], [("djr:doc-000",), ("djr:doc-001",), ("djr:doc-003",)]),
-    # "Koizumi": the prime minister, his visit to Pyongyang, his post, and Kim Jong-il's admission to him.
+    # "Koizumi": the prime minister, his visit to Pyongyang, his post as each of 000–003 states it, and Kim
+    # Jong-il's admission to him.
     ("find-entity", {"text": "koizumi"}, ["entity", "type"], [
         ("djr:junichiro-koizumi", "dj:Person"),
         ("djr:ev-2002-09-koizumi-pyongyang", "dj:Summit"),
-        ("djr:memb-junichiro-koizumi-prime-minister", "dj:Membership"),
+        ("djr:memb-junichiro-koizumi-prime-minister-doc-000", "dj:Membership"),
+        ("djr:memb-junichiro-koizumi-prime-minister-doc-001", "dj:Membership"),
+        ("djr:memb-junichiro-koizumi-prime-minister-doc-002", "dj:Membership"),
+        ("djr:memb-junichiro-koizumi-prime-minister-doc-003", "dj:Membership"),
         ("djr:ev-2002-abduction-admission", "dj:Statement"),
     ]),
 ]

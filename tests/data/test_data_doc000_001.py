@@ -238,3 +238,19 @@ def test_doc_001_says_the_reparations_were_shelved_not_never_paid(graphs: dict[s
     texts = [str(o) for o in g.objects(DJR["reparations-understanding-1990s"], None) if isinstance(o, Literal)]
     assert any("shelved" in t for t in texts)
     assert not any("never paid" in t.lower() for t in texts)
+
+
+@pytest.mark.parametrize(("society", "state"), [("japanese-red-cross", "japan"), ("dprk-red-cross", "north-korea")])
+def test_red_cross_societies_belong_to_their_states(
+    graphs: dict[str, rdflib.Graph], doc: str, society: str, state: str
+) -> None:
+    """doc-000: "the North Korean and Japanese Red Cross"; doc-001: "bilateral Red Cross talks" between the two."""
+    g = graphs[doc]
+    assert set(g.objects(DJR[society], DJ.parentState)) == {DJR[state]}
+    assert (DJR[state], RDF.type, DJ.State) in g, "the state is typed inside the same graph"
+
+
+@needs_shared(SEEDS)
+def test_doc_000_names_both_red_cross_societies_by_their_states() -> None:
+    assert "talks restarted between the North Korean and Japanese Red Cross" in seed_text("doc-000")
+    assert "bilateral Red Cross talks" in seed_text("doc-001")

@@ -375,3 +375,72 @@ def test_doc002_official_estimate_of_17_is_not_attributed_to_the_japanese_govern
     assert claimant not in (DJR["gov-japan"], None)
     assert g.value(claimant, DJ.parentState) is None
     assert "official" in str(g.value(claimant, RDFS.label)).lower()
+
+
+ALL_DOCS = ("doc-000", "doc-001", *DOCS)
+
+
+def test_doc004_singapore_summit_is_held_in_singapore() -> None:
+    """doc-004: "their June 2018 Singapore Summit"; Singapore is typed like every other place of an event."""
+    g = load_graph("doc-004")
+    assert set(g.objects(DJR["ev-2018-06-singapore-summit"], DJ.location)) == {DJR.singapore}
+    assert {DJ.State, DJ.Place} <= set(g.objects(DJR.singapore, RDF.type))
+
+
+@needs_shared(SEEDS)
+@pytest.mark.parametrize("doc", ALL_DOCS)
+def test_every_document_naming_the_singapore_summit_gives_its_place(doc: str) -> None:
+    g = load_graph(doc)
+    seed = (SEEDS / str(g.value(DJR[doc], DJ.seedFile))).read_text(encoding="utf-8")
+    if "Singapore Summit" in seed:
+        assert (DJR["ev-2018-06-singapore-summit"], DJ.location, DJR.singapore) in g
+    else:
+        assert (DJR["ev-2018-06-singapore-summit"], None, None) not in g
+
+
+def test_states_have_the_same_types_in_every_graph(ontology: rdflib.Graph) -> None:
+    """A state used as a place (North Korea, Mongolia, Singapore) is a dj:Place in every graph that types it."""
+    places = set(ontology.transitive_subjects(RDFS.subClassOf, DJ.Place))
+    types: dict[URIRef, dict[str, frozenset]] = {}
+    for doc in ALL_DOCS:
+        g = load_graph(doc)
+        for state in set(g.subjects(RDF.type, DJ.State)):
+            types.setdefault(state, {})[doc] = frozenset(g.objects(state, RDF.type))
+        for where in (DJ.location, DJ.basedIn, DJ.birthPlace):
+            for place in set(g.objects(None, where)):
+                assert set(g.objects(place, RDF.type)) & places, f"{doc}: {place} is used as a place but not typed one"
+    for state, by_doc in types.items():
+        assert len(set(by_doc.values())) == 1, f"{state} is typed differently across documents: {by_doc}"
+    assert DJ.Place in types[DJR["north-korea"]]["doc-003"]
+
+
+def test_no_membership_node_is_shared_between_documents() -> None:
+    """One statement per document: a node stated by two graphs merges their wordings in the union graph."""
+    seen: dict[URIRef, str] = {}
+    for doc in ALL_DOCS:
+        for membership in set(load_graph(doc).subjects(RDF.type, DJ.Membership)):
+            assert membership not in seen, f"{membership} is stated by both {seen.get(membership)} and {doc}"
+            seen[membership] = doc
+
+
+@pytest.mark.parametrize(
+    ("doc", "person", "wording"),
+    [
+        ("doc-000", "junichiro-koizumi", "Japanese Prime Minister"),
+        ("doc-001", "junichiro-koizumi", "then Japanese prime minister"),
+        ("doc-002", "junichiro-koizumi", "Japanese Prime Minister"),
+        ("doc-003", "junichiro-koizumi", "Japanese Prime Minister"),
+        ("doc-000", "hiroshi-nakai", "Japan's previously-assumed official for the abduction issue"),
+        ("doc-001", "hiroshi-nakai", "former Japanese state minister in charge (of the abduction issue)"),
+        ("doc-000", "song-il-ho", "Ambassador for the Negotiations of Normalization of North Korean-Japanese ties"),
+        ("doc-001", "song-il-ho",
+         "North Korea's ambassador for talks on normalizing Japan-North Korea diplomatic ties"),
+        ("doc-000", "zhang-liangui", "professor at the Central Party School"),
+        ("doc-001", "zhang-liangui", "professor at the Party School of the Central Committee of CPC"),
+    ],
+)
+def test_each_document_states_its_own_membership_in_its_own_words(doc: str, person: str, wording: str) -> None:
+    g = load_graph(doc)
+    memberships = list(g.objects(DJR[person], DJ.hasMembership))
+    assert len(memberships) == 1 and str(memberships[0]).endswith(f"-{doc}")
+    assert set(g.objects(memberships[0], DJ.roleLabel)) == {Literal(wording, lang="en")}
