@@ -177,27 +177,52 @@ def _reader(server: LiveServer, text: str, stop: threading.Event, answers: list[
         answers.append(query(server, text, timeout=120))
 
 
-def test_reads_in_flight_when_the_worker_is_killed_are_retried(make_live_server: Any) -> None:
-    server = make_live_server(memory_limit=CONTAINED_MEMORY)
-    first = worker_pid(server)
-    stop, answers = threading.Event(), []
-    threads = [threading.Thread(target=_reader, args=(server, text, stop, answers))
-               for text in [SLOW_READ] * 2 + ["ASK { ?s ?p ?o }"] * 2]
+def _start_readers(server: LiveServer) -> tuple[threading.Event, list[list[tuple[int, str]]], list[threading.Thread]]:
+    """Two slow and two quick readers asking until the returned event is set; one answer list per reader."""
+    stop = threading.Event()
+    answers: list[list[tuple[int, str]]] = [[] for _ in range(4)]
+    threads = [threading.Thread(target=_reader, args=(server, text, stop, mine))
+               for text, mine in zip([SLOW_READ] * 2 + ["ASK { ?s ?p ?o }"] * 2, answers, strict=True)]
     for thread in threads:
         thread.start()
-    time.sleep(0.8)
-    os.kill(first, signal.SIGKILL)  # the worker this test's server started
-    assert wait_gone([first]) == []
-    time.sleep(1.5)
-    second = worker_pid(server)
-    os.kill(second, signal.SIGKILL)
-    time.sleep(1.5)
+    return stop, answers, threads
+
+
+def _stop_readers(stop: threading.Event, threads: list[threading.Thread]) -> None:
     stop.set()
     for thread in threads:
         thread.join(timeout=150)
+
+
+def _each_answered_again(answers: list[list[tuple[int, str]]], counts: list[int], timeout: float = 120) -> None:
+    """Wait until every reader has had an answer after the ``counts`` it had: its read in flight is done."""
+    deadline = time.monotonic() + timeout
+    while any(len(mine) <= seen for mine, seen in zip(answers, counts, strict=True)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_reads_in_flight_when_the_worker_is_killed_are_retried(make_live_server: Any) -> None:
+    """Two kills under concurrent reads: every read is answered 200 (retried once on the new worker).
+
+    Between the kills the test waits until every read that was in flight at the first kill has been
+    answered, so the second kill meets only reads not yet retried (a read killed twice is 503 by design:
+    ``test_a_read_that_kills_every_worker_fails_alone``).
+    """
+    server = make_live_server(memory_limit=CONTAINED_MEMORY)
+    first = worker_pid(server)
+    stop, answers, threads = _start_readers(server)
+    time.sleep(0.8)
+    os.kill(first, signal.SIGKILL)  # the worker this test's server started
+    counts = [len(mine) for mine in answers]
+    assert wait_gone([first]) == []
+    _each_answered_again(answers, counts)  # every read in flight at the first kill has been answered
+    second = worker_pid(server)
+    os.kill(second, signal.SIGKILL)
+    time.sleep(1.5)
+    _stop_readers(stop, threads)
     assert worker_pid(server) not in (first, second)
-    failed = [(status, body[:200]) for status, body in answers if status != 200]
-    assert answers and not failed, failed
+    failed = [(status, body[:200]) for mine in answers for status, body in mine if status != 200]
+    assert all(answers) and not failed, failed
 
 
 def test_requests_after_the_worker_died_idle_are_answered(make_live_server: Any) -> None:
@@ -228,19 +253,13 @@ def test_requests_after_the_worker_died_idle_are_answered(make_live_server: Any)
 def test_a_read_that_kills_every_worker_fails_alone(make_live_server: Any) -> None:
     server = make_live_server(memory_limit=3 * 2**29)  # the killer reaches it sooner than CONTAINED_MEMORY
     first = worker_pid(server)
-    stop, answers = threading.Event(), []
-    threads = [threading.Thread(target=_reader, args=(server, text, stop, answers))
-               for text in [SLOW_READ] * 2 + ["ASK { ?s ?p ?o }"] * 2]
-    for thread in threads:
-        thread.start()
+    stop, answers, threads = _start_readers(server)
     status, body = query(server, MEMORY_KILLER, timeout=120)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=150)
+    _stop_readers(stop, threads)
     assert status == 503 and "retried once" in body, (status, body[:300])
     assert worker_pid(server) != first
-    failed = [(s, b[:200]) for s, b in answers if s != 200]
-    assert answers and not failed, failed
+    failed = [(s, b[:200]) for mine in answers for s, b in mine if s != 200]
+    assert all(answers) and not failed, failed
 
 
 # -- writes -------------------------------------------------------------------------------------
