@@ -37,8 +37,9 @@ def shapes_file(root: Path) -> Path:
 
 
 def data_files(root: Path) -> list[Path]:
-    """The curated data: every ``data/*.trig`` file, in name order (deterministic loads)."""
-    return sorted((root / "data").glob("*.trig"))
+    """The curated data: every ``data/*.trig`` file, then the evidence passages ``data/evidence/*.trig``
+    (generated from the curators' quotes), each in name order (deterministic loads)."""
+    return sorted((root / "data").glob("*.trig")) + sorted((root / "data" / "evidence").glob("*.trig"))
 
 
 def bundled_files(root: Path) -> Iterator[BundledFile]:

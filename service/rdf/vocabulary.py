@@ -42,6 +42,10 @@ ORG = "http://www.w3.org/ns/org#"
 PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
 SH = "http://www.w3.org/ns/shacl#"
+#: Web Annotation (https://www.w3.org/TR/annotation-vocab/): evidence passages.
+OA = "http://www.w3.org/ns/oa#"
+#: OWL-Time (https://www.w3.org/TR/owl-time/): membership intervals.
+TIME = "http://www.w3.org/2006/time#"
 #: https://www.w3.org/TR/void/
 VOID = "http://rdfs.org/ns/void#"
 #: https://www.w3.org/TR/sparql11-service-description/
@@ -99,6 +103,8 @@ PREFIXES: dict[str, str] = {
     "prov": PROV,
     "schema": SCHEMA,
     "sh": SH,
+    "oa": OA,
+    "time": TIME,
     "wd": WIKIDATA_ENTITY,
     "dbr": DBPEDIA_RESOURCE,
 }
