@@ -21,6 +21,7 @@ from service.web import (
     graph_store,
     health,
     query_path,
+    site,
     sparql,
     stats,
     ui,
@@ -29,7 +30,7 @@ from service.web import (
 )
 
 #: The blueprints of the service, in registration order.
-BLUEPRINTS = (health, sparql, graph_store, ui, canned, validate, void, stats)
+BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

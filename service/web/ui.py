@@ -18,7 +18,7 @@ from service.web import negotiation
 
 STATIC = Path(__file__).resolve().parent / "static"
 
-bp = Blueprint("ui", __name__, static_folder="static", static_url_path="/assets")
+bp = Blueprint("ui", __name__)
 
 #: Everything the page loads must come from this service (checked by tests/web/test_ui.py).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -73,7 +73,7 @@ def page_config() -> dict[str, object]:
 def page() -> Response:
     """The query page, with its settings embedded (``</`` escaped so the JSON cannot end the script)."""
     html = (STATIC / "index.html").read_text(encoding="utf-8")
-    html = html.replace("{{ASSETS}}", url_for("ui.static", filename="").rstrip("/"))
+    html = html.replace("{{ASSETS}}", url_for("site.assets", filename="").rstrip("/"))
     html = html.replace("{{CONFIG}}", json.dumps(page_config()).replace("</", "<\\/"))
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
