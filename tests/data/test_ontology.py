@@ -39,14 +39,16 @@ PartyOrganization PoliticalParty PartyDepartment MilitaryBody Association Humani
 MediaOrganization InternationalOrganization AcademicInstitution Group Person Place City Region BodyOfWater
 Islands Border Event NegotiationRound IntergovernmentalTalks RedCrossTalks InformalContact Summit Visit
 Invitation Agreement SanctionsMeasure WeaponsTest NuclearTest Launch PartyCongress Statement Period
-PoliticalChange Membership Role Delegation Claim SourceDocument ExternalLink TalksLevel Issue QuantityKind""".split()
+PoliticalChange Membership Role Delegation Claim SourceDocument ExternalLink TalksLevel Issue QuantityKind
+DerivedValue Commitment CommitmentStatus ContributorRole""".split()
 VOCAB_OBJECT_PROPERTIES = """parentState subOrganizationOf basedIn nationality birthPlace parent child
 hasMembership member organization role location participant delegation represents delegationHead
 delegationMember level discussedIssue precededBy followedBy actor target partOf about quantityKind claimant
-translationOf candidateMatch""".split()
+translationOf candidateMatch statesProperty commitmentOf committedParty conditionOn commitmentStatus causedBy caused
+concernsPlace concernsParty""".split()
 VOCAB_DATATYPE_PROPERTIES = """birthDate deathDate roleLabel startDate endDate dateNote headRoleLabel outcome
 quantityValue quantityMin quantityMax quantityQualifier valueText unit claimDate claimContext seedFile
-attributionNote""".split()
+attributionNote derivation edtf birthEDTF deathEDTF obligation condition function quote""".split()
 
 # Alignment the vocabulary spec states (term, rdfs:subClassOf/subPropertyOf, target).
 SUBCLASS = [
@@ -109,6 +111,10 @@ SUBCLASS = [
     ("TalksLevel", SKOS.Concept),
     ("Issue", SKOS.Concept),
     ("QuantityKind", SKOS.Concept),
+    ("DerivedValue", RDF.Statement),
+    ("DerivedValue", PROV.Entity),
+    ("Commitment", PROV.Entity),
+    ("ContributorRole", PROV.Role),
 ]
 SUBPROPERTY = [
     ("subOrganizationOf", ORG.subOrganizationOf),
@@ -119,6 +125,8 @@ SUBPROPERTY = [
     ("participant", SCHEMA.participant),
     ("discussedIssue", DCTERMS.subject),
     ("actor", PROV.wasAssociatedWith),
+    ("concernsPlace", DCTERMS.spatial),
+    ("quote", SCHEMA.text),
 ]
 # Properties that apply to anything, so they have no rdfs:domain by design.
 NO_DOMAIN = {DJ.candidateMatch}
@@ -177,8 +185,9 @@ def test_parses_identically_with_rdflib_and_pyoxigraph(onto: rdflib.Graph) -> No
 
 def test_header(onto: rdflib.Graph) -> None:
     assert (ONTOLOGY_IRI, RDF.type, OWL.Ontology) in onto
-    assert onto.value(ONTOLOGY_IRI, OWL.versionIRI) == URIRef("https://w3id.org/dprk-japan-kg/ontology/0.1.0")
-    assert str(onto.value(ONTOLOGY_IRI, OWL.versionInfo)) == "0.1.0"
+    assert onto.value(ONTOLOGY_IRI, OWL.versionIRI) == URIRef("https://w3id.org/dprk-japan-kg/ontology/0.2.0")
+    assert onto.value(ONTOLOGY_IRI, OWL.priorVersion) == URIRef("https://w3id.org/dprk-japan-kg/ontology/0.1.0")
+    assert str(onto.value(ONTOLOGY_IRI, OWL.versionInfo)) == "0.2.0"
     assert onto.value(ONTOLOGY_IRI, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
     assert has_lang(onto, ONTOLOGY_IRI, DCTERMS.title)
     assert has_lang(onto, ONTOLOGY_IRI, DCTERMS.description)
@@ -223,6 +232,7 @@ def test_property_alignment(onto: rdflib.Graph, term: str, parent: URIRef) -> No
 
 def test_inverse_pairs(onto: rdflib.Graph) -> None:
     assert (DJ.precededBy, OWL.inverseOf, DJ.followedBy) in onto
+    assert (DJ.causedBy, OWL.inverseOf, DJ.caused) in onto
     assert (DJ.parent, OWL.inverseOf, DJ.child) in onto
 
 
@@ -236,6 +246,43 @@ def test_every_term_has_label_comment_and_is_defined_by(onto: rdflib.Graph) -> N
         if (term, RDFS.isDefinedBy, ONTOLOGY_IRI) not in onto:
             problems.append(f"{term}: no rdfs:isDefinedBy")
     assert problems == []
+
+
+OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
+DJ_INDIVIDUALS = {
+    "evidencing": OA.Motivation,
+    **{f"Status{n}": DJ.CommitmentStatus
+       for n in ("Agreed", "Implemented", "PartlyImplemented", "Shelved", "Broken", "Pending", "Unknown")},
+    **{f"{n}Role": DJ.ContributorRole for n in ("Author", "Translator", "Annotator", "Editor", "Publisher")},
+}
+
+
+@pytest.mark.parametrize(("name", "kind"), DJ_INDIVIDUALS.items(), ids=list(DJ_INDIVIDUALS))
+def test_dj_individuals_are_typed_and_documented(onto: rdflib.Graph, name: str, kind: URIRef) -> None:
+    term = DJ[name]
+    assert (term, RDF.type, kind) in onto and (term, RDF.type, OWL.NamedIndividual) in onto
+    assert has_lang(onto, term, RDFS.label) and has_lang(onto, term, RDFS.comment)
+    assert (term, RDFS.isDefinedBy, ONTOLOGY_IRI) in onto
+
+
+def test_evidencing_is_a_kind_of_linking(onto: rdflib.Graph) -> None:
+    assert (DJ.evidencing, SKOS.broader, OA.linking) in onto
+
+
+def test_edtf_datatype_points_to_the_standard(onto: rdflib.Graph) -> None:
+    assert (DJ.EDTF, RDF.type, RDFS.Datatype) in onto
+    assert (DJ.EDTF, RDFS.seeAlso, URIRef("https://www.loc.gov/standards/datetime/")) in onto
+    for name in ("edtf", "birthEDTF", "deathEDTF"):
+        assert onto.value(DJ[name], RDFS.range) == DJ.EDTF, name
+
+
+def test_changelog_names_every_version(onto: rdflib.Graph) -> None:
+    notes = [str(n) for n in onto.objects(ONTOLOGY_IRI, SKOS.changeNote)]
+    assert any(n.startswith("0.2.0 ") for n in notes) and any(n.startswith("0.1.0 ") for n in notes)
+    latest = next(n for n in notes if n.startswith("0.2.0 "))
+    names = ("evidencing", "DerivedValue", "EDTF", "Commitment", "causedBy", "function",
+             "ContributorRole", "quote", "concernsPlace", "concernsParty")
+    assert [name for name in names if f"`dj:{name}`" not in latest] == []
 
 
 def test_main_classes_have_japanese_and_korean_labels(onto: rdflib.Graph) -> None:
