@@ -225,7 +225,8 @@ GOLDEN = [
     ("documents", {}, ["document", "issued", "publisher", "language", "seed_file"], [
         ("djr:doc-000", "2013-01-23", "djr:sino-nk", "en", "000_071235811020e576.txt"),
         ("djr:doc-001", "2013-01-22T22:53:06", "djr:global-times", "en", "001_41b290792f5b8234.txt"),
-        ("djr:doc-002", None, None, "en", "002_4cec2bc5c30f6e29.txt"),
+        # 002 prints no date: 2012 is derived from the talks whose "last meeting took place on August 31".
+        ("djr:doc-002", "2012", None, "en", "002_4cec2bc5c30f6e29.txt"),
         ("djr:doc-003", "2014-06-23", "djr:stratfor", "en", "003_ef52b73c0b2a38bf.txt"),
         ("djr:doc-004", None, "djr:nippon-com", "en", "004_ff794fc2ff29ad97.txt"),
     ]),
