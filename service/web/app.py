@@ -16,6 +16,7 @@ from service.store import client
 from service.web import (
     admission,
     canned,
+    compression,
     context,
     errors,
     graph_store,
@@ -61,7 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 init(app)
             app.register_blueprint(module.bp)
         query_path.init_app(app)  # it wraps the finished app's WSGI entry point
-        admission.init_app(app)  # outermost: bodies are read, and work admitted, before either path runs
+        admission.init_app(app)  # bodies are read, and work admitted, before either path runs
+        compression.init_app(app)  # outermost: every answer, from whichever layer, is compressed once
     except BaseException:
         app.extensions[client.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
         raise

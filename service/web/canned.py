@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
@@ -31,21 +32,17 @@ from service.canned.params import RESERVED, Binding, ParamError, json_args, quer
 from service.canned.run import Answer, CannedRunner, accept_table, formats_for, machine_format
 from service.config import data_root
 from service.problems import ApiError, bad_request, not_found
-from service.rdf.vocabulary import RESOURCE_NS, curie
+from service.rdf.vocabulary import curie
 from service.sparql import guard
 from service.store import client
 from service.store.client import StoreError
-from service.web import access, errors, negotiation, openapi, responses
+from service.web import access, display, errors, negotiation, openapi, responses
 
 bp = errors.machine_routes(Blueprint("canned", __name__))
 bp.after_request(access.add_cors_headers)  # the one CORS policy: reads are readable cross-origin
 
 
 EXTENSION_KEY = "dprk_kg_canned"
-
-
-#: HTML tables link our resources to this query's page (what the documents say about them).
-ABOUT_QUERY = "about-entity"
 
 
 def queries_folder(app: Flask) -> Path:
@@ -254,22 +251,21 @@ def _placeholder(param: Any) -> str:
 def _query_page(query: CannedQuery, binding: Binding | None, args: dict[str, list[str]], *,
                 error: str | None = None, status: int = 200) -> Response:
     """The HTML page of one query: its form, and its answer as a table (or Turtle) below."""
-    table = turtle = boolean = None
+    table = graph = boolean = None
     truncated = False
     if binding is not None:
         fmt = machine_format(query)
         answer = _answer(binding, fmt)
         truncated = answer.truncated
-        if query.is_graph:
-            turtle = answer.body.decode("utf-8")
+        if query.is_graph:  # shown grouped by subject, labels first (the one display module)
+            graph = display.graph_subjects(ox.parse(answer.body, format=ox.RdfFormat.from_media_type(
+                answer.media_type.split(";")[0])))
         else:
             data = json.loads(answer.body)
             if "boolean" in data:
                 boolean = data["boolean"]
             else:
-                variables = data["head"]["vars"]
-                table = {"vars": variables,
-                         "rows": [[_cell(b.get(v)) for v in variables] for b in data["results"]["bindings"]]}
+                table = display.results_table(data)
     shown = binding.public() if binding is not None else {k: v for k, v in args.items() if k not in RESERVED}
     twin = query_url(query, shown, machine_format(query))
     downloads = [(suffix, query_url(query, shown, suffix)) for suffix in formats_for(query)]
@@ -277,29 +273,11 @@ def _query_page(query: CannedQuery, binding: Binding | None, args: dict[str, lis
         "canned/query.html", status=status, alternate=twin,
         alternate_type=formats_for(query)[machine_format(query)][0].split(";")[0],
         query=query, fields=_form_fields(query, args), error=error, table=table,
-        turtle=turtle, boolean=boolean, truncated=truncated, downloads=downloads,
+        graph=graph, boolean=boolean, truncated=truncated, downloads=downloads,
         sparql=(binding.sparql() if binding is not None else query.body).strip("\n"),
         index_url=url_for("canned.list_queries"), api_url=url_for("canned.api_page"),
     )
     return responses.add_truncation_headers(response, truncated)
-
-
-def _cell(term: dict[str, Any] | None) -> dict[str, Any]:
-    """A SPARQL JSON term → what the table template shows."""
-    if term is None:
-        return {"text": "", "href": None, "title": None}
-    if term["type"] == "uri":
-        href = term["value"]
-        if href.startswith(RESOURCE_NS) and ABOUT_QUERY in runner().queries:  # our IRIs do not resolve yet
-            href = query_url(runner().queries[ABOUT_QUERY], {"entity": curie(href)})
-        return {"text": curie(term["value"]), "href": href, "title": term["value"]}
-    if term["type"] == "bnode":
-        return {"text": "_:" + term["value"], "href": None, "title": None}
-    if "xml:lang" in term:
-        title = "@" + term["xml:lang"]
-    else:
-        title = curie(term["datatype"]) if "datatype" in term else None
-    return {"text": term["value"], "href": None, "title": title}
 
 
 @bp.get("/openapi.json")

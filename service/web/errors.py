@@ -122,7 +122,7 @@ def is_machine_path(app: Flask, environ: dict[str, Any]) -> bool:
 
 
 #: The error body's formats, in each kind of route's order of preference (the first is the route's default).
-#: Only JSON and plain text are ever written; ``text/html`` stands for a person, who is answered in text.
+#: A browser (HTML ranked first) gets an HTML page in the site's layout; programs keep JSON or plain text.
 _JSON = Format("application/json", "json", "json", "json")
 _TEXT = Format("text/plain", "text", "text", "txt")
 _HTML = Format("text/html", "html", "html", "html")
@@ -130,17 +130,17 @@ MACHINE_ERROR_FORMATS: tuple[Format, ...] = (_JSON, _TEXT, _HTML)
 TEXT_ERROR_FORMATS: tuple[Format, ...] = (_TEXT, _JSON, _HTML)
 
 
-def wants_json(machine: bool | None = None, accept: str | None = None) -> bool:
-    """True when the client prefers JSON to plain text for an error body.
+def error_format(machine: bool | None = None, accept: str | None = None) -> str:
+    """``"json"``, ``"text"`` or ``"html"``: the error body the client prefers.
 
     Machine routes (:func:`machine_routes`: canned queries, /validate, /ingest, VoID …)
     answer errors in JSON unless the client asks for text; elsewhere (/sparql, /store) a
-    client that accepts anything gets plain text, as SPARQL clients expect. The Accept
-    header is read by the one negotiation (:func:`service.web.negotiation.negotiate`); an
-    error must always get a body, so a malformed header (400) or one that accepts neither
-    (406) gets the route's default. ``machine`` and ``accept`` (the raw header, ``""`` for
-    none) default to the current Flask request's (the WSGI fast path and admission control
-    pass their own).
+    client that accepts anything gets plain text, as SPARQL clients expect; a client that ranks
+    ``text/html`` first (a browser) gets a page. The Accept header is read by the one negotiation
+    (:func:`service.web.negotiation.negotiate`); an error must always get a body, so a malformed
+    header (400) or one that accepts none of these (406) gets the route's default. ``machine`` and
+    ``accept`` (the raw header, ``""`` for none) default to the current Flask request's (the WSGI fast
+    path and admission control pass their own).
     """
     if machine is None:
         machine = is_machine_route()
@@ -151,7 +151,12 @@ def wants_json(machine: bool | None = None, accept: str | None = None) -> bool:
         chosen = negotiate(accept, table, table[0])
     except ApiError:  # 400 or 406: the error is answered all the same, in the route's default
         chosen = table[0]
-    return chosen == _JSON
+    return chosen.key
+
+
+def wants_json(machine: bool | None = None, accept: str | None = None) -> bool:
+    """True when the client prefers JSON to plain text or a page for an error body (:func:`error_format`)."""
+    return error_format(machine, accept) == "json"
 
 
 def render(
@@ -160,19 +165,38 @@ def render(
     """An :class:`ApiError` as ``(status, headers, body)``: the one conversion point.
 
     Framework-neutral so that the Flask views (:func:`to_response`) and the WSGI fast path
-    for queries (:mod:`service.web.query_path`) answer byte for byte alike.
+    for queries (:mod:`service.web.query_path`) answer byte for byte alike. The HTML page needs
+    a Flask request (the layout's links); without one — admission control, the fast path — a
+    browser gets the plain text.
     """
-    if wants_json(machine, accept):
+    chosen = error_format(machine, accept)
+    page = _html_page(error) if chosen == "html" else None
+    if chosen == "json":
         body: dict[str, Any] = {"error": error.title or "Error", "status": error.status, "message": error.message}
         body.update(error.details)
         from flask import json
 
         payload, content_type = json.dumps(body).encode(), "application/json"
+    elif page is not None:
+        payload, content_type = page, "text/html; charset=utf-8"
     else:
         payload, content_type = (error.message + "\n").encode(), "text/plain; charset=utf-8"
     headers = [("Content-Type", content_type), ("Content-Length", str(len(payload)))]
     headers.extend(error.headers.items())
     return error.status, headers, payload
+
+
+def _html_page(error: ApiError) -> bytes | None:
+    """The error as a page in the site's layout (``templates/error.html``), or None where none can be rendered."""
+    if not has_request_context():
+        return None
+    try:
+        from flask import render_template
+
+        return render_template("error.html", error=error, path=request.path).encode()
+    except Exception:  # an error page must never fail the error: the plain text is sent instead
+        log.exception("the error page for %s %s could not be rendered", request.method, request.path)
+        return None
 
 
 def to_response(error: ApiError) -> Response:

@@ -60,6 +60,8 @@ class QueryPath:
         """Cheap checks on the request line and headers: is this a query this front answers?"""
         if environ.get("PATH_INFO") != self.endpoint:
             return False
+        if "html" in environ.get("HTTP_ACCEPT", ""):
+            return False  # a browser may prefer a results page (sparql.html_answer): Flask decides
         method = environ.get("REQUEST_METHOD")
         if method == "GET":
             return "query=" in environ.get("QUERY_STRING", "")  # else: service description, errors → Flask

@@ -10,10 +10,12 @@ answers; this module says how.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response, render_template, request
 
+from service.problems import ApiError
 from service.sparql.writers import TRUNCATION_LINK
 from service.web import negotiation
 
@@ -24,6 +26,10 @@ PAGE_FORMATS: tuple[negotiation.Format, ...] = (
     negotiation.Format("text/html", "html", "html", "html"),
     negotiation.Format("application/xhtml+xml", "html", "html", "html", alias_of="text/html"),
 )
+
+
+#: HTML as a format beside others (a page for people), never a default.
+HTML_PAGE: tuple[negotiation.Format, ...] = PAGE_FORMATS[1:]
 
 
 def wants_page() -> bool:
@@ -51,6 +57,39 @@ def page_response(template: str, *, status: int = 200, alternate: str | None = N
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.vary.add("Accept")
     return add_alternate(response, alternate, alternate_type)
+
+
+def graph_page(triples: Iterable[Any], *, title: str, downloads: Iterable[tuple[str, str, str]] = (),
+               intro: str | None = None, truncated: bool = False, status: int = 200,
+               template: str = "graph.html", **context: Any) -> Response:
+    """A graph as a readable HTML page: triples grouped by subject, labels first, a download link per RDF format
+    (``downloads``: label, URL, media type; the first is the page's ``rel="alternate"``).
+
+    The one way an RDF answer is shown to a browser — VoID, the service description, DESCRIBE and CONSTRUCT at
+    ``/sparql``, CONSTRUCT canned queries; entity pages pass their own ``template`` extending ``graph.html``.
+    """
+    from service.web import display
+
+    triples = list(triples)
+    downloads = list(downloads)
+    response = page_response(template, status=status, title=title, intro=intro, downloads=downloads,
+                             graph=display.graph_subjects(triples), triple_count=len(triples), truncated=truncated,
+                             **context)
+    for _, url, media_type in downloads:
+        add_alternate(response, url, media_type)
+    return add_truncation_headers(response, truncated)
+
+
+def prefers_html(accept: str | None, table: tuple[negotiation.Format, ...]) -> bool:
+    """True when a browser ranks HTML above every format of ``table`` (which stays the answer for everyone else:
+    no Accept, ``*/*``, or an RDF or SPARQL client's header). A malformed header is left to the route to refuse."""
+    if not accept or "html" not in accept:
+        return False
+    try:
+        chosen = negotiation.negotiate(accept, (*table, *HTML_PAGE), table[0])
+    except ApiError:
+        return False
+    return chosen.key == "html"
 
 
 def truncation_headers(truncated: bool) -> list[tuple[str, str]]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Response, current_app, request
+from flask import Response, current_app, request, url_for
 
 from service.rdf import vocabulary
 from service.rdf.vocabulary import ENTAILED_GRAPH, ENTAILMENT, FORMATS, PREFIXES, SD
-from service.web import negotiation
+from service.web import display, negotiation, responses
 from service.web.context import get_store
 
 RDF_TYPE = ox.NamedNode(vocabulary.RDF_TYPE)
@@ -85,14 +85,22 @@ def build(endpoint: str, settings: dict[str, Any], named_graphs: list[Any]) -> l
 
 
 def respond() -> Response:
-    """The description in the negotiated syntax; a browser (HTML first in Accept) gets the query page."""
-    fmt = negotiation.description_format(request.headers.get("Accept"))
-    if fmt.key == "html":
-        from service.web.ui import page
-
-        return page()
+    """The description in the negotiated syntax (or the one ``?format=`` names); a browser (HTML first in Accept)
+    gets it as a readable page, with a link to the query editor and a download per syntax."""
+    graph_formats = tuple(f for f in negotiation.DESCRIPTION_FORMATS if f.key != "html")
+    name = request.args.get("format")
+    fmt = (negotiation.by_name(name, graph_formats, "format") if name is not None
+           else negotiation.description_format(request.headers.get("Accept")))
     graphs = [g for g in get_store().named_graphs() if isinstance(g, ox.NamedNode)]
     triples = build(request.base_url, dict(current_app.config), graphs)
+    if fmt.key == "html":
+        downloads = [(display.format_label(f.name), url_for("sparql.endpoint", format=f.name), f.media_type)
+                     for f in graph_formats if f.standard]
+        return responses.graph_page(triples, title="SPARQL service description", downloads=downloads,
+                                    template="service_description.html", intro=(
+                                        "What the SPARQL endpoint at this address supports: query and update "
+                                        "languages, result formats, the default dataset and its named graphs "
+                                        "(W3C SPARQL 1.1 Service Description)."))
     rdf_format = ox.RdfFormat.from_media_type(fmt.key)
     prefixes = DESCRIPTION_PREFIXES if rdf_format == ox.RdfFormat.TURTLE else None
     body = ox.serialize(triples, format=rdf_format, prefixes=prefixes)

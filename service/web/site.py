@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, send_file, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from service.config import VERSION
@@ -41,6 +52,7 @@ class NavItem:
     key: str
     label: str
     href: str
+    current: bool = False
 
 
 #: The navigation bar: (key, label, path). An entry whose path no route serves (yet) is left out, so the bar never
@@ -87,9 +99,11 @@ def _route_paths() -> frozenset[str]:
 
 
 def nav_items() -> list[NavItem]:
-    """The navigation bar entries whose routes exist in this app."""
+    """The navigation bar entries whose routes exist in this app; ``current`` marks the one the page is under."""
     paths = _route_paths()
-    return [NavItem(key, label, href) for key, label, href in NAVIGATION if href in paths]
+    here = request.path if has_request_context() else ""
+    return [NavItem(key, label, href, here == href or here.startswith(href + "/"))
+            for key, label, href in NAVIGATION if href in paths]
 
 
 def has_endpoint(endpoint: str) -> bool:

@@ -15,16 +15,18 @@ CORS headers on reads (:mod:`service.web.access`, setting CORS_ORIGINS).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app, g, request, stream_with_context
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, g, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
 from service import problems
 from service.sparql import guard, lexer
 from service.store import writes
-from service.web import access, errors, negotiation, protocol, responses, service_description
+from service.web import access, display, errors, negotiation, protocol, responses, service_description
 from service.web.context import get_store
 
 bp = Blueprint("sparql", __name__)
@@ -49,6 +51,9 @@ def endpoint() -> ResponseReturnValue:
     if sparql_request.operation == "update":
         g.sparql_update = True
         return run_update(sparql_request)
+    if sparql_request.download is None and responses.prefers_html(
+            request.headers.get("Accept"), negotiation.RESULT_FORMATS + negotiation.RDF_FORMATS):
+        return html_answer(sparql_request)
     answer = answer_query(sparql_request, request.headers.get("Accept"), request.base_url)
     if answer.body is not None:  # small: sent whole with Content-Length, so the connection stays open
         response = Response(answer.body, content_type=answer.content_type)
@@ -107,6 +112,54 @@ def answer_query(sparql_request: protocol.SparqlRequest, accept: str | None, bas
     if sparql_request.download:
         headers.append(("Content-Disposition", f'attachment; filename="results.{fmt.extension}"'))
     return Answer(fmt.content_type, result.body, result.chunks, headers)
+
+
+#: At most this many rows are shown on a results page (the download links carry every row up to the row cap).
+PAGE_ROWS = 1000
+
+
+def html_answer(sparql_request: protocol.SparqlRequest) -> Response:
+    """A query's answer as a page, for a browser that ranks HTML first (a form on ``/`` without JavaScript,
+    a link to a DESCRIBE): a table for SELECT, a verdict for ASK, the graph grouped by subject for CONSTRUCT
+    and DESCRIBE — with a download link per format. Every other client gets the protocol's formats."""
+    lexed = lexer.lex(sparql_request.text)
+    kind = lexed.kind
+    if kind == "update":
+        raise problems.bad_request("This is a SPARQL update, sent as a query: send it with POST in the 'update' "
+                                   "parameter (or as application/sparql-update).")
+    if sparql_request.has_dataset:  # the dataset parameters keep the protocol's answer (and its downloads) exact
+        raise problems.bad_request("A results page cannot carry default-graph-uri/named-graph-uri: ask for a "
+                                   "SPARQL results or RDF format in the Accept header.")
+    prepared = guard.guard(lexed, request.base_url, current_app.config.get("SERVICE_ALLOWLIST") or {})
+    graph_kind = kind in ("construct", "describe")
+    table = negotiation.RDF_FORMATS if graph_kind else negotiation.RESULT_FORMATS
+    downloads = [(display.format_label(f.name), url_for("sparql.endpoint", query=sparql_request.text,
+                                                         download=f.name), f.media_type)
+                 for f in table if f.standard]
+    with errors.store_errors("query"):
+        result = get_store().query(prepared.text, format="json" if not graph_kind else "application/n-triples",
+                                   base_iri=request.base_url)
+        body = result.read()
+    truncated = result.truncated or prepared.truncated
+    editor = url_for("ui.index", query=sparql_request.text)
+    if graph_kind:
+        triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        return responses.graph_page(triples, title=f"{kind.upper()} answer", downloads=downloads,
+                                    truncated=truncated, template="sparql_graph.html", sparql=sparql_request.text,
+                                    editor=editor)
+    data = json.loads(body)
+    shown = None
+    if "boolean" not in data:
+        rows = data["results"]["bindings"]
+        shown = display.results_table({"head": data["head"], "results": {"bindings": rows[:PAGE_ROWS]}})
+        count = len(rows)
+    else:
+        count = None
+    response = responses.page_response("sparql_results.html", alternate=downloads[0][1],
+                                       alternate_type=downloads[0][2], table=shown, count=count,
+                                       boolean=data.get("boolean"), page_rows=PAGE_ROWS, downloads=downloads,
+                                       sparql=sparql_request.text, editor=editor, truncated=truncated)
+    return responses.add_truncation_headers(response, truncated)
 
 
 def run_update(sparql_request: protocol.SparqlRequest) -> Response:

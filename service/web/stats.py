@@ -33,13 +33,18 @@ def init_app(app: Flask) -> None:
     app.extensions[CACHE_KEY] = GenerationCache[stats.Stats](1)
 
 
-@bp.get("/stats")
-def stats_view() -> ResponseReturnValue:
-    """The figures of the served graph: JSON by default, the HTML page for browsers (406 for neither)."""
+def current_figures() -> stats.Stats:
+    """The figures of the served graph, computed once per write generation (the home page shows them too)."""
     store = get_store()
     cache: GenerationCache[stats.Stats] = current_app.extensions[CACHE_KEY]
     with errors.store_errors("query"):
-        figures = cache.get_or_compute("stats", store.generation, lambda: stats.compute(lambda q: store.select(q).rows))
+        return cache.get_or_compute("stats", store.generation, lambda: stats.compute(lambda q: store.select(q).rows))
+
+
+@bp.get("/stats")
+def stats_view() -> ResponseReturnValue:
+    """The figures of the served graph: JSON by default, the HTML page for browsers (406 for neither)."""
+    figures = current_figures()
     if responses.wants_page():
         return responses.page_response("stats.html", alternate="/stats", figures=figures)
     return responses.json_response(figures.to_json(), alternate="/stats")

@@ -1,22 +1,23 @@
-"""``/``: the query page — a SPARQL editor with highlighting, our prefixes, examples, a results table, downloads.
+"""``/``: the home page — what the graph holds, the canned questions, and a SPARQL editor with highlighting, our
+prefixes, examples, a results table and downloads.
 
-Why plain HTML/JS/CSS served from ``service/static``: the page must work offline (no
-CDN, nothing fetched from elsewhere at run time) and be small enough to read. The page
-gets its settings (endpoint, prefixes, examples, download formats) as one JSON block,
-and adds the canned queries from ``GET /queries`` when that route exists.
+Why rendered on the server with a plain form: the page must be useful without JavaScript (the form GETs
+``/sparql``, which shows a browser its answer as a page) and work offline (no CDN, nothing fetched from elsewhere).
+``static/ui.js`` only enhances it: highlighting, prefix insertion, results in the page, the canned queries in the
+examples menu (from ``GET /queries``). The script gets its settings (endpoint, prefixes, examples, download formats)
+as one JSON block.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from markupsafe import Markup
 
+from service.problems import ApiError
 from service.rdf.vocabulary import PREFIXES, sparql_prefix_block
 from service.web import negotiation
-
-STATIC = Path(__file__).resolve().parent / "static"
 
 bp = Blueprint("ui", __name__)
 
@@ -71,10 +72,25 @@ def page_config() -> dict[str, object]:
 
 
 def page() -> Response:
-    """The query page, with its settings embedded (``</`` escaped so the JSON cannot end the script)."""
-    html = (STATIC / "index.html").read_text(encoding="utf-8")
-    html = html.replace("{{ASSETS}}", url_for("site.assets", filename="").rstrip("/"))
-    html = html.replace("{{CONFIG}}", json.dumps(page_config()).replace("</", "<\\/"))
+    """The home page, rendered on the server (figures, canned queries, a query form that works without
+    JavaScript), with the editor's settings embedded for ui.js (``</`` escaped so the JSON cannot end the script)."""
+    from service.web import canned, stats
+
+    runner = current_app.extensions.get(canned.EXTENSION_KEY)
+    try:
+        figures = stats.current_figures()
+    except ApiError:  # the page still works when the store is busy: the figures are left out
+        figures = None
+    html = render_template(
+        "home.html",
+        # JSON with every "</" escaped cannot end the script element it sits in
+        config_json=Markup(json.dumps(page_config()).replace("</", "<\\/")),  # noqa: S704
+        figures=figures,
+        canned=list(runner.queries.values()) if runner is not None else [],
+        examples=EXAMPLES,
+        query=request.args.get("query") or EXAMPLES[0]["query"],
+        endpoint_url=url_for("sparql.endpoint", _external=True),
+    )
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.vary.add("Accept")
@@ -83,5 +99,5 @@ def page() -> Response:
 
 @bp.get("/")
 def index() -> Response:
-    """The query page."""
+    """The home page."""
     return page()

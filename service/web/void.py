@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
 from service import problems
@@ -49,7 +49,7 @@ from service.rdf.vocabulary import (
     expand_name,
 )
 from service.store.client import StoreClient
-from service.web import errors, negotiation
+from service.web import display, errors, negotiation, responses
 from service.web.context import get_store
 
 bp = errors.machine_routes(Blueprint("void", __name__))  # errors in JSON unless asked otherwise
@@ -308,13 +308,16 @@ def init_app(app: Flask) -> None:
     app.extensions[CACHE_KEY] = GenerationCache[_Description](32)
 
 
-def description_body(store: StoreClient, base_url: str, union: bool, media_type: str) -> bytes:
-    """The description in ``media_type``, computed once per store write generation."""
+def _description(store: StoreClient, base_url: str, union: bool) -> _Description:
+    """The description, computed once per store write generation."""
     cache: GenerationCache[_Description] = current_app.extensions[CACHE_KEY]
     generation = store.generation  # read before computing: a write meanwhile is never cached as newer
-    entry = cache.get_or_compute((base_url, union), generation,
-                                 lambda: _Description(compute(store, base_url, union)))
-    return entry.body(media_type)
+    return cache.get_or_compute((base_url, union), generation, lambda: _Description(compute(store, base_url, union)))
+
+
+def description_body(store: StoreClient, base_url: str, union: bool, media_type: str) -> bytes:
+    """The description in ``media_type``, computed once per store write generation."""
+    return _description(store, base_url, union).body(media_type)
 
 
 def _chosen(table: tuple[negotiation.Format, ...], default: negotiation.Format) -> negotiation.Format:
@@ -331,7 +334,18 @@ def _base_url() -> str:
 
 @bp.get(VOID_PATH)
 def void_description() -> ResponseReturnValue:
-    """The VoID description of the dataset (Turtle unless the client asks for another syntax)."""
+    """The VoID description of the dataset (Turtle unless the client asks for another syntax; a readable page
+    for a browser that ranks HTML first)."""
+    union = bool(current_app.config.get("UNION_DEFAULT_GRAPH"))
+    if request.args.get("format") is None and responses.prefers_html(request.headers.get("Accept"),
+                                                                      DESCRIPTION_FORMATS):
+        triples = _description(get_store(), _base_url(), union).triples
+        downloads = [(display.format_label(f.name), url_for("void.void_description", format=f.name), f.media_type)
+                     for f in DESCRIPTION_FORMATS if f.standard]
+        return responses.graph_page(triples, title="Dataset description (VoID)", downloads=downloads, intro=(
+            "What the dataset holds, where to get it and how it links to Wikidata and DBpedia, in the W3C "
+            "Vocabulary of Interlinked Datasets. The whole dataset, with its named graphs, is a download away."),
+            dump_url=url_for("void.dump"))
     fmt = _chosen(DESCRIPTION_FORMATS, DESCRIPTION_FORMATS[0])
     body = description_body(get_store(), _base_url(), bool(current_app.config.get("UNION_DEFAULT_GRAPH")), fmt.key)
     response = Response(body, content_type=fmt.content_type)

@@ -109,7 +109,7 @@ def test_the_document_links_its_readable_twin(client):
 
 #: Public routes the document leaves out, and why: the HTML UI and its static files, an alias.
 UNDOCUMENTED = {"/": "the HTML UI", "/assets/<path:filename>": "static files",
-                "/static/<path:filename>": "static files",
+                "/static/<path:filename>": "static files", "/favicon.ico": "the site icon (for browsers)",
                 "/queries.json": "alias of GET /queries with Accept: application/json"}
 
 

@@ -7,7 +7,6 @@
   const $ = (id) => document.getElementById(id);
   const textarea = $("query");
   const highlight = $("highlight");
-  const MAX_ROWS_SHOWN = 1000;
 
   // -- highlighting ---------------------------------------------------------------------------
   // One regular expression with a group per token kind, in the order the SPARQL grammar needs:
@@ -90,17 +89,13 @@
     group.appendChild(option);
   }
 
+  // The built-in examples are in the page already; the canned queries join them when the service has them.
   function setUpExamples() {
     const select = $("examples");
-    const builtIn = document.createElement("optgroup");
-    builtIn.label = "Examples";
-    for (const example of config.examples) addExample(builtIn, example.title, example.query);
-    select.appendChild(builtIn);
     select.addEventListener("change", () => {
       if (select.value) setQuery(select.value);
       select.selectedIndex = 0;
     });
-    // Canned queries, when the service has them (GET /queries answers JSON).
     fetch(config.queries, { headers: { Accept: "application/json" } })
       .then((response) => (response.ok ? response.json() : null))
       .then((data) => {
@@ -138,59 +133,8 @@
   }
 
   // -- running and showing results ------------------------------------------------------------
-  function compact(iri) {
-    for (const [prefix, namespace] of Object.entries(config.prefixes)) {
-      if (iri.startsWith(namespace) && /^[\w\-.]*$/.test(iri.slice(namespace.length))) {
-        return `${prefix}:${iri.slice(namespace.length)}`;
-      }
-    }
-    return `<${iri}>`;
-  }
-
-  function termCell(term) {
-    const cell = document.createElement("td");
-    if (!term) return cell;
-    if (term.type === "uri") {
-      const link = document.createElement("a");
-      link.href = term.value;
-      link.textContent = compact(term.value);
-      link.title = term.value;
-      cell.appendChild(link);
-    } else if (term.type === "bnode") {
-      cell.textContent = `_:${term.value}`;
-      cell.className = "bnode";
-    } else {
-      cell.textContent = term.value;
-      const suffix = term["xml:lang"] ? `@${term["xml:lang"]}` : term.datatype ? `^^${compact(term.datatype)}` : "";
-      if (suffix) {
-        const small = document.createElement("span");
-        small.className = "datatype";
-        small.textContent = suffix;
-        cell.appendChild(small);
-      }
-    }
-    return cell;
-  }
-
-  function showTable(data) {
-    const results = $("results");
-    const table = document.createElement("table");
-    const head = table.createTHead().insertRow();
-    for (const variable of data.head.vars) {
-      const th = document.createElement("th");
-      th.textContent = `?${variable}`;
-      head.appendChild(th);
-    }
-    const body = table.createTBody();
-    for (const binding of data.results.bindings.slice(0, MAX_ROWS_SHOWN)) {
-      const row = body.insertRow();
-      for (const variable of data.head.vars) row.appendChild(termCell(binding[variable]));
-    }
-    results.appendChild(table);
-    const count = data.results.bindings.length;
-    return `${count} row${count === 1 ? "" : "s"}` + (count > MAX_ROWS_SHOWN ? ` (showing ${MAX_ROWS_SHOWN})` : "");
-  }
-
+  // The server renders the answer as a page (labels first, dates at their precision: one display module for
+  // every page); the script asks for that page and moves its answer into this one.
   function showText(text, className) {
     const pre = document.createElement("pre");
     pre.className = className;
@@ -213,10 +157,16 @@
     nav.hidden = false;
   }
 
+  function answerOf(page) {
+    const main = page.querySelector("main");
+    const parts = main ? main.querySelectorAll(".table-scroll, p.verdict, section.subject, p.empty") : [];
+    const count = main && main.querySelector("p.count, p.hint");
+    return { parts: Array.from(parts), count: count ? count.textContent.trim() : "" };
+  }
+
   async function run() {
     const query = textarea.value;
     const kind = queryKind(query);
-    const graph = kind === "CONSTRUCT" || kind === "DESCRIBE";
     const status = $("status");
     $("results").replaceChildren();
     status.className = "";
@@ -225,33 +175,22 @@
     try {
       const response = await fetch(config.endpoint, {
         method: "POST",
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          Accept: graph ? "text/turtle" : "application/sparql-results+json",
-        },
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "text/html" },
         body: `query=${encodeURIComponent(query)}`,
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      const text = await response.text();
+      const page = new DOMParser().parseFromString(text, "text/html");
       if (!response.ok) {
         status.className = "error";
         status.textContent = `${response.status} ${response.statusText}`;
-        showText(await response.text(), "error-text");
+        const problem = page.querySelector(".problem .message");
+        showText(problem ? problem.textContent.trim() : text, "error-text");
         return;
       }
-      const truncated = response.headers.get("X-Result-Truncated") === "true" ? " — cut at the row cap" : "";
-      if (graph) {
-        const text = await response.text();
-        showText(text, "turtle");
-        status.textContent = `${seconds} s${truncated}`;
-      } else {
-        const data = await response.json();
-        if (typeof data.boolean === "boolean") {
-          showText(String(data.boolean), "boolean");
-          status.textContent = `${seconds} s`;
-        } else {
-          status.textContent = `${showTable(data)} in ${seconds} s${truncated}`;
-        }
-      }
+      const answer = answerOf(page);
+      for (const part of answer.parts) $("results").appendChild(document.importNode(part, true));
+      status.textContent = `${answer.count} ${seconds} s`.trim();
       showDownloads(query, kind);
     } catch (error) {
       status.className = "error";
@@ -271,20 +210,17 @@
       insertAtCursor("  ");
     }
   });
-  $("run").addEventListener("click", run);
-  $("endpoint-url").textContent = new URL(config.endpoint, window.location.href).href;
-  $("description-link").href = config.endpoint;
-  $("description-link").addEventListener("click", async (event) => {
+  $("query-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const response = await fetch(config.endpoint, { headers: { Accept: "text/turtle" } });
-    $("results").replaceChildren();
-    showText(await response.text(), "turtle");
+    run();
   });
+  $("editor").classList.add("highlighted");
+  document.querySelectorAll(".js-only").forEach((element) => { element.hidden = false; });
   setUpExamples();
   setUpPrefixes();
   // A link to the page with ?query=… opens that query and runs it (shareable queries).
   const shared = new URLSearchParams(window.location.search).get("query");
-  setQuery(shared || config.examples[0].query);
+  refresh();
   if (shared) run();
   window.dprkKg = { run, highlighted, queryKind };
 })();
