@@ -91,6 +91,13 @@ def _one_of(*values: str) -> Any:
 
 
 SERVERS = ("granian", "waitress")
+NAMESPACE_LINKS = ("local", "public")
+
+#: Where entity pages ask what the linked Wikidata and DBpedia items say (shown beside our facts, never merged).
+DEFAULT_EXTERNAL_FACTS: dict[str, str] = {
+    "wikidata": "https://query.wikidata.org/sparql",
+    "dbpedia": "https://dbpedia.org/sparql",
+}
 ENTAILMENTS = ("none", "rdfs")
 
 
@@ -148,6 +155,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVICE_ALLOWLIST", DEFAULT_SERVICE_ALLOWLIST, _json_or_mapping,
             "JSON object: SPARQL endpoints allowed in SERVICE, each with its timeout (s) and row_cap."),
     Setting("CANNED_CACHE_SIZE", 512, int, "Entries in the canned-query result cache (0 disables it)."),
+    Setting("NAMESPACE_LINKS", "local", _one_of(*NAMESPACE_LINKS),
+            "Where pages link the IRIs of the public namespace (https://w3id.org/dprk-japan-kg/): 'local' to this "
+            "host (/id/<slug>, /ontology#<Term>), so browsing stays on this deployment; 'public' to the w3id IRIs "
+            "themselves (for the deployment the w3id redirect points at).", NAMESPACE_LINKS),
+    Setting("EXTERNAL_FACTS_ENDPOINTS", DEFAULT_EXTERNAL_FACTS, _json_or_mapping,
+            "JSON object: the SPARQL endpoint asked for what Wikidata ('wikidata') and DBpedia ('dbpedia') say "
+            "about the items an entity page links to ({} turns the panel off)."),
+    Setting("EXTERNAL_FACTS_TIMEOUT", 3.0, float,
+            "Seconds one request for an entity page's external facts may take (a page waits at most 0.5 s and "
+            "shows what has arrived; answers are cached). 0: external facts off."),
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -22,6 +22,7 @@ from service.web import (
     graph_store,
     health,
     query_path,
+    resources,
     site,
     sparql,
     stats,
@@ -31,7 +32,7 @@ from service.web import (
 )
 
 #: The blueprints of the service, in registration order.
-BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats)
+BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

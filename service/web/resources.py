@@ -1,0 +1,217 @@
+"""Every IRI of our namespace resolves: ``/id/<slug>`` for resources and documents, ``/ontology`` for the terms.
+
+Why content negotiation at one URL ("Cool URIs for the Semantic Web", https://www.w3.org/TR/cooluris/): the public
+IRI ``https://w3id.org/dprk-japan-kg/id/<slug>`` names the thing (a person, a talk); w3id.org answers it with a
+``303 See Other`` to ``/id/<slug>`` on a deployment (``deploy/w3id/.htaccess``), the document that describes it.
+That document is one resource with several representations, chosen by the ``Accept`` header with the one
+negotiation (:func:`service.web.negotiation.negotiate`) over the one format table
+(:mod:`service.rdf.formats`): the page for browsers, Turtle, N-Triples, JSON-LD or RDF/XML (the triples, merged)
+for RDF clients, TriG or N-Quads with the document graphs kept, so that who states each triple travels with the
+data. Each representation also has its own URL (``/id/<slug>.ttl`` …; ``Content-Location`` names it, ``Link:
+rel="alternate"`` lists them all), for links, downloads and clients that cannot set headers.
+
+What the RDF holds is :func:`service.store.describe.description` (its concise bounded description, evidence
+annotations and the labels of what it links to; the module says why). An IRI the store does not know is a 404 —
+a page with the search form for a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service import problems
+from service.rdf.formats import HTML_FORMATS, RDF_FORMATS, Format, syntax
+from service.rdf.vocabulary import ONTOLOGY_GRAPH, ONTOLOGY_NS, PREFIXES, RESOURCE_NS
+from service.store import describe
+from service.web import access, negotiation, resource_pages
+from service.web.context import get_store
+
+bp = Blueprint("resources", __name__)
+bp.after_request(access.add_cors_headers)  # the one CORS policy: reads are readable cross-origin
+
+#: What ``/id/<slug>`` and ``/ontology`` answer in: the standard RDF syntaxes, the page, then the aliases.
+#: Turtle is the default (no Accept, ``*/*``): a browser always asks for HTML by name.
+RESOURCE_FORMATS: tuple[Format, ...] = (
+    *(f for f in RDF_FORMATS if f.standard),
+    *HTML_FORMATS,
+    *(f for f in RDF_FORMATS if not f.standard),
+)
+
+#: The standard formats, each with its own URL (``/id/<slug>.<extension>``), page included.
+STANDARD_FORMATS: tuple[Format, ...] = tuple(f for f in RESOURCE_FORMATS if f.standard)
+BY_EXTENSION: dict[str, Format] = {f.extension: f for f in STANDARD_FORMATS}
+
+#: A slug as our data writes them (letters, digits, hyphens, dots and underscores; no path segments).
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
+
+def init_app(app: Any) -> None:
+    """Give the app its page caches and its external-facts client."""
+    resource_pages.init_app(app)
+
+
+# -- representations ----------------------------------------------------------------------------------------------
+
+
+def serialize(quads: list[ox.Quad], fmt: Format) -> bytes:
+    """``quads`` in ``fmt``: the dataset syntaxes keep the graphs; the others get the triples, each once."""
+    chosen = syntax(fmt.name)
+    if chosen.datasets:
+        return ox.serialize(quads, format=chosen.rdf_format, prefixes=PREFIXES) or b""
+    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+    prefixes = PREFIXES if chosen.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    return ox.serialize(triples, format=chosen.rdf_format, prefixes=prefixes) or b""
+
+
+def alternates(response: Response, base: str, negotiated: bool) -> Response:
+    """``Link: <base.ext>; rel="alternate"; type=…`` for every format, ``Vary: Accept`` and, when negotiated,
+    ``Content-Location`` naming the representation sent."""
+    for fmt in STANDARD_FORMATS:
+        response.headers.add("Link", f'<{base}.{fmt.extension}>; rel="alternate"; type="{fmt.media_type}"')
+    if negotiated:
+        response.vary.add("Accept")
+    return response
+
+
+def _split(name: str) -> tuple[str, Format | None]:
+    """``japan.ttl`` → (``japan``, Turtle); anything else → (name, None)."""
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and extension in BY_EXTENSION:
+        return stem, BY_EXTENSION[extension]
+    return name, None
+
+
+def chosen_format(fixed: Format | None) -> tuple[Format, bool]:
+    """The format of this request, and whether it was negotiated (not named by the URL)."""
+    if fixed is not None:
+        return fixed, False
+    return negotiation.negotiate(request.headers.get("Accept"), RESOURCE_FORMATS, RESOURCE_FORMATS[0]), True
+
+
+def rdf_response(quads: list[ox.Quad], fmt: Format, base: str, negotiated: bool) -> Response:
+    """The RDF answer, with its alternates."""
+    response = Response(serialize(quads, fmt), content_type=fmt.content_type)
+    if negotiated:
+        response.headers["Content-Location"] = f"{base}.{fmt.extension}"
+    return alternates(response, base, negotiated)
+
+
+def wants_html() -> bool:
+    """Whether the client prefers a page (for error answers: a malformed Accept gets the text answer)."""
+    try:
+        return chosen_format(None)[0].key == "html"
+    except problems.ApiError:
+        return False
+
+
+def not_found(iri: str) -> ResponseReturnValue:
+    """404: a page offering the search for a browser, the usual error body for anyone else."""
+    message = f"There is no resource <{iri}> in this dataset."
+    if not wants_html():
+        raise problems.not_found(message)
+    slug = iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    guess = re.sub(r"[-_]+", " ", slug).strip()
+    html = render_template("resources/missing.html", iri=iri, message=message, guess=guess)
+    response = Response(html, status=404, mimetype="text/html")
+    response.vary.add("Accept")
+    return response
+
+
+# -- routes ------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/id/<path:name>")
+def resource(name: str) -> ResponseReturnValue:
+    """A resource of ``https://w3id.org/dprk-japan-kg/id/``: its page or its description in RDF."""
+    store = get_store()
+    slug, fixed = _split(name)
+    if fixed is not None and not _known(RESOURCE_NS + slug) and _known(RESOURCE_NS + name):
+        slug, fixed = name, None  # a slug that happens to end in an extension
+    iri = RESOURCE_NS + slug
+    if not _SLUG.fullmatch(slug) or not _known(iri):
+        return not_found(iri)
+    fmt, negotiated = chosen_format(fixed)
+    base = url_for("resources.resource", name=slug)
+    if fmt.key == "html":
+        response = Response(resource_pages.render(iri, download_links(base)), mimetype="text/html")
+        if negotiated:
+            response.headers["Content-Location"] = f"{base}.html"
+        return alternates(response, base, negotiated)
+    quads = resource_pages.cached("rdf", iri, lambda: describe.description(store, iri))
+    return rdf_response(quads, fmt, base, negotiated)
+
+
+def _known(iri: str) -> bool:
+    return bool(_SLUG.fullmatch(iri[len(RESOURCE_NS):])) and resource_pages.cached(
+        "known", iri, lambda: describe.is_known(get_store(), iri))
+
+
+@bp.get("/ontology")
+@bp.get("/ontology.<extension>")
+def ontology(extension: str | None = None) -> ResponseReturnValue:
+    """The ontology (``…/ontology#Term``): its page, or the ontology graph in RDF."""
+    fixed = None
+    if extension is not None:
+        fixed = BY_EXTENSION.get(extension)
+        if fixed is None:
+            return not_found(ONTOLOGY_NS.rstrip("#") + "." + extension)
+    fmt, negotiated = chosen_format(fixed)
+    base = url_for("resources.ontology")
+    if fmt.key == "html":
+        response = Response(ontology_page(), mimetype="text/html")
+        if negotiated:
+            response.headers["Content-Location"] = f"{base}.html"
+        return alternates(response, base, negotiated)
+    quads = resource_pages.cached("graph", ONTOLOGY_GRAPH, lambda: [
+        q for q in describe.graph_quads(get_store(), ONTOLOGY_GRAPH) if q.graph_name.value == ONTOLOGY_GRAPH])
+    return rdf_response(quads, fmt, base, negotiated)
+
+
+def ontology_page() -> str:
+    """The ontology's page: every term with an anchor (``#Term``), its kind, label and comment."""
+    quads = resource_pages.cached("graph", ONTOLOGY_GRAPH, lambda: [
+        q for q in describe.graph_quads(get_store(), ONTOLOGY_GRAPH) if q.graph_name.value == ONTOLOGY_GRAPH])
+    return render_template("resources/ontology.html", terms=_ontology_terms(quads),
+                           downloads=download_links(url_for("resources.ontology")))
+
+
+_KINDS = {"http://www.w3.org/2002/07/owl#Class": "class", "http://www.w3.org/2002/07/owl#ObjectProperty": "property",
+          "http://www.w3.org/2002/07/owl#DatatypeProperty": "property",
+          "http://www.w3.org/2002/07/owl#AnnotationProperty": "property",
+          "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property": "property",
+          "http://www.w3.org/2000/01/rdf-schema#Datatype": "datatype",
+          "http://www.w3.org/2002/07/owl#NamedIndividual": "individual"}
+
+
+def _ontology_terms(quads: Iterable[ox.Quad]) -> list[dict[str, Any]]:
+    by_term: dict[str, dict[str, Any]] = {}
+    for quad in quads:
+        subject = quad.subject
+        if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(ONTOLOGY_NS):
+            continue
+        entry = by_term.setdefault(subject.value, {"iri": subject.value, "name": subject.value[len(ONTOLOGY_NS):],
+                                                   "kinds": set(), "label": "", "comment": ""})
+        predicate = quad.predicate.value
+        if predicate == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" and quad.object.value in _KINDS:
+            entry["kinds"].add(_KINDS[quad.object.value])
+        elif predicate == "http://www.w3.org/2000/01/rdf-schema#label" and quad.object.language in (None, "", "en"):
+            entry["label"] = quad.object.value
+        elif predicate == "http://www.w3.org/2000/01/rdf-schema#comment" and quad.object.language in (None, "",
+                                                                                                      "en"):
+            entry["comment"] = quad.object.value
+    order = {"class": 0, "property": 1, "datatype": 2, "individual": 3}
+    terms_ = [dict(t, kind=min(t["kinds"], key=order.get, default="term")) for t in by_term.values()]
+    return sorted(terms_, key=lambda t: (order.get(t["kind"], 9), t["name"].lower()))
+
+
+def download_links(base: str) -> list[tuple[str, str, str]]:
+    """(label, URL, media type) of every RDF representation of the resource at ``base``."""
+    names = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",
+             "trig": "TriG (with document graphs)", "nquads": "N-Quads (with document graphs)"}
+    return [(names.get(f.name, f.name), f"{base}.{f.extension}", f.media_type)
+            for f in STANDARD_FORMATS if f.key != "html"]
