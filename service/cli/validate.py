@@ -105,7 +105,7 @@ class Outcome:
     """What happened to one file of ``dprk-kg load``."""
 
     path: Path
-    status: str  # loaded | refused | unreadable
+    status: str  # loaded | refused (a shape) | rejected (the source) | unreadable | failed
     triples: int = 0
     batch: str | None = None
     reason: str = ""
@@ -134,10 +134,16 @@ def _post(endpoint: str, path: Path, token: str | None, source: str) -> Outcome:
             message = json.loads(exc.read()).get("message", exc.reason)
         except ValueError:
             message = str(exc.reason)
-        status = "refused" if exc.code == 422 else "unreadable" if exc.code in (400, 413, 415) else "failed"
+        status = ("refused" if exc.code == 422 else "rejected" if exc.code == 400 and _names_source(message)
+                  else "unreadable" if exc.code in (400, 413, 415) else "failed")
         return Outcome(path, status, reason=f"HTTP {exc.code}: {message}")
     except (urllib.error.URLError, OSError) as exc:
         return Outcome(path, "failed", reason=f"cannot reach {url}: {getattr(exc, 'reason', exc)}")
+
+
+def _names_source(message: str) -> bool:
+    """True for a 400 about the batch's source document rather than its syntax (``writes.resolve_source``)."""
+    return "source" in message.lower()
 
 
 def _load_local(client: Any, path: Path, source: str, token_name: str) -> Outcome:
@@ -154,7 +160,8 @@ def _load_local(client: Any, path: Path, source: str, token_name: str) -> Outcom
     try:
         result = ingest_batch(client, quads, token_name=token_name, source=source)
     except ApiError as exc:
-        return Outcome(path, "refused" if exc.status == 422 else "failed", reason=exc.message)
+        status = "refused" if exc.status == 422 else "rejected" if exc.status == 400 else "failed"
+        return Outcome(path, status, reason=exc.message)
     return Outcome(path, "loaded", result.added, result.details.get("batch"))
 
 
@@ -165,7 +172,8 @@ def _load_local(client: Any, path: Path, source: str, token_name: str) -> Outcom
 @click.option("--token", envvar="DPRK_KG_WRITE_TOKEN", help="Write token for --endpoint [env: DPRK_KG_WRITE_TOKEN].")
 @click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Local store folder (without --endpoint); the bundled graph is loaded first if it is empty.")
-@click.option("--source", help="Source document IRI or note recorded with every batch (default: the file name).")
+@click.option("--source", help="The source document the FILES state (e.g. djr:doc-003; it must be registered, or "
+              "registered by the file itself), another source IRI, or a note (default: the file name).")
 @click.option("--no-validate", is_flag=True, help="Local store only: skip the SHACL check (not recommended).")
 def load_command(files: tuple[Path, ...], endpoint: str | None, token: str | None, store_dir: Path | None,
                  source: str | None, no_validate: bool) -> None:
@@ -201,7 +209,7 @@ def load_command(files: tuple[Path, ...], endpoint: str | None, token: str | Non
         if client is not None:
             client.close()
     _summary(outcomes)
-    if any(o.status in ("unreadable", "failed") for o in outcomes):
+    if any(o.status in ("unreadable", "rejected", "failed") for o in outcomes):
         sys.exit(2)
     sys.exit(1 if any(o.status == "refused" for o in outcomes) else 0)
 

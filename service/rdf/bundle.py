@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from service.config import BUNDLE_ROOT
-from service.rdf import derived
+from service.rdf import derived, documents
 from service.rdf.dataset import BundledFile, bundled_files
 from service.rdf.formats import STORE_FORMATS
 
@@ -25,22 +25,30 @@ def _target(item: BundledFile) -> ox.NamedNode | None:
 
 
 def bundled_quads(root: Path = BUNDLE_ROOT) -> Iterator[ox.Quad]:
-    """Every quad of the bundled files, file by file in their fixed order, each in its named graph."""
+    """Every quad of the bundled files, file by file in their fixed order, each in its named graph,
+    then the links of the document graphs to their documents (:mod:`service.rdf.documents`)."""
+    typed: list[ox.Quad] = []
     for item in bundled_files(root):
         graph = _target(item)
         for quad in ox.parse(path=str(item.path), format=STORE_FORMATS[item.format]):
-            yield quad if graph is None else ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            quad = quad if graph is None else ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            if documents.own_document_graphs([quad]):
+                typed.append(quad)
+            yield quad
+    yield from documents.document_graph_links(typed)
 
 
 def load_into(store: ox.Store, root: Path = BUNDLE_ROOT, *, bulk: bool = False) -> None:
     """Load the bundled files into ``store``, each in its named graph.
 
     ``bulk``: pyoxigraph's bulk loader — fast, but not transactional (the worker's first start,
-    which records the load so an interrupted one is redone).
+    which records the load so an interrupted one is redone). The document graphs are then linked
+    to their documents (:func:`service.rdf.documents.link_document_graphs`).
     """
     for item in bundled_files(root):
         load = store.bulk_load if bulk else store.load
         load(path=str(item.path), format=STORE_FORMATS[item.format], to_graph=_target(item))
+    documents.link_document_graphs(store)
 
 
 def load_bundled(root: Path = BUNDLE_ROOT, *, derive: bool = False) -> ox.Store:

@@ -25,6 +25,9 @@ LINKS_GRAPH = GRAPH_NS + "links"
 ENTAILED_GRAPH = GRAPH_NS + "entailed"
 #: Prefix of the named graphs holding accepted ingest batches.
 BATCH_GRAPH_NS = GRAPH_NS + "batch/"
+#: Metadata about the named graphs: each batch's provenance record, and which source document's
+#: statements each graph carries (:data:`DJ_STATEMENTS_OF`).
+PROVENANCE_GRAPH = GRAPH_NS + "provenance"
 
 #: Graphs the service derives itself; clients may not write them.
 DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH})
@@ -84,6 +87,12 @@ DCT_SOURCE = DCT + "source"
 DCT_IDENTIFIER = DCT + "identifier"
 FOAF_NAME = FOAF + "name"
 PROV_GENERATED_AT_TIME = PROV + "generatedAtTime"
+PROV_HAD_PRIMARY_SOURCE = PROV + "hadPrimarySource"
+DJ_SOURCE_DOCUMENT = ONTOLOGY_NS + "SourceDocument"
+#: ``?g dj:statementsOf ?doc`` in :data:`PROVENANCE_GRAPH`: named graph ``?g`` carries statements of the
+#: source document ``?doc`` (its own graph, and every batch ingested with that document as its source).
+#: Queries that group or filter by document join on it (queries/README.md, "Which document says so").
+DJ_STATEMENTS_OF = ONTOLOGY_NS + "statementsOf"
 VOID_TRIPLES = VOID + "triples"
 
 #: Prefixes offered to query writers (UI, canned queries, Turtle output).

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from service.rdf.vocabulary import DERIVED_GRAPHS, ONTOLOGY_NS, RESOURCE_NS, curie
+from service.rdf.vocabulary import DERIVED_GRAPHS, DJ_STATEMENTS_OF, PROVENANCE_GRAPH, RESOURCE_NS, curie
 
 #: Runs a SELECT query and gives its rows, each a sequence of terms in the order of the projected variables.
 Select = Callable[[str], Sequence[Sequence[Any]]]
@@ -53,10 +53,13 @@ def compute(select: Select) -> Stats:
     classes = select(
         f"SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?class }} {_ASSERTED} "
         f"FILTER(STRSTARTS(STR(?s), \"{RESOURCE_NS}\")) }} GROUP BY ?class ORDER BY DESC(?n) ?class")
+    # A document's triples are those of every graph linked to it (its own graph and the batches sent with it as
+    # their source, service.rdf.documents), each distinct triple once.
     documents = select(
-        f"PREFIX dj: <{ONTOLOGY_NS}> "
-        "SELECT ?doc (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?resources) "
-        "WHERE { GRAPH ?doc { ?doc a dj:SourceDocument . ?s ?p ?o } } GROUP BY ?doc ORDER BY ?doc")
+        f"SELECT ?doc (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?resources) "
+        f"WHERE {{ SELECT DISTINCT ?doc ?s ?p ?o "
+        f"WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?doc }} GRAPH ?g {{ ?s ?p ?o }} }} }} "
+        f"GROUP BY ?doc ORDER BY ?doc")
     quads, graphs = (totals[0][0], totals[0][1]) if totals else (None, None)
     return Stats(
         quads=_integer(quads),

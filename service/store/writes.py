@@ -22,6 +22,12 @@ Graph Store blueprint before it reads a body.
 Blank nodes in ingested batches are skolemized: each becomes the IRI
 ``https://w3id.org/dprk-japan-kg/.well-known/genid/<uuid>`` (RDF 1.1 §3.5), so a batch
 can be referred to, validated and removed triple by triple later.
+
+A batch whose source is a registered source document (``--source djr:doc-003``) carries that
+document's statements: its provenance record links the batch graph to the document
+(:mod:`service.rdf.documents`), so every query that asks "which document says so" counts it, while
+the batch keeps its own graph, sender and time. A batch that registers a new document (types it
+``dj:SourceDocument``, with its title, date, publisher …) names that document as its source.
 """
 
 from __future__ import annotations
@@ -37,23 +43,29 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from service import problems
-from service.rdf import vocabulary
+from service.rdf import documents, vocabulary
 from service.rdf.terms import encode
 from service.rdf.vocabulary import (
     BATCH_GRAPH_NS,
+    DCT_SOURCE,
+    DJ_SOURCE_DOCUMENT,
+    DJ_STATEMENTS_OF,
     GRAPH_NS,
     PROV,
     PROV_GENERATED_AT_TIME,
+    PROV_HAD_PRIMARY_SOURCE,
+    PROVENANCE_GRAPH,
+    RESOURCE_NS,
     XSD_DATETIME,
     XSD_INTEGER,
+    curie,
+    expand_name,
 )
 from service.store.client import StoreClient
 from service.store.writable import Unwritable, names_a_derived_graph
 
 #: Skolem IRIs for blank nodes of ingested batches (RDF 1.1 Concepts §3.5).
 GENID_NS = "https://w3id.org/dprk-japan-kg/.well-known/genid/"
-#: Provenance of ingested batches: one record per batch graph.
-PROVENANCE_GRAPH = GRAPH_NS + "provenance"
 #: Token agents (``prov:wasAttributedTo``) are named under this prefix.
 TOKEN_AGENT_NS = GRAPH_NS + "token/"
 #: Longest source note kept in the provenance record.
@@ -138,17 +150,22 @@ def _apply(store: StoreClient, what: str, *, add: list[ox.Quad] = (), drop: list
 
 
 def replace_graph(store: StoreClient, graph: Any, quads: Iterable[ox.Quad]) -> WriteResult:
-    """Graph Store PUT: the graph's content becomes exactly ``quads`` (one transaction)."""
+    """Graph Store PUT: the graph's content becomes exactly ``quads`` (one transaction).
+
+    A graph that types its own name ``dj:SourceDocument`` (a document's own graph) is linked to
+    it as the bundled document graphs are (:mod:`service.rdf.documents`).
+    """
     quads = list(quads)
     create = [graph] if isinstance(graph, ox.NamedNode) else []
-    return _result(_apply(store, "write", add=quads, drop=[graph], create=create))
+    answer = _apply(store, "write", add=quads + documents.document_graph_links(quads), drop=[graph], create=create)
+    return _result(answer)
 
 
 def add_to_graph(store: StoreClient, graph: Any, quads: Iterable[ox.Quad]) -> WriteResult:
-    """Graph Store POST: merge ``quads`` into the graph."""
+    """Graph Store POST: merge ``quads`` into the graph (a document's own graph is linked, as for PUT)."""
     quads = list(quads)
     create = [graph] if isinstance(graph, ox.NamedNode) else []
-    return _result(_apply(store, "write", add=quads, create=create))
+    return _result(_apply(store, "write", add=quads + documents.document_graph_links(quads), create=create))
 
 
 def drop_graph(store: StoreClient, graph: Any) -> WriteResult:
@@ -194,13 +211,91 @@ def is_iri(text: str) -> bool:
     return True
 
 
-def provenance(batch_id: str, *, token_name: str, source: str | None, triples: int,
+@dataclass(frozen=True)
+class Source:
+    """What a batch's ``source`` names: a registered source document, another IRI, or a note.
+
+    ``document``: the source document whose statements the batch carries (the batch graph is
+    linked to it); ``iri``: any source IRI (``prov:hadPrimarySource``); ``note``: free text.
+    """
+
+    document: str | None = None
+    iri: str | None = None
+    note: str | None = None
+
+
+_TYPE = ox.NamedNode(vocabulary.RDF_TYPE)
+_SOURCE_DOCUMENT = ox.NamedNode(DJ_SOURCE_DOCUMENT)
+_DCT_SOURCE = ox.NamedNode(DCT_SOURCE)
+_STATEMENTS_OF = ox.NamedNode(DJ_STATEMENTS_OF)
+
+
+def _registered(store: StoreClient, iri: str) -> bool:
+    """True when some asserted graph of the store types ``iri`` as a source document."""
+    return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> a <{DJ_SOURCE_DOCUMENT}> }} }}")
+
+
+def resolve_source(store: StoreClient, source: str | None, quads: list[ox.Quad]) -> Source:
+    """Read a batch's ``source`` and check it against the batch; 400 naming the problem, nothing written.
+
+    * A prefixed name is expanded (``djr:doc-003`` → its IRI).
+    * An IRI typed ``dj:SourceDocument`` in the store, or by the batch itself (a registration),
+      is the batch's document. An IRI under the knowledge graph's own namespace that is neither
+      is refused: it names a document nobody registered (a typo, or a registration not yet sent).
+    * Any other IRI (an article's URL) is kept as the primary source; other text as a note.
+
+    A batch may not register a document other than its source, state ``dct:source`` of a
+    document other than its source, or write the graph → document links itself.
+    """
+    for q in quads:
+        if q.predicate == _STATEMENTS_OF:
+            raise problems.bad_request(
+                f"The batch states {curie(DJ_STATEMENTS_OF)}, which only the service writes (it links a batch to "
+                f"its source document): remove those triples and give the document as the batch's source.")
+    registers = sorted({q.subject.value for q in quads if q.predicate == _TYPE and q.object == _SOURCE_DOCUMENT
+                        and isinstance(q.subject, ox.NamedNode)})
+    text = (source or "").strip()
+    iri = expand_name(text) if text else ""
+    if not text or not is_iri(iri):
+        new = [d for d in registers if not _registered(store, d)]
+        if new:
+            raise problems.bad_request(
+                f"The batch registers the source document {curie(new[0])} but names no source document: send it "
+                f"with that document as its source (source={curie(new[0])}), so its metadata is the document's own.")
+        return Source(note=text or None)
+    known = _registered(store, iri)
+    new = [d for d in registers if d != iri and not _registered(store, d)]
+    if new:
+        raise problems.bad_request(
+            f"The batch registers the source document {curie(new[0])}, but its source is {curie(iri)}: register "
+            f"each document in a batch of its own, with that document as the source.")
+    if not known and iri not in registers:
+        if iri.startswith(RESOURCE_NS):
+            raise problems.bad_request(
+                f"The source {curie(iri)} is not a registered source document (nothing in the store types it "
+                f"{curie(DJ_SOURCE_DOCUMENT)}); nothing was written. Register it first — a batch with its "
+                f"metadata (dct:title, dct:issued, dct:publisher, dct:language) sent with source={curie(iri)} — "
+                f"or check the spelling.")
+        return Source(iri=iri)
+    others = sorted({q.object.value for q in quads if q.predicate == _DCT_SOURCE
+                     and isinstance(q.object, ox.NamedNode) and q.object.value != iri})
+    if others:
+        raise problems.bad_request(
+            f"The batch's source is {curie(iri)}, but it gives dct:source {curie(others[0])}: a batch carries the "
+            f"statements of one document; send the facts of {curie(others[0])} as a batch of their own.")
+    return Source(document=iri, iri=iri)
+
+
+def provenance(batch_id: str, *, token_name: str, source: str | Source | None, triples: int,
                when: datetime | None = None) -> list[ox.Quad]:
     """The provenance record of a batch (PROV-O), in :data:`PROVENANCE_GRAPH`.
 
     ``source``: an IRI becomes ``prov:hadPrimarySource``; any other text is kept as an
-    ``rdfs:comment`` note.
+    ``rdfs:comment`` note. A :class:`Source` naming a document also links the batch graph to
+    it (:func:`service.rdf.documents.link`).
     """
+    if not isinstance(source, Source):
+        source = Source(iri=source) if source and is_iri(source) else Source(note=source or None)
     graph = ox.NamedNode(PROVENANCE_GRAPH)
     batch = batch_graph(batch_id)
     agent = ox.NamedNode(TOKEN_AGENT_NS + quote(token_name, safe=""))
@@ -215,11 +310,12 @@ def provenance(batch_id: str, *, token_name: str, source: str | None, triples: i
         ox.Quad(agent, RDF_TYPE, ox.NamedNode(PROV + "Agent"), graph),
         ox.Quad(agent, RDFS_LABEL, ox.Literal(token_name), graph),
     ]
-    if source:
-        if is_iri(source):
-            quads.append(ox.Quad(batch, ox.NamedNode(PROV + "hadPrimarySource"), ox.NamedNode(source), graph))
-        else:
-            quads.append(ox.Quad(batch, RDFS_COMMENT, ox.Literal(source[:MAX_SOURCE_NOTE]), graph))
+    if source.iri:
+        quads.append(ox.Quad(batch, ox.NamedNode(PROV_HAD_PRIMARY_SOURCE), ox.NamedNode(source.iri), graph))
+    if source.document:
+        quads.append(documents.link(batch, ox.NamedNode(source.document)))
+    if source.note:
+        quads.append(ox.Quad(batch, RDFS_COMMENT, ox.Literal(source.note[:MAX_SOURCE_NOTE]), graph))
     return quads
 
 
@@ -229,15 +325,17 @@ def ingest_batch(store: StoreClient, quads: Iterable[ox.Quad], *, token_name: st
 
     Every triple lands in the batch's own graph (graph names given in a TriG or N-Quads
     payload are not kept: the batch graph is what names its provenance). Blank nodes are
-    skolemized. 422 with the report when the batch breaks a shape; nothing is written.
+    skolemized. The source is checked first (:func:`resolve_source`: 400, nothing written);
+    422 with the report when the batch breaks a shape; nothing is written.
     """
     batch_id = batch_id or new_batch_id()
     graph = batch_graph(batch_id)
     triples = {(q.subject, q.predicate, q.object) for q in skolemize(quads)}
     batch = [ox.Quad(s, p, o, graph) for s, p, o in sorted(triples, key=str)]
-    record = provenance(batch_id, token_name=token_name, source=source, triples=len(batch))
+    resolved = resolve_source(store, source, batch)
+    record = provenance(batch_id, token_name=token_name, source=resolved, triples=len(batch))
     answer = _apply(store, "batch", add=batch + record)
     result = _result(answer, graph=graph.value)
     result.added = len(batch)
-    result.details.update({"batch": batch_id, "provenance_graph": PROVENANCE_GRAPH})
+    result.details.update({"batch": batch_id, "provenance_graph": PROVENANCE_GRAPH, "document": resolved.document})
     return result

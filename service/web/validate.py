@@ -237,9 +237,11 @@ def ingest_source() -> str | None:
 def ingest_view() -> ResponseReturnValue:
     """Add a batch: validated in context, committed atomically into its own graph, with provenance.
 
-    201 with the batch identifier, its graph and the report (warnings included); 422
-    with the report when it breaks a shape (nothing written); 400/413/415 for input
-    that cannot be read; 401/403 without the write token.
+    201 with the batch identifier, its graph, the source document it counts for and the
+    report (warnings included); 422 with the report when it breaks a shape (nothing
+    written); 400 for a source naming no registered document (or a batch at odds with its
+    source, see :func:`service.store.writes.resolve_source`) and for input that cannot be
+    read, 413/415; 401/403 without the write token.
     """
     if _media(request.content_type) == UPDATE_TYPE:
         raise problems.unsupported_media_type(request.content_type, list(DOCUMENT_INPUT))
@@ -257,6 +259,8 @@ def ingest_view() -> ResponseReturnValue:
         "added": result.added,
         "provenance_graph": result.details["provenance_graph"],
         "source": source,
+        # The source document whose statements the batch carries (null: the batch counts for no document).
+        "document": result.details.get("document"),
         "graph_url": url_for("validation.ingest_view", _external=True).rsplit("/", 1)[0]
         + "/store?graph=" + quote(result.graph or "", safe=""),
         "report": result.details.get("report"),

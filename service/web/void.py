@@ -35,11 +35,13 @@ from service.rdf.vocabulary import (
     DBPEDIA_RESOURCE,
     DCT,
     DERIVED_GRAPHS,
+    DJ_STATEMENTS_OF,
     FOAF,
     FORMATS,
     ONTOLOGY_NS,
     OWL_SAME_AS,
     PREFIXES,
+    PROVENANCE_GRAPH,
     RDF_TYPE,
     RESOURCE_NS,
     SKOS_EXACT_MATCH,
@@ -140,8 +142,8 @@ def measure(store: StoreClient, union: bool) -> Figures:
     predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
     links = store.select(f"SELECT ?p ?o WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {every} "
                          f"VALUES ?p {{ {predicates} }} }} }}").rows
-    documents = store.select(
-        f"PREFIX dj: <{ONTOLOGY_NS}> SELECT DISTINCT ?doc WHERE {{ GRAPH ?doc {{ ?doc a dj:SourceDocument }} }} "
+    documents = store.select(  # every document some graph states (service.rdf.documents)
+        f"SELECT DISTINCT ?doc WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?doc }} }} "
         "ORDER BY ?doc").rows
     return Figures(
         triples=_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}"),
@@ -206,9 +208,10 @@ def _describe_dataset(out: _Triples, base_url: str, dataset: ox.NamedNode, figur
     out.add(dataset, RDF_TYPE, node(VOID + "Dataset"))
     out.add(dataset, DCT + "title", ox.Literal("DPRK–Japan relations knowledge graph", language="en"))
     out.add(dataset, DCT + "description", ox.Literal(
-        "A sourced knowledge graph of North Korea–Japan relations drawn from five source documents: each "
-        "document's facts are in the named graph that is the document's own IRI; external links to Wikidata "
-        "and DBpedia are in the graph djg:links.", language="en"))
+        "A sourced knowledge graph of North Korea–Japan relations drawn from source documents: each "
+        "document's facts are in the named graph that is the document's own IRI and in the batches ingested "
+        "with the document as their source (djg:provenance links each such graph to its document with "
+        "dj:statementsOf); external links to Wikidata and DBpedia are in the graph djg:links.", language="en"))
     out.add(dataset, DCT + "license", node(LICENSE))
     for document in figures.documents:
         out.add(dataset, DCT + "source", document)

@@ -68,17 +68,19 @@ def ingest(client: Any, body: str, content_type: str = "text/turtle", headers: d
 
 
 def test_an_accepted_batch_is_201_in_its_own_graph_with_provenance(app: Any, client: Any) -> None:
-    response = ingest(client, PERSON_OK.format(name="p1"), headers={"X-Source": "https://w3id.org/dprk-japan-kg/id/doc-002"})
+    response = ingest(client, PERSON_OK.format(name="p1"), headers={"X-Source": "https://w3id.org/dprk-japan-kg/id/doc-000"})
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     assert body["added"] == 3 and body["graph"] == BATCH_GRAPH_NS + body["batch"]
+    assert body["document"] == "https://w3id.org/dprk-japan-kg/id/doc-000", "the batch counts as doc-000's statement"
     assert response.headers["Location"].endswith("/store?graph=" + quote(body["graph"], safe=""))
     graph = body["graph"]
     assert ask(app, f"GRAPH <{graph}> {{ ex:p1 a dj:Person }}")
     assert ask(app, f"""GRAPH <{PROVENANCE}> {{
         <{graph}> <http://www.w3.org/ns/prov#generatedAtTime> ?t ;
                   <http://www.w3.org/ns/prov#wasAttributedTo> ?agent ;
-                  <http://www.w3.org/ns/prov#hadPrimarySource> djr:doc-002 ;
+                  <http://www.w3.org/ns/prov#hadPrimarySource> djr:doc-000 ;
+                  dj:statementsOf djr:doc-000 ;
                   <http://purl.org/dc/terms/identifier> "{body['batch']}" .
         ?agent rdfs:label "curator-bot" . FILTER(DATATYPE(?t) = xsd:dateTime) }}""")
     assert ask(app, "ex:p1 a dj:Agent"), "the accepted batch joins the union default graph, with inferences"
