@@ -42,6 +42,16 @@ class Stats:
         }
 
 
+def from_json(body: dict[str, Any]) -> Stats:
+    """The figures as ``GET /stats`` answers them (:meth:`Stats.to_json`), back as :class:`Stats`."""
+    return Stats(
+        quads=int(body["quads"]),
+        graphs=int(body["graphs"]),
+        classes=[(item["class"], int(item["resources"])) for item in body["classes"]],
+        documents=[(item["document"], int(item["triples"]), int(item["resources"])) for item in body["documents"]],
+    )
+
+
 def _integer(term: Any) -> int:
     return int(term.value) if term is not None else 0
 
