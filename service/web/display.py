@@ -369,7 +369,10 @@ def _has_rule(prefix: str) -> bool:
 def href(iri: str) -> str | None:
     """Where a link to ``iri`` goes: our resources to their page here (``/id/<slug>`` when that route exists,
     else the ``about-entity`` canned query), ontology terms to the ontology page, other http(s) IRIs to
-    themselves; None for anything else."""
+    themselves; None for anything else. With the setting NAMESPACE_LINKS 'public', our namespace's IRIs are
+    linked as they are (w3id.org forwards them to the deployment)."""
+    if current_app.config.get("NAMESPACE_LINKS") == "public" and iri.startswith((RESOURCE_NS, ONTOLOGY_NS)):
+        return iri
     if iri.startswith(RESOURCE_NS):
         slug = iri[len(RESOURCE_NS):]
         if _has_rule("/id/"):

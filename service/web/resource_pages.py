@@ -234,14 +234,9 @@ class Context:
 
 
 def link(iri: str) -> str:
-    """Where a page links ``iri``: resources of our namespace here (or to the public IRI, setting
-    NAMESPACE_LINKS), anything else to itself."""
-    public = current_app.config.get("NAMESPACE_LINKS") == "public"
-    if iri.startswith(RESOURCE_NS) and not public:
-        return "/id/" + quote(iri[len(RESOURCE_NS):], safe="-._~")
-    if iri.startswith(ONTOLOGY_NS) and not public:
-        return "/ontology#" + quote(iri[len(ONTOLOGY_NS):], safe="-._~")
-    return iri
+    """Where a page links ``iri`` (:func:`service.web.display.href`: here, or the public IRI with the setting
+    NAMESPACE_LINKS 'public')."""
+    return display.href(iri) or iri
 
 
 def render_term(term: Any, context: Context) -> Markup:
@@ -263,12 +258,30 @@ def autolink(text: str) -> Markup:
     return Markup("").join(out)
 
 
+_SORTABLE = re.compile(r"-?\d{2}[\dX]{2}(?:-\d\d){0,2}")
+
+
 def _date_key(row: Row) -> tuple[int, str]:
+    """Events and memberships sort by the first calendar value their dates give; undated ones last."""
     for predicate in _DATES:
-        value = row.first(predicate)
-        if isinstance(value, ox.Literal):
-            return 0, value.value.lstrip("~?[{").replace("..", "")[:10]
+        for value in row.props.get(predicate, []):
+            match = _SORTABLE.search(value.value) if isinstance(value, ox.Literal) else None
+            if match:
+                return 0, match.group(0).replace("X", "0")  # EDTF "199X" (the 1990s) sorts as 1990
     return 1, ""
+
+
+def when(row: Row) -> list[Any]:
+    """A row's time as the text states it: its EDTF value (the text's own precision and span) when it has one,
+    else its start (and a different end), else a claim's date."""
+    edtf = row.props.get(DJ + "edtf", [])
+    if edtf:
+        return edtf[:1]
+    start = row.props.get(DJ + "startDate", [])[:1]
+    end = [e for e in row.props.get(DJ + "endDate", [])[:1] if not start or e.value != start[0].value]
+    if start or end:
+        return start + end
+    return row.props.get(DJ + "claimDate", [])[:1]
 
 
 # -- evidence -------------------------------------------------------------------------------------------------------
@@ -657,7 +670,7 @@ def _render(iri: str, panels: list[Any], downloads: list[tuple[str, str, str]]) 
         "query_link": "/?query=" + quote(f"DESCRIBE <{iri}>", safe=""),
         "about_link": (url_for("canned.run_query", target="about-entity") + "?entity=" + quote(curie(iri), safe=":")
                        if "canned.run_query" in current_app.view_functions else None),
-        "link": link, "anchor": anchor,
+        "link": link, "anchor": anchor, "when": when,
     }
     is_document = context.terms.is_a([t.term.value for t in page.types], DJ + "SourceDocument") or \
         iri in context.terms.documents
