@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from service import problems
@@ -144,6 +144,22 @@ def resource(name: str) -> ResponseReturnValue:
         return alternates(response, base, negotiated)
     quads = resource_pages.cached("rdf", iri, lambda: describe.description(store, iri))
     return rdf_response(quads, fmt, base, negotiated)
+
+
+@bp.get("/lookup")
+def lookup() -> ResponseReturnValue:
+    """VoID's URI look-up endpoint (``void:uriLookupEndpoint``): ``/lookup?uri=<IRI>`` sends the client on to the
+    IRI's description here (303 See Other), so a crawler holding only the public IRI needs no redirect service."""
+    values = request.args.getlist("uri")
+    if len(values) != 1 or not values[0].strip():
+        raise problems.bad_request("Give the IRI to look up once, as ?uri=<IRI> (e.g. ?uri=" + RESOURCE_NS + "japan).")
+    iri = values[0].strip()
+    if iri.startswith(RESOURCE_NS) and _known(iri):
+        return redirect(url_for("resources.resource", name=iri[len(RESOURCE_NS):]), code=303)
+    if iri.split("#", 1)[0] in (ONTOLOGY_NS.rstrip("#"), ONTOLOGY_NS):
+        fragment = iri.partition("#")[2]
+        return redirect(url_for("resources.ontology") + (f"#{fragment}" if fragment else ""), code=303)
+    return not_found(iri)
 
 
 def _known(iri: str) -> bool:

@@ -216,6 +216,9 @@ def _describe_dataset(out: _Triples, base_url: str, dataset: ox.NamedNode, figur
     for document in figures.documents:
         out.add(dataset, DCT + "source", document)
     out.add(dataset, VOID + "sparqlEndpoint", node(base_url + "/sparql"))
+    # Its IRIs resolve (Linked Data): /id/<slug> here, or any IRI of the dataset appended to the look-up endpoint.
+    out.add(dataset, VOID + "uriSpace", ox.Literal(RESOURCE_NS))
+    out.add(dataset, VOID + "uriLookupEndpoint", node(base_url + "/lookup?uri="))
     out.add(dataset, VOID + "dataDump", node(base_url + DUMP_PATH))
     out.add(dataset, VOID + "dataDump", node(base_url + DUMP_PATH + "?format=nquads"))
     for feature in ("TriG", "N-Quads", "Turtle"):

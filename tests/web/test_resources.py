@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import rdflib
@@ -266,3 +267,20 @@ def test_the_page_renders_whole_and_fast_when_the_remote_is_unreachable(make_app
     assert "<h1>North Korea</h1>" in text and "What Wikidata says" in text
     panel = text[text.index("What Wikidata says"):][:800].lower()
     assert "not fetched yet" in panel or "could not be asked" in panel
+
+
+def test_void_names_the_uri_space_and_the_look_up_endpoint(site):
+    void = rdflib.Graph().parse(data=site.get("/.well-known/void", headers={"Accept": "text/turtle"}).data,
+                                format="turtle")
+    dataset = rdflib.URIRef(RESOURCE_NS + "dataset")
+    voidns = rdflib.Namespace("http://rdfs.org/ns/void#")
+    assert (dataset, voidns.uriSpace, rdflib.Literal(RESOURCE_NS)) in void
+    endpoint = str(void.value(dataset, voidns.uriLookupEndpoint))
+    assert endpoint.endswith("/lookup?uri=")
+    path = endpoint[endpoint.index("/lookup"):]
+    found = site.get(path + RESOURCE_NS + "japan")
+    assert found.status_code == 303 and found.headers["Location"].endswith("/id/japan")
+    term = site.get(path + quote(ONTOLOGY_NS + "Person", safe=""))  # the '#' travels encoded
+    assert term.status_code == 303 and term.headers["Location"].endswith("/ontology#Person")
+    assert site.get(path + RESOURCE_NS + "nobody", headers={"Accept": "text/turtle"}).status_code == 404
+    assert site.get("/lookup").status_code == 400
