@@ -29,7 +29,7 @@ from service import problems
 from service.rdf.formats import HTML_FORMATS, RDF_FORMATS, Format, syntax
 from service.rdf.vocabulary import ONTOLOGY_GRAPH, ONTOLOGY_NS, PREFIXES, RESOURCE_NS
 from service.store import describe
-from service.web import access, negotiation, resource_pages
+from service.web import access, negotiation, openapi_routes, resource_pages
 from service.web.context import get_store
 
 bp = Blueprint("resources", __name__)
@@ -231,3 +231,44 @@ def download_links(base: str) -> list[tuple[str, str, str]]:
              "trig": "TriG (with document graphs)", "nquads": "N-Quads (with document graphs)"}
     return [(names.get(f.name, f.name), f"{base}.{f.extension}", f.media_type)
             for f in STANDARD_FORMATS if f.key != "html"]
+
+
+@openapi_routes.declare
+def _openapi() -> dict[str, Any]:
+    """This module's routes in the OpenAPI document."""
+    media = list(dict.fromkeys(f.alias_of or f.media_type for f in RESOURCE_FORMATS))
+    content = {m: {"schema": {"type": ["object", "array"]} if m == "application/ld+json" else {"type": "string"}}
+               for m in media}
+    extension = {"name": "extension", "in": "path", "required": True,
+                 "schema": {"type": "string", "enum": sorted(BY_EXTENSION)},
+                 "description": "A format named by its file extension (overrides Accept)."}
+    return {
+        "/id/{name}": {"get": {
+            "operationId": "resource", "tags": ["service"],
+            "summary": "A resource of https://w3id.org/dprk-japan-kg/id/: its page, or its description in RDF",
+            "description": "Content negotiation (Accept): the HTML page, Turtle (default), N-Triples, JSON-LD, "
+                           "RDF/XML, or TriG and N-Quads with the document graphs kept. `<name>.<extension>` "
+                           "(ttl, nt, jsonld, rdf, trig, nq, html) names a format in the URL. `Link: "
+                           "rel=\"alternate\"` lists every format.",
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                            "example": "song-il-ho", "description": "The slug (the IRI after /id/)."}],
+            "responses": {"200": {"description": "The description.", "content": content},
+                          **openapi_routes.error_responses(400, 404, 406, 503)}}},
+        "/ontology": {"get": {
+            "operationId": "ontology", "tags": ["service"],
+            "summary": "The ontology (https://w3id.org/dprk-japan-kg/ontology#): its page or its graph in RDF",
+            "responses": {"200": {"description": "The ontology.", "content": content},
+                          **openapi_routes.error_responses(400, 406, 503)}}},
+        "/ontology.{extension}": {"get": {
+            "operationId": "ontologyAs", "tags": ["service"], "summary": "The ontology in the format named",
+            "parameters": [extension],
+            "responses": {"200": {"description": "The ontology.", "content": content},
+                          **openapi_routes.error_responses(404, 503)}}},
+        "/lookup": {"get": {
+            "operationId": "lookup", "tags": ["service"],
+            "summary": "VoID URI look-up: 303 to the description of an IRI of the dataset",
+            "parameters": [{"name": "uri", "in": "query", "required": True, "schema": {"type": "string"},
+                            "example": RESOURCE_NS + "japan"}],
+            "responses": {"303": {"description": "See Other: the IRI's description here."},
+                          **openapi_routes.error_responses(400, 404, 503)}}},
+    }
