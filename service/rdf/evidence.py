@@ -231,8 +231,11 @@ NON_FACT_PREDICATES = (
     SKOS + "topConceptOf", SKOS + "note", SKOS + "definition", DCT + "source", DCT + "description",
     ONTOLOGY_NS + "dateNote",
 )
-#: Classes whose instances are never fact-bearing: the documents themselves, the annotations, code lists.
-NON_FACT_CLASSES = (ONTOLOGY_NS + "SourceDocument", OA + "Annotation", SKOS + "ConceptScheme")
+#: Classes whose instances are never fact-bearing: the documents themselves, the annotations, code lists,
+#: and the marks on derived values (a value the text does not print has no passage that states it; the
+#: triple it marks belongs to a resource that is evidenced on its own).
+NON_FACT_CLASSES = (ONTOLOGY_NS + "SourceDocument", OA + "Annotation", SKOS + "ConceptScheme",
+                    ONTOLOGY_NS + "DerivedValue")
 
 
 def fact_bearing_query(graph_filter: str = 'STRSTARTS(STR(?g), "' + RESOURCE_NS + 'doc-")') -> str:

@@ -202,14 +202,25 @@ def sparql_analysis(query: str) -> SparqlAnalysis:
     Every triple pattern must connect to ``$this`` (through variables); patterns that
     do not, property paths with repetition (other than ``rdfs:subClassOf*``, which
     the hierarchy in every context answers), sub-queries, GRAPH and SERVICE make the
-    constraint unbounded. In four steps: the query's triple patterns; their predicates
+    constraint unbounded. A pattern with a variable predicate reads all outgoing triples of
+    its subject, which other patterns must place. In four steps: the query's triple patterns; their predicates
     as single steps; where each variable sits relative to ``$this``; the reads, each
     triple taken from its nearer end.
     """
     patterns = _triple_patterns(query)
-    resolved, plain_type = _single_steps(patterns)
+    free = [t for t in patterns if _is_var(t[1])]
+    resolved, plain_type = _single_steps([t for t in patterns if not _is_var(t[1])])
     where = _place_variables(resolved)
-    return SparqlAnalysis(_reads_of(resolved, where), plain_type)
+    reads = _reads_of(resolved, where)
+    for s, _p, _o in free:
+        # ``?x ?p ?o`` reads every outgoing triple of a node the other patterns place (e.g. "has this
+        # node a fact triple?", "is the reified triple stated?"): bounded, and it may read rdf:type.
+        if s not in where:
+            raise Unbounded("SPARQL pattern with a variable predicate on a node not reached from $this")
+        for at in where[s]:
+            reads[at].add_out(ALL)
+        plain_type = True
+    return SparqlAnalysis(reads, plain_type)
 
 
 def _triple_patterns(query: str) -> list[tuple[Any, Any, Any]]:
@@ -227,7 +238,8 @@ def _triple_patterns(query: str) -> list[tuple[Any, Any, Any]]:
                     name == "SelectQuery" and node is not algebra):
                 raise Unbounded(f"SPARQL constraint uses {name}")
             if name in ("BGP", "TriplesBlock"):  # EXISTS patterns stay untranslated (TriplesBlock)
-                patterns.extend(tuple(t) for t in node["triples"])
+                for t in node["triples"]:  # untranslated, "a p o ; q r" is one flat run of triples
+                    patterns.extend(tuple(t[i:i + 3]) for i in range(0, len(t), 3))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list | tuple):

@@ -18,12 +18,14 @@ import rdflib
 from rdflib import OWL, RDF, RDFS, SKOS, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, XSD
 
+from service.rdf.dataset import data_files
+
 ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY_FILE = ROOT / "ontology" / "dprk-japan.ttl"
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
 CHECKS_DIR = ROOT / "ontology" / "checks"
 CHECKS = sorted(CHECKS_DIR.glob("*-violation.rq"))
-DATA_FILES = sorted((ROOT / "data").glob("*.trig"))
+DATA_FILES = data_files(ROOT)  # data/*.trig and the evidence passages data/evidence/*.trig
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/dprk-japan-kg/ontology")
 DJ = rdflib.Namespace("https://w3id.org/dprk-japan-kg/ontology#")

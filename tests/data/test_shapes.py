@@ -27,13 +27,15 @@ from pyshacl.entrypoints import meta_validate
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import SH
 
+from service.rdf.dataset import data_files
+
 ROOT = Path(__file__).resolve().parents[2]
 ONTOLOGY_FILE = ROOT / "ontology" / "dprk-japan.ttl"
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 INVALID_FIXTURES = sorted((FIXTURES / "invalid").glob("*.ttl"))
 VALID_FIXTURES = sorted((FIXTURES / "valid").glob("*.ttl"))
-DATA_FILES = sorted((ROOT / "data").glob("*.trig"))
+DATA_FILES = data_files(ROOT)  # data/*.trig and the evidence passages data/evidence/*.trig
 
 DJSH = rdflib.Namespace("https://w3id.org/dprk-japan-kg/shapes#")
 DJ = rdflib.Namespace("https://w3id.org/dprk-japan-kg/ontology#")
@@ -113,7 +115,7 @@ def test_shapes_pass_meta_shacl(shapes: rdflib.Graph) -> None:
 
 def test_shapes_header(shapes: rdflib.Graph) -> None:
     header = URIRef("https://w3id.org/dprk-japan-kg/shapes")
-    assert str(shapes.value(header, rdflib.OWL.versionInfo)) == "0.1.0"
+    assert str(shapes.value(header, rdflib.OWL.versionInfo)) == "0.2.0"
     assert shapes.value(header, rdflib.DCTERMS.title) is not None
     assert shapes.value(header, rdflib.DCTERMS.description) is not None
     assert shapes.value(header, rdflib.DCTERMS.conformsTo) == URIRef("https://www.w3.org/TR/shacl/")

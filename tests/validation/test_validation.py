@@ -239,3 +239,15 @@ def test_sparql_constraints_are_analysed_relative_to_this(query: str, reads: dic
 def test_a_sparql_constraint_with_a_free_pattern_cannot_be_bounded() -> None:
     with pytest.raises(shapes.Unbounded):
         shapes.sparql_analysis("SELECT $this WHERE { ?a <http://ex/p> ?b }")
+
+
+def test_a_variable_predicate_reads_every_triple_of_a_placed_node() -> None:
+    """'Is the reified triple stated?' (``?s ?p ?o`` with ?s reached from $this) is bounded: it reads
+    all of ?s's outgoing triples, types included; on a node nothing places it stays unbounded."""
+    subject = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject"
+    found = shapes.sparql_analysis(
+        f"SELECT $this WHERE {{ $this <{subject}> ?s . FILTER NOT EXISTS {{ ?s ?p ?o }} }}")
+    assert found.plain_type
+    assert found.reads[((subject, "out"),)].out is shapes.ALL
+    with pytest.raises(shapes.Unbounded):
+        shapes.sparql_analysis("SELECT $this WHERE { $this <http://ex/p> ?v . ?a ?p ?b }")
