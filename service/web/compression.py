@@ -97,7 +97,7 @@ class Compression:
     """WSGI middleware: gzip for clients that accept it (see the module's docstring)."""
 
     def __init__(self, app: WSGIApp, *, min_size: int = MIN_SIZE, level: int = LEVEL) -> None:
-        self.app = app
+        self.inner = app
         self.min_size = min_size
         self.level = level
 
@@ -109,7 +109,7 @@ class Compression:
             state["status"], state["headers"], state["exc_info"] = status, list(headers), exc_info
             return self._write_unsupported
 
-        body = self.app(environ, capture)
+        body = self.inner(environ, capture)
         if "status" not in state:  # the app has not called start_response yet: let the server see it as it is
             return self._passthrough(body, start_response, state)
         return self._respond(body, start_response, state, wanted)

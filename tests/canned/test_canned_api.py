@@ -150,7 +150,8 @@ def test_the_html_page_of_a_query_shows_its_rows_and_links_its_machine_twin(clie
     page = client.get(TIMELINE + PARAMS, headers={"Accept": BROWSER})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "2 rows" in html and "djr:ev-2012-11-mongolia-talks" in html
+    # rows shown by their labels, each IRI kept as the link's tooltip (service.web.display)
+    assert "2 rows" in html and 'title="https://w3id.org/dprk-japan-kg/id/ev-2012-11-mongolia-talks"' in html
     link = page.headers["Link"]
     assert 'rel="alternate"; type="application/sparql-results+json"' in link
     twin = link.split(">")[0].lstrip("<")

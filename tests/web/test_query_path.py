@@ -31,7 +31,12 @@ IGNORED = {"date", "server"}
 
 def fast_path(app: Any) -> Any:
     """The WSGI entry point behind admission control (service.web.admission): the fast path when it is on."""
-    return app.wsgi_app.inner
+    from service.web.admission import Admission
+
+    entry = app.wsgi_app
+    while not isinstance(entry, Admission):  # compression (service.web.compression) wraps admission
+        entry = entry.inner
+    return entry.inner
 
 
 def get(query: str | None = None, extra: str = "", **headers: str) -> dict[str, Any]:
