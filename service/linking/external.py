@@ -76,6 +76,8 @@ PROPERTIES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 
 TITLES = {"wikidata": "Wikidata", "dbpedia": "DBpedia"}
 
+PENDING = "Not fetched yet (the remote endpoint is slow): reload the page in a moment."
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -189,8 +191,7 @@ class ExternalFacts:
             try:
                 out.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
             except FutureTimeout:
-                out.append(Panel(dataset_of(item) or "", item, "pending",
-                                 message="Not fetched yet (the remote endpoint is slow): reload the page in a moment."))
+                out.append(Panel(dataset_of(item) or "", item, "pending", message=PENDING))
         return out
 
     def _start(self, item: str) -> Panel | Future[Panel]:
@@ -207,9 +208,8 @@ class ExternalFacts:
             down = self._down_until.get(endpoint)
             if down is not None and down[0] > now:
                 return Panel(dataset, item, "unavailable", message=down[1])
-            running = self._running.get(item)
-            if running is not None:
-                return running
+            if item in self._running:  # another page is waiting for it already: this one does not wait
+                return Panel(dataset, item, "pending", message=PENDING)
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="external-facts")
             future = self._pool.submit(self._fetch_panel, dataset, endpoint, item)
@@ -222,7 +222,8 @@ class ExternalFacts:
             panel = Panel(dataset, item, "ok", facts_from(dataset, rows), fetched_at=time.time())
             keep = FRESH_FOR
         except ServiceFailure as exc:
-            panel = Panel(dataset, item, "unavailable", message=f"{TITLES[dataset]} could not be asked: {exc}.")
+            reason = str(exc).replace("(setting SERVICE_ALLOWLIST)", "(setting EXTERNAL_FACTS_TIMEOUT)")
+            panel = Panel(dataset, item, "unavailable", message=f"{TITLES[dataset]} could not be asked: {reason}.")
             keep = RETRY_AFTER
             with self._lock:
                 self._down_until[endpoint] = (time.monotonic() + RETRY_AFTER, panel.message)
