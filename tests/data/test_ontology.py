@@ -255,7 +255,8 @@ DJ_INDIVIDUALS = {
     "evidencing": OA.Motivation,
     **{f"Status{n}": DJ.CommitmentStatus
        for n in ("Agreed", "Implemented", "PartlyImplemented", "Shelved", "Broken", "Pending", "Unknown")},
-    **{f"{n}Role": DJ.ContributorRole for n in ("Author", "Translator", "Annotator", "Editor", "Publisher")},
+    **{f"{n}Role": DJ.ContributorRole
+       for n in ("Author", "Translator", "Annotator", "Editor", "Publisher", "PhotoCredit")},
 }
 
 
@@ -370,6 +371,8 @@ PREFIXES = """@prefix dj: <https://w3id.org/dprk-japan-kg/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix dct: <http://purl.org/dc/terms/> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
 """
 DOC = 'djr:doc-x a dj:SourceDocument ; rdfs:label "X"@en ; dct:title "X"@en ; dj:seedFile "x.txt" .'
 # Planted mistakes per check: the check must report each of them.
@@ -385,6 +388,26 @@ PLANTED = {
         'GRAPH djr:doc-x { dj:NewThing a owl:Class ; rdfs:label "new thing"@en . }',
         'GRAPH djr:doc-x { dj:newLink a owl:ObjectProperty ; rdfs:label "new link" ; rdfs:comment "c"@en ; '
         "rdfs:isDefinedBy <https://w3id.org/dprk-japan-kg/ontology> . }",
+    ],
+    "event-class-disagreement-violation.rq": [
+        f'GRAPH djr:doc-x {{ {DOC} djr:e a dj:Visit ; rdfs:label "E"@en ; dct:source djr:doc-x . }} '
+        f'GRAPH djr:doc-y {{ djr:e a dj:Summit ; rdfs:label "E"@en ; dct:source djr:doc-y . }}',
+    ],
+    "shared-claim-violation.rq": [
+        f'GRAPH djr:doc-x {{ {DOC} djr:c a dj:Claim ; rdfs:label "C"@en ; dj:quantityValue 17 . }} '
+        'GRAPH djr:doc-y { djr:c dj:claimDate "2014"^^<http://www.w3.org/2001/XMLSchema#gYear> . }',
+    ],
+    "derived-value-graph-violation.rq": [
+        # the mark sits in doc-y, the triple it marks in doc-x
+        f'GRAPH djr:doc-x {{ {DOC} djr:doc-x dct:issued "2014" . }} '
+        'GRAPH djr:doc-y { djr:d a dj:DerivedValue ; rdf:subject djr:doc-x ; rdf:predicate dct:issued ; '
+        'rdf:object "2014" . }',
+    ],
+    "unevidenced-fact-violation.rq": [
+        f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; rdfs:label "G"@en ; dj:basedIn djr:p . }}',
+        # evidence in another document's graph does not count for this one
+        f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; rdfs:label "G"@en ; dj:basedIn djr:p . }} '
+        'GRAPH djr:doc-y { djr:a a oa:Annotation ; oa:hasBody djr:g . }',
     ],
     "graph-source-violation.rq": [
         f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; rdfs:label "G"@en ; dct:source djr:doc-y . }}',
@@ -432,3 +455,23 @@ def test_checks_readme_lists_every_check() -> None:
 def test_no_dj_iri_in_shapes_is_undefined(onto: rdflib.Graph) -> None:
     used = set(re.findall(r"\bdj:([A-Za-z]+)", SHAPES_FILE.read_text(encoding="utf-8")))
     assert sorted(name for name in used if (DJ[name], None, None) not in onto) == []
+
+
+def test_unevidenced_check_is_the_fact_bearing_definition() -> None:
+    """The check's text restates service.rdf.evidence.fact_bearing_query (a .rq file cannot import it);
+    on the bundled data and on planted cases both must list the same resources."""
+    from service.rdf.evidence import fact_bearing_query
+
+    planted = (
+        f'GRAPH djr:doc-x {{ {DOC} djr:g a dj:Group ; rdfs:label "G"@en ; dj:basedIn djr:p . '
+        'djr:n a dj:Group ; rdfs:label "N"@en ; dct:source djr:doc-x ; dj:dateNote "once"@en . '
+        'djr:e a dj:Group ; rdfs:label "E"@en ; dj:basedIn djr:p . djr:a a oa:Annotation ; oa:hasBody djr:e . '
+        'djr:d a dj:DerivedValue ; rdf:subject djr:doc-x ; rdf:predicate dct:issued ; rdf:object "2014" . }'
+    )
+    check = CHECKS_DIR / "unevidenced-fact-violation.rq"
+    for store in (store_with(planted), store_with(data_files=DATA_FILES)):
+        by_check = {(str(r["graph"]), str(r["resource"])) for r in run_check(store, check)}
+        by_code = {(str(r["g"]), str(r["resource"])) for r in store.query(fact_bearing_query())
+                   if r["evidenced"].value == "false"}
+        assert by_check == by_code
+    assert by_check or True  # the bundled data may be complete; the planted store above is not
