@@ -32,6 +32,7 @@ from service.rdf.vocabulary import (
     ORG,
     OWL_SAME_AS,
     PROV,
+    RDF,
     RDF_TYPE,
     RDFS_COMMENT,
     RDFS_LABEL,
@@ -615,6 +616,11 @@ def document_info(iri: str, page: EntityPage, context: Context) -> dict[str, Any
                 quad.object.value.startswith(("http://", "https://")) and not quad.object.value.startswith(
                     RESOURCE_NS):
             urls.append(quad.object.value)
+    # values taken from a public copy (dj:DerivedValue about the document) name the copy they came from
+    graph = cached("graph", iri, lambda: describe.graph_quads(get_store(), iri))
+    about_document = {q.subject for q in graph if q.predicate.value == RDF + "subject" and q.object.value == iri}
+    urls += [q.object.value for q in graph if q.subject in about_document and q.predicate.value == PROV +
+             "wasDerivedFrom" and q.object.value.startswith(("http://", "https://"))]
     notes = [v for p in (DJ + "attributionNote", SKOS_NOTE) if p in by_predicate for v in by_predicate[p].values]
     roles = []
     for fact in page.facts:
