@@ -1,4 +1,5 @@
-"""``dprk-kg stats``: how big the graph is — triples, resources per class, facts per document.
+"""``dprk-kg stats``: how big the graph is — triples, resources per class, facts per document, and how many
+of each document's fact-bearing resources an evidence passage states (``--evidence`` lists the others).
 
 Why offline by default: it answers from the files themselves (loaded into an in-memory store), so
 it works before the service runs and shows what a first start will load. With ``--endpoint`` it
@@ -34,7 +35,9 @@ def remote_figures(endpoint: str) -> stats.Stats:
 @click.option("--endpoint", metavar="URL", default=None,
               help="Ask a running service (e.g. http://127.0.0.1:8000) instead of the bundled files: its figures "
               "count the batches ingested since it started.")
-def stats_command(root: Path, endpoint: str | None) -> None:
+@click.option("--evidence", "list_missing", is_flag=True, default=False,
+              help="Also list, per document, the fact-bearing resources no evidence passage states yet.")
+def stats_command(root: Path, endpoint: str | None, list_missing: bool) -> None:
     """Print counts per class and per source document of the bundled graph (or of a running service)."""
     if endpoint:
         try:
@@ -54,3 +57,14 @@ def stats_command(root: Path, endpoint: str | None) -> None:
     click.echo(f"\n{'triples':>9} {'resources':>9}  source document (its graph and the batches sent with it)")
     for name, triples, resources in figures.documents:
         click.echo(f"{triples:>9} {resources:>9}  {name}")
+    click.echo(f"\n{'evidenced':>9} {'of':>9}  source document: fact-bearing resources an evidence passage states")
+    for coverage in figures.evidence:
+        left = f", {len(coverage.missing)} left" if coverage.missing else ""
+        click.echo(f"{coverage.evidenced:>9} {coverage.fact_bearing:>9}  {coverage.document} "
+                   f"({coverage.percent} %{left})")
+    if list_missing:
+        for coverage in figures.evidence:
+            if coverage.missing:
+                click.echo(f"\nwithout evidence in {coverage.document}:")
+                for resource in coverage.missing:
+                    click.echo(f"  {resource}")

@@ -242,9 +242,11 @@ def fact_bearing_query(graph_filter: str = 'STRSTARTS(STR(?g), "' + RESOURCE_NS 
     """SELECT ?g ?resource ?evidenced: each fact-bearing resource of each document graph, and whether an
     annotation in the same graph has it as body.
 
-    The one definition of "fact-bearing" (stats, checks and shapes use it): a resource typed in a
+    The one definition of "fact-bearing" (stats, checks and shapes use it): a resource (an IRI) typed in a
     document graph that has at least one triple there other than those of :data:`NON_FACT_PREDICATES`,
-    and is not an instance of :data:`NON_FACT_CLASSES`.
+    and is not an instance of :data:`NON_FACT_CLASSES`. Blank nodes are parts of their owner's statement
+    (an annotation's target and selectors, a membership's time interval, a qualified attribution) and are
+    evidenced through it.
     """
     skip_p = ", ".join(f"<{p}>" for p in NON_FACT_PREDICATES)
     skip_c = ", ".join(f"<{c}>" for c in NON_FACT_CLASSES)
@@ -252,6 +254,7 @@ def fact_bearing_query(graph_filter: str = 'STRSTARTS(STR(?g), "' + RESOURCE_NS 
 SELECT DISTINCT ?g ?resource ?evidenced WHERE {{
   GRAPH ?g {{
     ?resource <{RDF_TYPE}> ?type .
+    FILTER(isIRI(?resource))
     FILTER NOT EXISTS {{ ?resource <{RDF_TYPE}> ?skip FILTER(?skip IN ({skip_c})) }}
     FILTER EXISTS {{ ?resource ?p ?o FILTER(?p NOT IN ({skip_p})) }}
     BIND(EXISTS {{ ?annotation <{OA}hasBody> ?resource ; <{RDF_TYPE}> <{OA}Annotation> }} AS ?evidenced)

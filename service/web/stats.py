@@ -1,5 +1,5 @@
-"""``GET /stats``: how big the served graph is — quads, named graphs, resources per class, facts per source
-document — as JSON for programs or an HTML page for people.
+"""``GET /stats``: how big the served graph is — quads, named graphs, resources per class, facts and evidence
+coverage per source document — as JSON for programs or an HTML page for people.
 
 Why a route of its own: the figures ``dprk-kg stats`` prints for the bundled files, for the store as it is now
 (after every write). Each concern has one owner and this module only names them: the figures
@@ -54,16 +54,22 @@ def stats_view() -> ResponseReturnValue:
 def openapi_paths() -> dict[str, Any]:
     """``GET /stats`` in the OpenAPI document."""
     count = {"type": "integer", "minimum": 0}
-    figures = {"type": "object", "required": ["quads", "graphs", "classes", "documents"], "properties": {
+    coverage = {"type": "object", "required": ["document", "evidenced", "factBearing", "missing"], "properties": {
+        "document": {"type": "string"}, "evidenced": count, "factBearing": count,
+        "missing": {"type": "array", "items": {"type": "string"},
+                    "description": "fact-bearing resources no evidence passage states yet"}}}
+    figures = {"type": "object", "required": ["quads", "graphs", "classes", "documents", "evidence"], "properties": {
         "quads": count, "graphs": count,
         "classes": {"type": "array", "items": {"type": "object", "required": ["class", "resources"],
                                                "properties": {"class": {"type": "string"}, "resources": count}}},
         "documents": {"type": "array", "items": {
             "type": "object", "required": ["document", "triples", "resources"],
-            "properties": {"document": {"type": "string"}, "triples": count, "resources": count}}}}}
+            "properties": {"document": {"type": "string"}, "triples": count, "resources": count}}},
+        "evidence": {"type": "array", "items": coverage}}}
     return {"/stats": {"get": {
         "operationId": "stats", "summary": "How big the served graph is (asserted data): quads, graphs, resources "
-                                           "per class, facts per source document", "tags": ["service"],
+                                           "per class, facts and evidence coverage per source document",
+        "tags": ["service"],
         "responses": {"200": {"description": "JSON for programs; an HTML page for browsers.",
                               "content": {"application/json": {"schema": figures},
                                           "text/html": {"schema": {"type": "string"}}}},
