@@ -536,4 +536,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda iri: curie(str(iri), brackets=True), "curie")
     app.add_template_filter(href, "href")
     app.add_template_filter(value_html, "value")
+    app.add_template_filter(format_label, "format_label")
     app.jinja_env.globals["prefetch_labels"] = prefetch

@@ -86,6 +86,9 @@ def page() -> Response:
         # JSON with every "</" escaped cannot end the script element it sits in
         config_json=Markup(json.dumps(page_config()).replace("</", "<\\/")),  # noqa: S704
         figures=figures,
+        # the classes of our ontology, largest first (the W3C and annotation classes are on /stats)
+        classes=[(name, count) for name, count in (figures.classes if figures else [])
+                 if name.startswith("dj:")][:7],
         canned=list(runner.queries.values()) if runner is not None else [],
         examples=EXAMPLES,
         query=request.args.get("query") or EXAMPLES[0]["query"],
