@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from service.rdf import derived
+from service.rdf import derived, documents
 from service.rdf.terms import decode, encode
 from service.store.writable import unwritable
 
@@ -174,11 +174,14 @@ def _update_delta(worker: Any, req: dict) -> Delta:
 def _guarded_commit(worker: Any, req: dict, delta: Delta) -> dict[str, Any]:
     """Refuse, validate, commit: the answer of a guarded write (caller holds the write lock).
 
-    ``req["validate"]`` False skips the validation. The delta validated is the delta committed.
+    ``req["validate"]`` False skips the validation. The delta validated is the delta committed. A graph the
+    change types as its own ``dj:SourceDocument`` (a document's own graph, written with the Graph Store or a
+    SPARQL Update) is linked to that document in the same change (:mod:`service.rdf.documents`).
     """
     refusal = _refusal(worker, delta)
     if refusal:
         return {"applied": False, **refusal}
+    delta.add = delta.add + [q for q in documents.document_graph_links(delta.add) if q not in worker.store]
     report = _validate(worker, delta.add, delta.remove, delta.drop_graphs) if req.get("validate", True) else None
     if report is not None and not report["conforms"]:
         return {"applied": False, "refused": "shapes", "report": report}

@@ -153,19 +153,18 @@ def replace_graph(store: StoreClient, graph: Any, quads: Iterable[ox.Quad]) -> W
     """Graph Store PUT: the graph's content becomes exactly ``quads`` (one transaction).
 
     A graph that types its own name ``dj:SourceDocument`` (a document's own graph) is linked to
-    it as the bundled document graphs are (:mod:`service.rdf.documents`).
+    it by the worker, as the bundled document graphs are (:mod:`service.rdf.documents`).
     """
     quads = list(quads)
     create = [graph] if isinstance(graph, ox.NamedNode) else []
-    answer = _apply(store, "write", add=quads + documents.document_graph_links(quads), drop=[graph], create=create)
-    return _result(answer)
+    return _result(_apply(store, "write", add=quads, drop=[graph], create=create))
 
 
 def add_to_graph(store: StoreClient, graph: Any, quads: Iterable[ox.Quad]) -> WriteResult:
     """Graph Store POST: merge ``quads`` into the graph (a document's own graph is linked, as for PUT)."""
     quads = list(quads)
     create = [graph] if isinstance(graph, ox.NamedNode) else []
-    return _result(_apply(store, "write", add=quads + documents.document_graph_links(quads), create=create))
+    return _result(_apply(store, "write", add=quads, create=create))
 
 
 def drop_graph(store: StoreClient, graph: Any) -> WriteResult:

@@ -409,3 +409,45 @@ def test_a_url_source_is_kept_as_primary_source_without_counting_for_a_document(
         <{body['graph']}> <http://www.w3.org/ns/prov#hadPrimarySource> ?src }} }}""")
     assert [r["src"] for r in rows] == [url]
     assert canned(server, "about-entity", entity=RESOURCE_NS + "ev-906-url-sourced") == []
+
+
+# -- a document's own graph written whole: the Graph Store and SPARQL Update -------------------------
+
+
+def own_graph(number: str) -> str:
+    """A document's own graph: its metadata (typing the graph's name as the document) and one event."""
+    return (REGISTRATION.replace("901", number) + f"""
+djr:ev-{number}-talks a dj:IntergovernmentalTalks ;
+    rdfs:label "Talks of document {number} (test)"@en ;
+    dj:startDate "2014-07-01"^^xsd:date ;
+    dj:level djr:level-bureau-chief ;
+    dj:participant djr:japan , djr:north-korea ;
+    dct:source djr:doc-{number} .
+""")
+
+
+def test_a_document_graph_put_with_the_graph_store_is_linked_to_its_document(
+        server: LiveServer, ingested: dict[str, Any]) -> None:
+    graph = RESOURCE_NS + "doc-907"
+    status, body = request(server, "/store?" + urlencode({"graph": graph}), data=own_graph("907").encode(),
+                           method="PUT", headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+    assert status in (200, 201, 204), body
+    [row] = canned(server, "find-entity", text="Talks of document 907")
+    assert row["documents"] == "1" and row["type"].endswith("#IntergovernmentalTalks")
+    assert document_figures(server, "djr:doc-907") is not None
+
+
+def test_a_document_graph_inserted_by_sparql_update_is_linked_to_its_document(
+        server: LiveServer, ingested: dict[str, Any]) -> None:
+    body = own_graph("908")
+    prologue = "".join(f"PREFIX {line.split()[1]} {line.split()[2]}\n" for line in body.splitlines()
+                       if line.startswith("@prefix"))
+    triples = "\n".join(line for line in body.splitlines() if not line.startswith("@prefix"))
+    update = prologue + f"INSERT DATA {{ GRAPH <{RESOURCE_NS}doc-908> {{ {triples} }} }}"
+    status, answer = request(server, "/sparql", data=update.encode(), method="POST",
+                             headers={"Content-Type": "application/sparql-update",
+                                      "Authorization": f"Bearer {TOKEN}", "Accept": "application/json"})
+    assert status in (200, 204), answer
+    [row] = [r for r in canned(server, "contacts-timeline", year_from="2014", year_to="2014")
+             if r["event"] == RESOURCE_NS + "ev-908-talks"]
+    assert row["documents"] == "1"
