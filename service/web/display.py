@@ -51,6 +51,8 @@ from service.rdf.vocabulary import (
 from service.web.context import get_store
 
 EXTENSION_KEY = "dprk_kg_labels"
+#: ``app.extensions`` key: the app's route rules, read once (:func:`_has_rule`).
+RULES_KEY = "dprk_kg_route_rules"
 
 XSD_GYEARMONTH = XSD + "gYearMonth"
 #: Extended Date/Time Format strings (ISO 8601-2): ours, and the Library of Congress datatype IRIs.
@@ -363,7 +365,11 @@ def label(term: Any) -> str:
 
 
 def _has_rule(prefix: str) -> bool:
-    return any(rule.rule.startswith(prefix) for rule in current_app.url_map.iter_rules())
+    """Whether some route of the app starts with ``prefix`` (the rules are read once: routes are fixed at start)."""
+    rules = current_app.extensions.get(RULES_KEY)
+    if rules is None:
+        rules = current_app.extensions[RULES_KEY] = tuple(rule.rule for rule in current_app.url_map.iter_rules())
+    return any(rule.startswith(prefix) for rule in rules)
 
 
 def href(iri: str) -> str | None:

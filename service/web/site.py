@@ -36,6 +36,9 @@ from service.config import VERSION
 
 STATIC = Path(__file__).resolve().parent / "static"
 
+#: ``app.extensions`` key: the set of route rules (:func:`_route_paths`).
+ROUTES_KEY = "dprk_kg_route_paths"
+
 #: The shape of a fingerprint in a URL (:func:`fingerprint`).
 _HASH = re.compile(r"[0-9a-f]{12}")
 
@@ -95,7 +98,11 @@ def asset(filename: str) -> str:
 
 
 def _route_paths() -> frozenset[str]:
-    return frozenset(rule.rule for rule in current_app.url_map.iter_rules())
+    """The app's route rules, read once (routes are fixed when the app starts serving)."""
+    paths = current_app.extensions.get(ROUTES_KEY)
+    if paths is None:
+        paths = current_app.extensions[ROUTES_KEY] = frozenset(rule.rule for rule in current_app.url_map.iter_rules())
+    return paths
 
 
 def nav_items() -> list[NavItem]:
