@@ -9,10 +9,11 @@ one triple in the provenance graph::
     GRAPH djg:provenance { ?g dj:statementsOf ?doc }
 
 and queries say ``GRAPH ?g { … } GRAPH djg:provenance { ?g dj:statementsOf ?doc }`` (queries/README.md,
-"Which document says so"). Only the service writes these links — here for a graph that registers
-itself as its document (the bundled ``data/doc-00N.trig``, or a Graph Store write of such a graph), in
-:mod:`service.store.writes` for a batch whose source is a registered document — and a batch may not
-state them itself.
+"Which document says so"). Only the service writes these links, with the rule of this module: for a
+graph that types its own name as a document — at load for the bundled ``data/doc-00N.trig``
+(:mod:`service.rdf.bundle`), in the store worker's guarded commit for such a graph written with the Graph
+Store or a SPARQL Update (:mod:`service.store.ops`) — and at ingest for a batch whose source is a
+registered document (:mod:`service.store.writes`). A batch may not state them itself.
 """
 
 from __future__ import annotations
