@@ -440,12 +440,16 @@ def _rows(incoming: list[ox.Quad], node: ox.NamedNode, context: Context) -> list
         elif quad.object not in row.props.get(quad.predicate.value, []):
             row.props.setdefault(quad.predicate.value, []).append(quad.object)
     linking_blanks = {key for key, row in rows.items() if isinstance(key, ox.BlankNode) and row.via}
+    to_blanks: dict[Any, list[ox.Quad]] = {}
+    for quad in incoming:
+        if quad.object in linking_blanks:
+            to_blanks.setdefault(quad.subject, []).append(quad)
     out = []
     for row in rows.values():
         if isinstance(row.iri, ox.BlankNode):  # a qualified attribution: its parent is listed instead
             continue
         if not row.via:
-            through = [q for q in incoming if q.subject == row.iri and q.object in linking_blanks]
+            through = to_blanks.get(row.iri, [])
             if not through:
                 continue  # only named by a linking resource (its labels came along)
             row.via = [context.name(q.predicate.value) for q in through]
