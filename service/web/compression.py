@@ -93,6 +93,26 @@ def _add_vary(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [*_without(headers, "Vary"), ("Vary", ", ".join([*vary, "Accept-Encoding"]))]
 
 
+class _Started:
+    """A body whose first chunk was read (so that a generator app has called ``start_response``), then the rest;
+    ``close()`` reaches the app's own body, as WSGI requires."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self.body = body
+        self.iterator = iter(body)
+        self.first = next(self.iterator, None)
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.first is not None:
+            yield self.first
+        yield from self.iterator
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+
+
 class Compression:
     """WSGI middleware: gzip for clients that accept it (see the module's docstring)."""
 
@@ -110,28 +130,16 @@ class Compression:
             return self._write_unsupported
 
         body = self.inner(environ, capture)
-        if "status" not in state:  # the app has not called start_response yet: let the server see it as it is
-            return self._passthrough(body, start_response, state)
+        if "status" not in state:  # a generator app calls start_response when first iterated
+            body = _Started(body)
+            if "status" not in state:
+                body.close()
+                raise RuntimeError("the application returned its body without calling start_response")
         return self._respond(body, start_response, state, wanted)
 
     @staticmethod
     def _write_unsupported(data: bytes) -> None:
         raise RuntimeError("the legacy WSGI write() callable is not supported behind compression")
-
-    def _passthrough(self, body: Iterable[bytes], start_response: Callable[..., Any],
-                     state: dict[str, Any]) -> Iterator[bytes]:
-        """For an app that calls ``start_response`` only when iterated: forward it unchanged."""
-        iterator = iter(body)
-        try:
-            first = next(iterator, None)
-            start_response(state["status"], state["headers"], state.get("exc_info"))
-            if first is not None:
-                yield first
-            yield from iterator
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
 
     def _respond(self, body: Iterable[bytes], start_response: Callable[..., Any], state: dict[str, Any],
                  wanted: bool) -> Iterable[bytes]:

@@ -295,9 +295,10 @@ def test_the_service_description_follows_the_settings_in_every_syntax(make_app):
     assert not {p for p, o in facts if p == SD + "feature"}
 
 
-def test_a_browser_without_a_query_gets_the_query_page(client):
+def test_a_browser_without_a_query_gets_the_service_description_as_a_page(client):
     response = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert "SPARQL service description" in response.get_data(as_text=True)
 
 
 # -- limits ---------------------------------------------------------------------------------------------

@@ -363,3 +363,70 @@ def test_assets_over_http_are_compressed_and_immutable(live_server):
     assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
     assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
     assert b".site-nav" in gzip.decompress(body)
+
+
+# -- the compression layer on its own (a real WSGI stack, a tiny app in front of it) ------------------------------
+
+def _wsgi(headers: list[tuple[str, str]], body: list[bytes], status: str = "200 OK") -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(status, headers)
+        return body
+    return app
+
+
+def _call(app: Any, accept_encoding: str | None = "gzip", method: str = "GET") -> tuple[str, dict[str, str], bytes]:
+    from service.web.compression import Compression
+
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        seen["status"], seen["headers"] = status, headers
+
+    environ = {"REQUEST_METHOD": method}
+    if accept_encoding is not None:
+        environ["HTTP_ACCEPT_ENCODING"] = accept_encoding
+    body = b"".join(Compression(app)(environ, start_response))
+    return seen["status"], dict(seen["headers"]), body
+
+
+TEXT = b"a line of text that repeats\n" * 200
+
+
+def test_compression_never_compresses_twice_nor_partial_or_binary_answers():
+    encoded = gzip.compress(TEXT)
+    _, headers, body = _call(_wsgi([("Content-Type", "text/plain"), ("Content-Encoding", "gzip")], [encoded]))
+    assert body == encoded and headers["Content-Encoding"] == "gzip"
+    _, headers, body = _call(_wsgi([("Content-Type", "text/plain"), ("Content-Range", "bytes 0-9/99")],
+                                   [TEXT], "206 Partial Content"))
+    assert body == TEXT and "Content-Encoding" not in headers
+    _, headers, body = _call(_wsgi([("Content-Type", "image/png")], [TEXT]))
+    assert body == TEXT and "Vary" not in headers
+
+
+def test_compression_keeps_whole_bodies_whole_and_merges_vary():
+    headers_in = [("Content-Type", "application/json"), ("Content-Length", str(len(TEXT))), ("Vary", "Accept"),
+                  ("ETag", '"abc"')]
+    _, headers, body = _call(_wsgi(headers_in, [TEXT]))
+    assert gzip.decompress(body) == TEXT and headers["Content-Length"] == str(len(body))
+    assert headers["Vary"] == "Accept, Accept-Encoding" and headers["ETag"] == 'W/"abc"'
+    _, headers, body = _call(_wsgi(headers_in, [TEXT]), accept_encoding=None)
+    assert body == TEXT and headers["Vary"] == "Accept, Accept-Encoding" and headers["ETag"] == '"abc"'
+    _, headers, body = _call(_wsgi(headers_in, [TEXT]), method="HEAD")
+    assert body == TEXT and "Content-Encoding" not in headers
+
+
+def test_a_streamed_body_is_compressed_chunk_by_chunk():
+    from service.web.compression import Compression
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/csv")])
+        for _ in range(3):
+            yield TEXT
+
+    pieces = list(Compression(app)({"REQUEST_METHOD": "GET", "HTTP_ACCEPT_ENCODING": "gzip"}, lambda *a: None))
+    assert len(pieces) == 4  # one flushed piece per chunk, then the trailer: nothing waits for the whole body
+    assert gzip.decompress(b"".join(pieces)) == TEXT * 3
+    from service.web.compression import accepts_gzip
+
+    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("*") and not accepts_gzip("br, gzip;q=0")
+    assert not accepts_gzip("identity") and not accepts_gzip(None)
