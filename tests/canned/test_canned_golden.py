@@ -155,7 +155,8 @@ GOLDEN = [
      ["claim", "value", "qualifier", "value_text", "claimant", "document"], [
          ("djr:cl-abductees-dozens-003", None, None, "dozens", "djr:stratfor", "djr:doc-003"),
          ("djr:cl-abductees-dozens-civic", None, None, "dozens", "djr:japanese-civic-groups", "djr:doc-002"),
-         ("djr:cl-abductees-nearly-90", "90", "nearly", None, "djr:stratfor", "djr:doc-003"),
+         # "nearly 90" is an upper bound: dj:quantityMax 90, no value.
+         ("djr:cl-abductees-nearly-90", None, "nearly", None, "djr:stratfor", "djr:doc-003"),
          ("djr:cl-abductees-official-17", "17", None, None, "djr:official-estimates-source", "djr:doc-002"),
      ]),
     # About Chongryon, one figure: about 150,000 members (003).
@@ -180,8 +181,10 @@ GOLDEN = [
     # early-1990s and May 2014 talks; the Japanese wives at the two 2012 meetings; reparations at the 1990s talks;
     # sanctions in May 2014; remains and graves in Beijing.
     ("issue-frequency", {"min_rounds": "1"}, ["issue", "rounds"], [
-        ("djr:abduction-issue", "5"), ("djr:normalization", "2"), ("djr:japanese-wives-issue", "2"),
-        ("djr:war-reparations", "1"), ("djr:japan-sanctions", "1"), ("djr:remains-repatriation", "1"),
+        # Ties go to the issue with more events: doc-001's statements "North Korea proposed the return of Japanese
+        # wives" and "said that it would send back the remains of Japanese" are events too.
+        ("djr:abduction-issue", "5"), ("djr:japanese-wives-issue", "2"), ("djr:normalization", "2"),
+        ("djr:war-reparations", "1"), ("djr:remains-repatriation", "1"), ("djr:japan-sanctions", "1"),
         ("djr:grave-visits", "1"),
     ]),
     # Prime ministers: Koizumi (000–003, one row per wording), Abe (003: from 2006, and again in
