@@ -121,6 +121,17 @@ def test_causes_the_text_states(app):
     assert slugs(caused, "e") == ["ev-2021-dprk-fm-response"]
 
 
+def test_relative_order_of_undated_events(app):
+    rows = select(app, """SELECT ?later ?earlier WHERE { GRAPH djr:doc-004 { ?later dj:precededBy ?earlier } }""")
+    order = {(r["later"].removeprefix(DJR), r["earlier"].removeprefix(DJR)) for r in rows}
+    # "… earned it a rebuke from Pyongyang … More was to come during this year's North Korea Freedom Week"
+    assert ("ev-2021-04-nkfw-price-statement", "ev-2021-dprk-rebuke-denuclearization") in order
+    # the 'blasphemy' answer came after the May joint statement it answered
+    assert ("ev-2021-dprk-blasphemy-response", "usrok-joint-statement-2021") in order
+    # "Biden's announcement following the summit that Sung Kim …"
+    assert ("ev-2021-05-sung-kim-envoy", "ev-2021-05-21-usrok-summit") in order
+
+
 def test_the_hedged_cause_of_the_economic_freefall_is_a_claim(app):
     # "Economic conditions in North Korea currently appear to be in freefall due to …" — hedged: a claim.
     rows = select(app, """SELECT ?about ?who WHERE { GRAPH djr:doc-004 {
