@@ -27,7 +27,15 @@ from flask.typing import ResponseReturnValue
 
 from service import problems
 from service.rdf.formats import HTML_FORMATS, RDF_FORMATS, Format, syntax
-from service.rdf.vocabulary import ONTOLOGY_GRAPH, ONTOLOGY_NS, PREFIXES, RESOURCE_NS
+from service.rdf.vocabulary import (
+    ONTOLOGY_GRAPH,
+    ONTOLOGY_NS,
+    PREFIXES,
+    RESOURCE_NS,
+    SHAPES_GRAPH,
+    SHAPES_NS,
+    curie,
+)
 from service.store import describe
 from service.web import access, negotiation, openapi_routes, resource_pages
 from service.web.context import get_store
@@ -156,9 +164,10 @@ def lookup() -> ResponseReturnValue:
     iri = values[0].strip()
     if iri.startswith(RESOURCE_NS) and _known(iri):
         return redirect(url_for("resources.resource", name=iri[len(RESOURCE_NS):]), code=303)
-    if iri.split("#", 1)[0] in (ONTOLOGY_NS.rstrip("#"), ONTOLOGY_NS):
-        fragment = iri.partition("#")[2]
-        return redirect(url_for("resources.ontology") + (f"#{fragment}" if fragment else ""), code=303)
+    for name, (namespace, _, _) in VOCABULARIES.items():
+        if iri.split("#", 1)[0] == namespace.rstrip("#"):
+            fragment = iri.partition("#")[2]
+            return redirect(url_for(f"resources.{name}") + (f"#{fragment}" if fragment else ""), code=303)
     return not_found(iri)
 
 
@@ -167,62 +176,70 @@ def _known(iri: str) -> bool:
         "known", iri, lambda: describe.is_known(get_store(), iri))
 
 
-@bp.get("/ontology")
-@bp.get("/ontology.<extension>")
-def ontology(extension: str | None = None) -> ResponseReturnValue:
-    """The ontology (``…/ontology#Term``): its page, or the ontology graph in RDF."""
+#: The vocabulary documents of the namespace: path → (namespace of its terms, graph holding it, title).
+VOCABULARIES: dict[str, tuple[str, str, str]] = {
+    "ontology": (ONTOLOGY_NS, ONTOLOGY_GRAPH, "Ontology"),
+    "shapes": (SHAPES_NS, SHAPES_GRAPH, "SHACL shapes"),
+}
+
+
+@bp.get("/ontology", defaults={"vocabulary": "ontology"}, endpoint="ontology")
+@bp.get("/ontology.<extension>", defaults={"vocabulary": "ontology"}, endpoint="ontology")
+@bp.get("/shapes", defaults={"vocabulary": "shapes"}, endpoint="shapes")
+@bp.get("/shapes.<extension>", defaults={"vocabulary": "shapes"}, endpoint="shapes")
+def vocabulary(vocabulary: str, extension: str | None = None) -> ResponseReturnValue:
+    """The ontology (``…/ontology#Term``) or the SHACL shapes (``…/shapes#Shape``): a page listing every term at
+    its anchor, or the graph in RDF."""
+    namespace, graph, title = VOCABULARIES[vocabulary]
     fixed = None
     if extension is not None:
         fixed = BY_EXTENSION.get(extension)
         if fixed is None:
-            return not_found(ONTOLOGY_NS.rstrip("#") + "." + extension)
+            return not_found(namespace.rstrip("#") + "." + extension)
     fmt, negotiated = chosen_format(fixed)
-    base = url_for("resources.ontology")
+    base = url_for(f"resources.{vocabulary}")
+    quads = resource_pages.cached("graph", graph, lambda: [
+        q for q in describe.graph_quads(get_store(), graph) if q.graph_name.value == graph])
     if fmt.key == "html":
-        response = Response(ontology_page(), mimetype="text/html")
+        html = render_template("resources/ontology.html", terms=_terms(quads, namespace), title=title,
+                               namespace=namespace, prefix=curie(namespace + "x").split(":")[0],
+                               downloads=download_links(base))
+        response = Response(html, mimetype="text/html")
         if negotiated:
             response.headers["Content-Location"] = f"{base}.html"
         return alternates(response, base, negotiated)
-    quads = resource_pages.cached("graph", ONTOLOGY_GRAPH, lambda: [
-        q for q in describe.graph_quads(get_store(), ONTOLOGY_GRAPH) if q.graph_name.value == ONTOLOGY_GRAPH])
     return rdf_response(quads, fmt, base, negotiated)
 
 
-def ontology_page() -> str:
-    """The ontology's page: every term with an anchor (``#Term``), its kind, label and comment."""
-    quads = resource_pages.cached("graph", ONTOLOGY_GRAPH, lambda: [
-        q for q in describe.graph_quads(get_store(), ONTOLOGY_GRAPH) if q.graph_name.value == ONTOLOGY_GRAPH])
-    return render_template("resources/ontology.html", terms=_ontology_terms(quads),
-                           downloads=download_links(url_for("resources.ontology")))
+_OWL, _RDFS, _SH = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/ns/shacl#"
+_KINDS = {_OWL + "Class": "class", _OWL + "ObjectProperty": "property", _OWL + "DatatypeProperty": "property",
+          _OWL + "AnnotationProperty": "property", "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property": "property",
+          _RDFS + "Datatype": "datatype", _OWL + "NamedIndividual": "individual",
+          _SH + "NodeShape": "node shape", _SH + "PropertyShape": "property shape"}
+_NAMES = (_RDFS + "label", _SH + "name")
+_COMMENTS = (_RDFS + "comment", _SH + "message", _SH + "description")
+_ORDER = {"class": 0, "property": 1, "datatype": 2, "individual": 3, "node shape": 4, "property shape": 5}
 
 
-_KINDS = {"http://www.w3.org/2002/07/owl#Class": "class", "http://www.w3.org/2002/07/owl#ObjectProperty": "property",
-          "http://www.w3.org/2002/07/owl#DatatypeProperty": "property",
-          "http://www.w3.org/2002/07/owl#AnnotationProperty": "property",
-          "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property": "property",
-          "http://www.w3.org/2000/01/rdf-schema#Datatype": "datatype",
-          "http://www.w3.org/2002/07/owl#NamedIndividual": "individual"}
-
-
-def _ontology_terms(quads: Iterable[ox.Quad]) -> list[dict[str, Any]]:
+def _terms(quads: Iterable[ox.Quad], namespace: str) -> list[dict[str, Any]]:
+    """The terms of ``namespace`` among ``quads``: name, kind, label and comment (English), in kind order."""
     by_term: dict[str, dict[str, Any]] = {}
     for quad in quads:
         subject = quad.subject
-        if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(ONTOLOGY_NS):
+        if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(namespace):
             continue
-        entry = by_term.setdefault(subject.value, {"iri": subject.value, "name": subject.value[len(ONTOLOGY_NS):],
+        entry = by_term.setdefault(subject.value, {"iri": subject.value, "name": subject.value[len(namespace):],
                                                    "kinds": set(), "label": "", "comment": ""})
-        predicate = quad.predicate.value
-        if predicate == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" and quad.object.value in _KINDS:
-            entry["kinds"].add(_KINDS[quad.object.value])
-        elif predicate == "http://www.w3.org/2000/01/rdf-schema#label" and quad.object.language in (None, "", "en"):
-            entry["label"] = quad.object.value
-        elif predicate == "http://www.w3.org/2000/01/rdf-schema#comment" and quad.object.language in (None, "",
-                                                                                                      "en"):
-            entry["comment"] = quad.object.value
-    order = {"class": 0, "property": 1, "datatype": 2, "individual": 3}
-    terms_ = [dict(t, kind=min(t["kinds"], key=order.get, default="term")) for t in by_term.values()]
-    return sorted(terms_, key=lambda t: (order.get(t["kind"], 9), t["name"].lower()))
+        predicate, value = quad.predicate.value, quad.object
+        english = isinstance(value, ox.Literal) and value.language in (None, "", "en")
+        if predicate == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type" and value.value in _KINDS:
+            entry["kinds"].add(_KINDS[value.value])
+        elif predicate in _NAMES and english and not entry["label"]:
+            entry["label"] = value.value
+        elif predicate in _COMMENTS and english and not entry["comment"]:
+            entry["comment"] = value.value
+    terms_ = [dict(t, kind=min(t["kinds"], key=_ORDER.get, default="term")) for t in by_term.values()]
+    return sorted(terms_, key=lambda t: (_ORDER.get(t["kind"], 9), t["name"].lower()))
 
 
 def download_links(base: str) -> list[tuple[str, str, str]]:
@@ -263,6 +280,16 @@ def _openapi() -> dict[str, Any]:
             "operationId": "ontologyAs", "tags": ["service"], "summary": "The ontology in the format named",
             "parameters": [extension],
             "responses": {"200": {"description": "The ontology.", "content": content},
+                          **openapi_routes.error_responses(404, 503)}}},
+        "/shapes": {"get": {
+            "operationId": "shapes", "tags": ["service"],
+            "summary": "The SHACL shapes (https://w3id.org/dprk-japan-kg/shapes#): their page or their graph in RDF",
+            "responses": {"200": {"description": "The shapes.", "content": content},
+                          **openapi_routes.error_responses(400, 406, 503)}}},
+        "/shapes.{extension}": {"get": {
+            "operationId": "shapesAs", "tags": ["service"], "summary": "The SHACL shapes in the format named",
+            "parameters": [extension],
+            "responses": {"200": {"description": "The shapes.", "content": content},
                           **openapi_routes.error_responses(404, 503)}}},
         "/lookup": {"get": {
             "operationId": "lookup", "tags": ["service"],

@@ -145,6 +145,10 @@ def test_the_ontology_resolves_with_an_anchor_per_term(site):
     page = site.get("/ontology", headers=HTML)
     assert page.status_code == 200 and 'id="Person"' in page.get_data(as_text=True)
     assert site.get("/ontology.jsonld").mimetype == "application/ld+json"
+    shapes = rdflib.Graph().parse(data=site.get("/shapes.ttl").data, format="turtle")
+    assert len(shapes) > 100
+    shapes_page = site.get("/shapes", headers=HTML).get_data(as_text=True)
+    assert '<dt id="Agent">' in shapes_page and "Node shapes" in shapes_page  # each shape at its anchor
 
 
 def test_the_entity_page_shows_names_types_and_the_documents_stating_each_fact(site):
