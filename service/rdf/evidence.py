@@ -18,7 +18,19 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from service.rdf.vocabulary import DCT, OA, ONTOLOGY_NS, PREFIXES, RDF_TYPE, RDFS, RESOURCE_NS, SKOS, curie, expand
+from service.rdf.vocabulary import (
+    DCT,
+    GENID_NS,
+    OA,
+    ONTOLOGY_NS,
+    PREFIXES,
+    RDF_TYPE,
+    RDFS,
+    RESOURCE_NS,
+    SKOS,
+    curie,
+    expand,
+)
 
 #: Longest quote accepted: a sentence or less — the data keeps evidence, not the article.
 MAX_QUOTE_CHARS = 300
@@ -246,7 +258,7 @@ def fact_bearing_query(graph_filter: str = 'STRSTARTS(STR(?g), "' + RESOURCE_NS 
     document graph that has at least one triple there other than those of :data:`NON_FACT_PREDICATES`,
     and is not an instance of :data:`NON_FACT_CLASSES`. Blank nodes are parts of their owner's statement
     (an annotation's target and selectors, a membership's time interval, a qualified attribution) and are
-    evidenced through it.
+    evidenced through it — also once an ingested batch has skolemized them (IRIs under ``GENID_NS``).
     """
     skip_p = ", ".join(f"<{p}>" for p in NON_FACT_PREDICATES)
     skip_c = ", ".join(f"<{c}>" for c in NON_FACT_CLASSES)
@@ -254,7 +266,7 @@ def fact_bearing_query(graph_filter: str = 'STRSTARTS(STR(?g), "' + RESOURCE_NS 
 SELECT DISTINCT ?g ?resource ?evidenced WHERE {{
   GRAPH ?g {{
     ?resource <{RDF_TYPE}> ?type .
-    FILTER(isIRI(?resource))
+    FILTER(isIRI(?resource) && !STRSTARTS(STR(?resource), "{GENID_NS}"))
     FILTER NOT EXISTS {{ ?resource <{RDF_TYPE}> ?skip FILTER(?skip IN ({skip_c})) }}
     FILTER EXISTS {{ ?resource ?p ?o FILTER(?p NOT IN ({skip_p})) }}
     BIND(EXISTS {{ ?annotation <{OA}hasBody> ?resource ; <{RDF_TYPE}> <{OA}Annotation> }} AS ?evidenced)

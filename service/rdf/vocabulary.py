@@ -25,6 +25,9 @@ LINKS_GRAPH = GRAPH_NS + "links"
 ENTAILED_GRAPH = GRAPH_NS + "entailed"
 #: Prefix of the named graphs holding accepted ingest batches.
 BATCH_GRAPH_NS = GRAPH_NS + "batch/"
+#: Skolem IRIs that stand for the blank nodes of ingested batches (RDF 1.1 Concepts §3.5): still parts of their
+#: owner's statement (an annotation's target and selectors …), never resources of their own.
+GENID_NS = "https://w3id.org/dprk-japan-kg/.well-known/genid/"
 #: Metadata about the named graphs: each batch's provenance record, and which source document's
 #: statements each graph carries (:data:`DJ_STATEMENTS_OF`).
 PROVENANCE_GRAPH = GRAPH_NS + "provenance"

@@ -50,6 +50,7 @@ from service.rdf.vocabulary import (
     DCT_SOURCE,
     DJ_SOURCE_DOCUMENT,
     DJ_STATEMENTS_OF,
+    GENID_NS,
     GRAPH_NS,
     PROV,
     PROV_GENERATED_AT_TIME,
@@ -64,8 +65,6 @@ from service.rdf.vocabulary import (
 from service.store.client import StoreClient
 from service.store.writable import Unwritable, names_a_derived_graph
 
-#: Skolem IRIs for blank nodes of ingested batches (RDF 1.1 Concepts §3.5).
-GENID_NS = "https://w3id.org/dprk-japan-kg/.well-known/genid/"
 #: Token agents (``prov:wasAttributedTo``) are named under this prefix.
 TOKEN_AGENT_NS = GRAPH_NS + "token/"
 #: Longest source note kept in the provenance record.

@@ -61,14 +61,15 @@ djr:doc-901 a dj:SourceDocument ;
 """
 
 
-def passage(slug: str, exact: str, bodies: str, states: str = "") -> str:
-    """One evidence annotation (Web Annotation: quote and position selectors) for a quote of :data:`TEXT`."""
+def passage(exact: str, bodies: str, states: str = "", *, batch: str = "") -> str:
+    """One evidence annotation (Web Annotation: quote and position selectors) for a quote of :data:`TEXT`
+    (``batch``: a suffix that keeps the annotation's IRI apart from another batch's)."""
     start = TEXT.index(exact)
     end = start + len(exact)
     prefix, suffix = TEXT[max(0, start - 20):start], TEXT[end:end + 20]
     states_line = f"    dj:statesProperty {states} ;\n" if states else ""
     return f"""
-djr:doc-901-passage-{start}-{end} a oa:Annotation ;
+djr:doc-901-passage-{start}-{end}{batch} a oa:Annotation ;
     rdfs:label "doc-901, characters {start}–{end}"@en ;
     oa:motivatedBy dj:evidencing ;
     oa:hasBody {bodies} ;
@@ -97,10 +98,10 @@ djr:claim-901-reinvestigation a dj:Claim ;
     dj:valueText "a full reinvestigation"@en ;
     dj:claimDate "2014-05-29"^^xsd:date ;
     dct:source djr:doc-901 .
-""" + passage("talks", "Japanese and North Korean envoys met in Stockholm on 26-28 May.", "djr:ev-901-stockholm-talks",
+""" + passage("Japanese and North Korean envoys met in Stockholm on 26-28 May.", "djr:ev-901-stockholm-talks",
               "dj:startDate , dj:endDate , dj:participant") \
-    + passage("issue", "They discussed the abduction issue.", "djr:ev-901-stockholm-talks", "dj:discussedIssue") \
-    + passage("claim", "On 29 May North Korea said it would carry out a full reinvestigation.",
+    + passage("They discussed the abduction issue.", "djr:ev-901-stockholm-talks", "dj:discussedIssue") \
+    + passage("On 29 May North Korea said it would carry out a full reinvestigation.",
               "djr:claim-901-reinvestigation")
 
 #: An event stated with dct:source djr:doc-901 but sent without a source document.
@@ -111,7 +112,8 @@ djr:ev-902-unsourced-visit a dj:IntergovernmentalTalks ;
     dj:level djr:level-bureau-chief ;
     dj:participant djr:japan , djr:north-korea ;
     dct:source djr:doc-901 .
-"""
+""" + passage("Japanese and North Korean envoys met in Stockholm on 26-28 May.", "djr:ev-902-unsourced-visit",
+              batch="-unsourced")
 
 
 # -- talking to the live service ----------------------------------------------------------------
@@ -312,6 +314,9 @@ def test_stats_count_the_new_document(server: LiveServer, ingested: dict[str, An
     assert [d for d in ingested["before"]["documents"]] == [d for d in figures(server)["documents"]
                                                             if d["document"] != "djr:doc-901"], \
         "the bundled documents' figures are unchanged"
+    [coverage] = [c for c in figures(server).get("evidence", []) if c["document"] == "djr:doc-901"]
+    assert (coverage["evidenced"], coverage["factBearing"]) == (2, 2), \
+        "the event and the claim are evidenced; the skolemized targets and selectors are not resources of their own"
     result = CliRunner().invoke(cli, ["stats", "--endpoint", server.url])
     assert result.exit_code == 0, result.output
     assert f"{row['triples']:>9} {row['resources']:>9}  djr:doc-901" in result.output
@@ -402,7 +407,8 @@ def test_a_batch_at_odds_with_its_source_is_400_and_writes_nothing(
 def test_a_url_source_is_kept_as_primary_source_without_counting_for_a_document(
         server: LiveServer, ingested: dict[str, Any]) -> None:
     url = "https://example.org/news/2014/05/30/stockholm"
-    turtle = UNSOURCED.replace("ev-902-unsourced-visit", "ev-906-url-sourced").replace("Unsourced", "URL-sourced")
+    turtle = (UNSOURCED.replace("ev-902-unsourced-visit", "ev-906-url-sourced").replace("Unsourced", "URL-sourced")
+              .replace("-unsourced a oa:Annotation", "-url-sourced a oa:Annotation"))
     status, body = ingest(server, turtle, source=url)
     assert status == 201 and body["document"] is None
     rows = select(server, f"""SELECT ?src WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
