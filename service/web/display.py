@@ -38,6 +38,7 @@ from service.rdf.vocabulary import (
     RDFS_COMMENT,
     RDFS_LABEL,
     RESOURCE_NS,
+    SHAPES_NS,
     SKOS_ALT_LABEL,
     SKOS_PREF_LABEL,
     XSD,
@@ -377,7 +378,7 @@ def href(iri: str) -> str | None:
     else the ``about-entity`` canned query), ontology terms to the ontology page, other http(s) IRIs to
     themselves; None for anything else. With the setting NAMESPACE_LINKS 'public', our namespace's IRIs are
     linked as they are (w3id.org forwards them to the deployment)."""
-    if current_app.config.get("NAMESPACE_LINKS") == "public" and iri.startswith((RESOURCE_NS, ONTOLOGY_NS)):
+    if current_app.config.get("NAMESPACE_LINKS") == "public" and iri.startswith((RESOURCE_NS, ONTOLOGY_NS, SHAPES_NS)):
         return iri
     if iri.startswith(RESOURCE_NS):
         slug = iri[len(RESOURCE_NS):]
@@ -388,6 +389,8 @@ def href(iri: str) -> str | None:
         return iri
     if iri.startswith(ONTOLOGY_NS) and _has_rule("/ontology"):
         return "/ontology#" + quote(iri[len(ONTOLOGY_NS):], safe="-._~")
+    if iri.startswith(SHAPES_NS) and _has_rule("/shapes"):
+        return "/shapes#" + quote(iri[len(SHAPES_NS):], safe="-._~")
     if iri.startswith(("http://", "https://")):
         return iri
     return None
