@@ -252,6 +252,35 @@ GOLDEN = [
         ("djr:memb-junichiro-koizumi-prime-minister-doc-003", "dj:Membership"),
         ("djr:ev-2002-abduction-admission", "dj:Statement"),
     ]),
+    # Issue 13, answers as data. The December 2012 round was put off by the launch: doc-000 "this were delayed
+    # due to the North's satellite launch", doc-001 "was delayed due to North Korea's rocket launch".
+    ("causes", {"event": "djr:ev-2012-12-launch"}, ["effect", "cause", "document"], [
+        ("djr:ev-2012-12-talks-postponed", "djr:ev-2012-12-launch", "djr:doc-000"),
+        ("djr:ev-2012-12-talks-postponed", "djr:ev-2012-12-launch", "djr:doc-001")]),
+    # doc-000 on the November 2012 talks in Mongolia: "Both sides had initially arranged to meet again in early
+    # December for more bureau chief-level talks but this were delayed" — both sides bound, put off.
+    ("commitments", {"event": "djr:ev-2012-11-mongolia-talks"}, ["event", "party", "status", "document"], [
+        ("djr:ev-2012-11-mongolia-talks", "djr:japan", "dj:StatusShelved", "djr:doc-000"),
+        ("djr:ev-2012-11-mongolia-talks", "djr:north-korea", "dj:StatusShelved", "djr:doc-000")]),
+    # doc-003 (2014): "Tokyo has suggested it will ease sanctions that restrict travel and remittances once it
+    # sees progress by North Korea on the abductee investigations" — Japan's only pending commitment.
+    ("commitments", {"party": "djr:japan", "status": "dj:StatusPending"},
+     ["event", "party", "obligation", "condition", "condition_on", "status", "document"], [
+         ("djr:ev-2014-05-official-talks", "djr:japan", TEXT, TEXT, "djr:ev-2014-nk-abduction-investigation",
+          "dj:StatusPending", "djr:doc-003")]),
+    # Where the documents say the December round was delayed by the launch: doc-000's arrangement to meet again
+    # (the round as a whole) and the clause naming the cause; doc-001's one sentence. Offsets in code points of
+    # the texts as stored.
+    ("evidence-for", {"subject": "djr:ev-2012-12-talks-postponed", "predicate": "dj:causedBy"},
+     ["document", "scope", "quote", "start", "end"], [
+         ("djr:doc-000", "resource", "Both sides had initially arranged to meet again in early December for more "
+          "bureau chief-level talks", "2987", "3086"),
+         ("djr:doc-000", "property", "but this were delayed due to the North\u2019s satellite launch", "3087", "3144"),
+         ("djr:doc-001", "resource", "Another high-level talk, scheduled for early December, was delayed due to "
+          "North Korea's rocket launch.", "1447", "1549")]),
+    # doc-002 prints no date: its year (2012) is inferred from the talks it reports, marked as derived.
+    ("derived-values", {"subject": "djr:doc-002"}, ["subject", "property", "value", "document"], [
+        ("djr:doc-002", "dct:issued", "2012", "djr:doc-002"), ("djr:doc-002", "dj:edtf", "2012", "djr:doc-002")]),
 ]
 
 
