@@ -140,6 +140,16 @@ def test_the_hedged_cause_of_the_economic_freefall_is_a_claim(app):
     assert set(slugs(rows, "who")) == {"author-doc-004"}
 
 
+def test_the_author_s_hedged_readings_are_his_claims(app):
+    rows = select(app, """SELECT ?c WHERE { GRAPH djr:doc-004 { ?c a dj:Claim ; dj:claimant djr:author-doc-004 } }""")
+    assert {
+        "cl-hostile-policy-reading",   # "North Korea therefore likely interprets … “hostile policy”"
+        "cl-reform-power-base-risk",   # "could, however, majorly affect his own power base"
+        "cl-chongryon-route",          # "I think it is time to pursue the Chongryon route"
+        "cl-military-economic-role",   # "there are signs that the military … will also be expected to contribute more"
+    } <= set(slugs(rows, "c"))
+
+
 def test_price_statement_falls_in_freedom_week(app):
     # "during this year's North Korea Freedom Week, beginning in April. State Department spokesperson Ned Price …"
     rows = select(app, """SELECT ?p ?start WHERE { GRAPH djr:doc-004 {
