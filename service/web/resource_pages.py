@@ -169,7 +169,8 @@ class Context:
 
     def __init__(self, terms: describe.Terms, quads: Iterable[ox.Quad]) -> None:
         self.terms = terms
-        self.labels: dict[str, dict[str, list[str]]] = {k: dict(v) for k, v in terms.labels.items()}
+        #: Labels seen on this page; the vocabulary's are looked up after them (never copied, never changed).
+        self.labels: dict[str, dict[str, list[str]]] = {}
         for quad in quads:
             if quad.predicate.value in describe.LABEL_PREDICATES and isinstance(quad.subject, ox.NamedNode):
                 describe.add_label(self.labels, quad.subject.value, quad.object)
@@ -189,7 +190,7 @@ class Context:
 
     def label(self, iri: str) -> str | None:
         """The best name of ``iri`` among the labels seen: English, then no language, then any."""
-        forms = self.labels.get(iri)
+        forms = self.labels.get(iri) or self.terms.labels.get(iri)
         if not forms:
             return None
         for lang in ("en", ""):
@@ -478,8 +479,9 @@ def entity_page(iri: str) -> EntityPage:
     context = Context(terms(), [*quads, *incoming])
     node = ox.NamedNode(iri)
     index = evidence_index(quads, body=iri)
-    own = [q for q in quads if q.subject == node or isinstance(q.subject, ox.BlankNode)]
-    own = [q for q in own if not _is_annotation_part(q, quads)]
+    annotation_parts = {q.object for q in quads if q.predicate.value in (OA + "hasTarget", OA + "hasSelector")}
+    own = [q for q in quads if q.subject == node or
+           (isinstance(q.subject, ox.BlankNode) and q.subject not in annotation_parts)]
     title, scripts, others = names(node, own, context)
     everything = facts_of(node, own, context, index=index)
     by_predicate = {f.predicate: f for f in everything}
@@ -533,12 +535,6 @@ def entity_page(iri: str) -> EntityPage:
         footnotes=context.footnotes, evidence=general_evidence(index, iri, context))
     page.context = context  # type: ignore[attr-defined]
     return page
-
-
-def _is_annotation_part(quad: ox.Quad, quads: list[ox.Quad]) -> bool:
-    """Whether a blank-node quad belongs to an annotation (its target and selectors), not to the resource."""
-    return isinstance(quad.subject, ox.BlankNode) and any(
-        q.object == quad.subject and q.predicate.value in (OA + "hasTarget", OA + "hasSelector") for q in quads)
 
 
 def _external_links(node: ox.NamedNode, own: list[ox.Quad], records: list[Row], context: Context
