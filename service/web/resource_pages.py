@@ -622,13 +622,17 @@ def document_info(iri: str, page: EntityPage, context: Context) -> dict[str, Any
     urls += [q.object.value for q in graph if q.subject in about_document and q.predicate.value == PROV +
              "wasDerivedFrom" and q.object.value.startswith(("http://", "https://"))]
     notes = [v for p in (DJ + "attributionNote", SKOS_NOTE) if p in by_predicate for v in by_predicate[p].values]
-    roles = []
-    for fact in page.facts:
-        if fact.predicate == PROV + "qualifiedAttribution":
-            for value in fact.values:
-                nested = dict(value.nested)
-                roles.append((nested.get(context.name(PROV + "agent"), []), nested.get(context.name(PROV + "hadRole"),
-                                                                                      [])))
+    # contributors' roles: prov:qualifiedAttribution [or an IRI] with prov:agent and prov:hadRole
+    attributions = {q.object for q in [*quads, *graph] if q.subject.value == iri and
+                    q.predicate.value == PROV + "qualifiedAttribution"}
+    details: dict[Any, dict[str, list[Any]]] = {}
+    for quad in [*quads, *graph]:
+        if quad.subject in attributions and quad.predicate.value in (PROV + "agent", PROV + "hadRole"):
+            values = details.setdefault(quad.subject, {}).setdefault(quad.predicate.value, [])
+            if quad.object not in values:
+                values.append(quad.object)
+    roles = sorted(((d.get(PROV + "hadRole", []), d.get(PROV + "agent", [])) for d in details.values()),
+                   key=lambda pair: [context.label(t.value) or t.value for t in pair[0]])
     keys = {"creator": DCT + "creator", "contributor": DCT + "contributor", "publisher": DCT + "publisher",
             "issued": DCT + "issued", "edtf": DJ + "edtf", "language": DCT + "language",
             "citation": DCT + "bibliographicCitation", "translation_of": DJ + "translationOf",
