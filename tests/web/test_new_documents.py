@@ -37,6 +37,7 @@ TOKEN = "new-documents-token"
 DOC = RESOURCE_NS + "doc-901"
 EVENT = RESOURCE_NS + "ev-901-stockholm-talks"
 CLAIM = RESOURCE_NS + "claim-901-reinvestigation"
+COMMITMENT = RESOURCE_NS + "commitment-901-reinvestigation"
 
 #: The made-up report the evidence quotes (a user's document would be their article's text).
 TEXT = ("Japanese and North Korean envoys met in Stockholm on 26-28 May. They discussed the abduction issue. "
@@ -98,11 +99,19 @@ djr:claim-901-reinvestigation a dj:Claim ;
     dj:valueText "a full reinvestigation"@en ;
     dj:claimDate "2014-05-29"^^xsd:date ;
     dct:source djr:doc-901 .
+
+djr:commitment-901-reinvestigation a dj:Commitment ;
+    rdfs:label "North Korea's commitment to reinvestigate (test report)"@en ;
+    dj:commitmentOf djr:ev-901-stockholm-talks ;
+    dj:committedParty djr:north-korea ;
+    dj:obligation "carry out a full reinvestigation"@en ;
+    dj:commitmentStatus dj:StatusAgreed ;
+    dct:source djr:doc-901 .
 """ + passage("Japanese and North Korean envoys met in Stockholm on 26-28 May.", "djr:ev-901-stockholm-talks",
               "dj:startDate , dj:endDate , dj:participant") \
     + passage("They discussed the abduction issue.", "djr:ev-901-stockholm-talks", "dj:discussedIssue") \
     + passage("On 29 May North Korea said it would carry out a full reinvestigation.",
-              "djr:claim-901-reinvestigation")
+              "djr:claim-901-reinvestigation , djr:commitment-901-reinvestigation")
 
 #: An event stated with dct:source djr:doc-901 but sent without a source document.
 UNSOURCED = PREFIXES + """
@@ -287,6 +296,20 @@ def test_claims_lists_the_claim_under_the_new_document(server: LiveServer, inges
     assert row["claim_date"] == "2014-05-29" and row["document"] == DOC
 
 
+def test_commitments_lists_the_commitment_under_the_new_document(
+        server: LiveServer, ingested: dict[str, Any]) -> None:
+    [row] = canned(server, "commitments", document="djr:doc-901")
+    assert (row["commitment"], row["event"], row["party"]) == (COMMITMENT, EVENT, RESOURCE_NS + "north-korea")
+    assert row["status"].endswith("#StatusAgreed") and row["document"] == DOC
+
+
+def test_evidence_for_gives_the_passage_stating_the_start_date(server: LiveServer, ingested: dict[str, Any]) -> None:
+    rows = canned(server, "evidence-for", subject="djr:ev-901-stockholm-talks", predicate="dj:startDate")
+    assert [(r["document"], r["quote"]) for r in rows] == [
+        (DOC, "Japanese and North Korean envoys met in Stockholm on 26-28 May.")]
+    assert TEXT[int(rows[0]["start"]):int(rows[0]["end"])] == rows[0]["quote"]
+
+
 def test_which_passage_of_which_document_states_the_start_date(server: LiveServer, ingested: dict[str, Any]) -> None:
     rows = select(server, f"""PREFIX oa: <http://www.w3.org/ns/oa#>
         PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>
@@ -315,8 +338,9 @@ def test_stats_count_the_new_document(server: LiveServer, ingested: dict[str, An
                                                             if d["document"] != "djr:doc-901"], \
         "the bundled documents' figures are unchanged"
     [coverage] = [c for c in figures(server).get("evidence", []) if c["document"] == "djr:doc-901"]
-    assert (coverage["evidenced"], coverage["factBearing"]) == (2, 2), \
-        "the event and the claim are evidenced; the skolemized targets and selectors are not resources of their own"
+    assert (coverage["evidenced"], coverage["factBearing"]) == (3, 3), \
+        "the event, the claim and the commitment are evidenced; the skolemized targets and selectors are not " \
+        "resources of their own"
     result = CliRunner().invoke(cli, ["stats", "--endpoint", server.url])
     assert result.exit_code == 0, result.output
     assert f"{row['triples']:>9} {row['resources']:>9}  djr:doc-901" in result.output
