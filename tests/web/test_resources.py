@@ -290,3 +290,11 @@ def test_void_names_the_uri_space_and_the_look_up_endpoint(site):
     assert term.status_code == 303 and term.headers["Location"].endswith("/ontology#Person")
     assert site.get(path + RESOURCE_NS + "nobody", headers={"Accept": "text/turtle"}).status_code == 404
     assert site.get("/lookup").status_code == 400
+
+
+def test_where_the_documents_differ_the_values_are_side_by_side_with_their_documents(site):
+    text = site.get("/id/ev-2002-09-koizumi-pyongyang", headers=HTML).get_data(as_text=True)
+    differ = text[text.index('id="s-differ"'):]
+    differ = differ[:differ.index("</table>")]
+    assert "September 2002" in differ and 'href="/id/doc-002"' in differ  # the month, as doc-002 gives it
+    assert re.search(r">2002</span>.*?href=\"/id/doc-003\"", differ, re.S)  # only the year, as doc-003 gives it
