@@ -245,7 +245,7 @@ GOLDEN = [
     # Jong-il's admission to him.
     ("find-entity", {"text": "koizumi"}, ["entity", "type"], [
         ("djr:junichiro-koizumi", "dj:Person"),
-        ("djr:ev-2002-09-koizumi-pyongyang", "dj:Summit"),
+        ("djr:ev-2002-09-koizumi-pyongyang", "dj:Visit"),  # "visit" in 000-003 (003 also says "that summit")
         ("djr:memb-junichiro-koizumi-prime-minister-doc-000", "dj:Membership"),
         ("djr:memb-junichiro-koizumi-prime-minister-doc-001", "dj:Membership"),
         ("djr:memb-junichiro-koizumi-prime-minister-doc-002", "dj:Membership"),
