@@ -479,7 +479,9 @@ def entity_page(iri: str) -> EntityPage:
     context = Context(terms(), [*quads, *incoming])
     node = ox.NamedNode(iri)
     index = evidence_index(quads, body=iri)
-    annotation_parts = {q.object for q in quads if q.predicate.value in (OA + "hasTarget", OA + "hasSelector")}
+    # the targets and selectors of the passages about it (on a passage's own page they are its facts)
+    annotation_parts = set() if any(q.subject == node and q.predicate.value == OA + "hasTarget" for q in quads) \
+        else {q.object for q in quads if q.predicate.value in (OA + "hasTarget", OA + "hasSelector")}
     own = [q for q in quads if q.subject == node or
            (isinstance(q.subject, ox.BlankNode) and q.subject not in annotation_parts)]
     title, scripts, others = names(node, own, context)
