@@ -263,3 +263,17 @@ def test_no_claim_of_002_or_003_is_shared_with_another_document(app):
         SELECT ?c WHERE { VALUES ?g { djr:doc-002 djr:doc-003 } GRAPH ?g { ?c a dj:Claim }
           GRAPH ?other { ?c a dj:Claim } FILTER(?other != ?g) }""")
     assert rows == []
+
+
+def test_contributors_of_003_with_their_roles(app):
+    """003's caption credits '(JIJI PRESS/AFP/Getty Images)'; its publisher comes from the public copy only."""
+    rows = select(app, """
+        SELECT ?agent ?role WHERE { GRAPH djr:doc-003 {
+          djr:doc-003 prov:qualifiedAttribution ?a . ?a prov:agent ?agent ; prov:hadRole ?role } }""")
+    assert {(short(r["agent"]), r["role"].split("#")[1]) for r in rows} == {
+        ("jiji-press", "PhotoCreditRole"), ("afp", "PhotoCreditRole"), ("getty-images", "PhotoCreditRole"),
+        ("stratfor", "PublisherRole")}
+    derived = select(app, """
+        SELECT ?agent WHERE { GRAPH djr:doc-003 { ?d a dj:DerivedValue ; rdf:subject djr:doc-003 ;
+          rdf:predicate prov:qualifiedAttribution ; rdf:object ?a . ?a prov:agent ?agent } }""")
+    assert [short(r["agent"]) for r in derived] == ["stratfor"]
