@@ -28,6 +28,8 @@ from flask.typing import ResponseReturnValue
 from service import problems
 from service.rdf.formats import HTML_FORMATS, RDF_FORMATS, Format, syntax
 from service.rdf.vocabulary import (
+    DERIVED_GRAPHS,
+    GRAPH_NS,
     ONTOLOGY_GRAPH,
     ONTOLOGY_NS,
     PREFIXES,
@@ -164,6 +166,8 @@ def lookup() -> ResponseReturnValue:
     iri = values[0].strip()
     if iri.startswith(RESOURCE_NS) and _known(iri):
         return redirect(url_for("resources.resource", name=iri[len(RESOURCE_NS):]), code=303)
+    if iri.startswith(GRAPH_NS):
+        return redirect(url_for("resources.graph", name=iri[len(GRAPH_NS):]), code=303)
     for name, (namespace, _, _) in VOCABULARIES.items():
         if iri.split("#", 1)[0] == namespace.rstrip("#"):
             fragment = iri.partition("#")[2]
@@ -174,6 +178,34 @@ def lookup() -> ResponseReturnValue:
 def _known(iri: str) -> bool:
     return bool(_SLUG.fullmatch(iri[len(RESOURCE_NS):])) and resource_pages.cached(
         "known", iri, lambda: describe.is_known(get_store(), iri))
+
+
+@bp.get("/graph/<path:name>")
+def graph(name: str) -> ResponseReturnValue:
+    """A named graph of ``https://w3id.org/dprk-japan-kg/graph/`` (the links, the ontology, the shapes, the
+    provenance records, an ingested batch): a page saying what it is, or its triples in RDF."""
+    stem, fixed = _split(name)
+    iri = GRAPH_NS + stem
+    store = get_store()
+    if iri in DERIVED_GRAPHS or not _GRAPH_NAME.fullmatch(stem) or not resource_pages.cached(
+            "graph-exists", iri, lambda: store.graph_exists(ox.NamedNode(iri))):
+        return not_found(iri)
+    fmt, negotiated = chosen_format(fixed)
+    base = url_for("resources.graph", name=stem)
+    quads = resource_pages.cached("graph", iri, lambda: describe.graph_quads(store, iri))
+    own = [q for q in quads if q.graph_name.value == iri]
+    if fmt.key == "html":
+        html = render_template("resources/graph.html", iri=iri, curie=curie(iri), triples=len(own),
+                               subjects=len({q.subject for q in own}), downloads=download_links(base),
+                               dump=url_for("void.dump", graph=iri))
+        response = Response(html, mimetype="text/html")
+        if negotiated:
+            response.headers["Content-Location"] = f"{base}.html"
+        return alternates(response, base, negotiated)
+    return rdf_response(own, fmt, base, negotiated)
+
+
+_GRAPH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*(?:/[A-Za-z0-9][A-Za-z0-9._~-]*)*")
 
 
 #: The vocabulary documents of the namespace: path → (namespace of its terms, graph holding it, title).
@@ -198,8 +230,8 @@ def vocabulary(vocabulary: str, extension: str | None = None) -> ResponseReturnV
             return not_found(namespace.rstrip("#") + "." + extension)
     fmt, negotiated = chosen_format(fixed)
     base = url_for(f"resources.{vocabulary}")
-    quads = resource_pages.cached("graph", graph, lambda: [
-        q for q in describe.graph_quads(get_store(), graph) if q.graph_name.value == graph])
+    every = resource_pages.cached("graph", graph, lambda: describe.graph_quads(get_store(), graph))
+    quads = [q for q in every if q.graph_name.value == graph]  # the graph itself, not the labels around it
     if fmt.key == "html":
         html = render_template("resources/ontology.html", terms=_terms(quads, namespace), title=title,
                                namespace=namespace, prefix=curie(namespace + "x").split(":")[0],
@@ -291,6 +323,13 @@ def _openapi() -> dict[str, Any]:
             "parameters": [extension],
             "responses": {"200": {"description": "The shapes.", "content": content},
                           **openapi_routes.error_responses(404, 503)}}},
+        "/graph/{name}": {"get": {
+            "operationId": "namedGraph", "tags": ["service"],
+            "summary": "A named graph of https://w3id.org/dprk-japan-kg/graph/: its page or its triples in RDF",
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                            "example": "links", "description": "The graph's name (the IRI after /graph/)."}],
+            "responses": {"200": {"description": "The graph.", "content": content},
+                          **openapi_routes.error_responses(400, 404, 406, 503)}}},
         "/lookup": {"get": {
             "operationId": "lookup", "tags": ["service"],
             "summary": "VoID URI look-up: 303 to the description of an IRI of the dataset",

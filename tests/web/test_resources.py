@@ -298,3 +298,18 @@ def test_where_the_documents_differ_the_values_are_side_by_side_with_their_docum
     differ = differ[:differ.index("</table>")]
     assert "September 2002" in differ and 'href="/id/doc-002"' in differ  # the month, as doc-002 gives it
     assert re.search(r">2002</span>.*?href=\"/id/doc-003\"", differ, re.S)  # only the year, as doc-003 gives it
+
+
+def test_named_graphs_resolve_and_the_derived_one_is_not_served(site):
+    graph = rdflib.Graph().parse(data=site.get("/graph/links", headers={"Accept": "text/turtle"}).data,
+                                 format="turtle")
+    skos_exact = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#exactMatch")
+    assert (rdflib.URIRef(RESOURCE_NS + "song-il-ho"), skos_exact,
+            rdflib.URIRef("http://dbpedia.org/resource/Sung_Il-ho")) in graph
+    assert not list(graph.triples((None, RDFS_LABEL, rdflib.Literal("Song Il-ho", lang="en"))))  # its own only
+    page = site.get("/graph/links", headers=HTML)
+    assert page.status_code == 200 and "triples" in page.get_data(as_text=True)
+    assert site.get("/graph/entailed", headers=HTML).status_code == 404  # derived: query it instead
+    assert site.get("/graph/no-such-graph", headers={"Accept": "text/turtle"}).status_code == 404
+    ontology = rdflib.Graph().parse(data=site.get("/ontology.ttl").data, format="turtle")
+    assert not list(ontology.triples((rdflib.URIRef(RESOURCE_NS + "japan"), None, None)))
