@@ -23,6 +23,7 @@ from service.web import (
     health,
     query_path,
     resources,
+    search,
     site,
     sparql,
     stats,
@@ -32,7 +33,7 @@ from service.web import (
 )
 
 #: The blueprints of the service, in registration order.
-BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources)
+BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources, search)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
