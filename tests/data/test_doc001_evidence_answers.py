@@ -121,6 +121,10 @@ def test_what_the_early_1990s_agreement_committed_and_where_it_stood(app):
           djr:ev-2002-09-koizumi-pyongyang dj:followedBy ?shelving .
           ?shelving dj:precededBy djr:ev-2002-09-koizumi-pyongyang ; dj:discussedIssue ?issue } } ORDER BY ?issue""")
     assert [short(r["issue"]) for r in order] == ["abduction-issue", "nk-nuclear-program", "war-reparations"]
+    # The undated early-1990s agreement comes first in the series: "the payment issue was further discussed" in 2002.
+    series = select(app, """
+        SELECT ?next WHERE { GRAPH djr:doc-001 { djr:reparations-understanding-1990s dj:followedBy ?next } }""")
+    assert [short(r["next"]) for r in series] == ["ev-2002-09-koizumi-pyongyang"]
 
 
 def test_the_april_2012_pledge_is_a_statement_with_its_words_and_a_commitment(app):
