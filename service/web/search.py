@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     """Give the app its name index (built on the first search, and again after each write)."""
     app.extensions[EXTENSION_KEY] = LiveIndex(lambda sparql: get_store().select(sparql).rows,
                                               lambda: get_store().generation)
+    app.jinja_env.globals["search_url"] = instances_url
 
 
 def current_index() -> SearchIndex:

@@ -130,7 +130,7 @@ def test_live_server_finds_a_label_written_with_the_token(make_live_server):
     assert search("Song Il-ho")["results"][0]["iri"] == SONG
     assert search("송일호")["total"] == 0
     update = (f'INSERT DATA {{ GRAPH <https://example.org/search-test> {{ <{SONG}> '
-              '<http://www.w3.org/2004/02/skos/core#altLabel> "송일호"@ko }} }}')
+              '<http://www.w3.org/2004/02/skos/core#altLabel> "송일호"@ko } }')
     request = urllib.request.Request(server.url + "/sparql", data=urllib.parse.urlencode({"update": update}).encode(),
                                      headers={"Authorization": f"Bearer {WRITE_TOKEN}",
                                               "Content-Type": "application/x-www-form-urlencoded"}, method="POST")
@@ -138,3 +138,16 @@ def test_live_server_finds_a_label_written_with_the_token(make_live_server):
         assert response.status in (200, 204)
     found = search("송일호")["results"][0]
     assert found["iri"] == SONG and found["matched"] == {"text": "송일호", "lang": "ko", "property": "skos:altLabel"}
+
+
+def test_canned_forms_suggest_iris_of_the_parameters_class(client):
+    html = client.get("/queries/contacts-timeline", headers={"Accept": BROWSER}).get_data(as_text=True)
+    assert ('list="suggest-contacts-timeline-participant" data-search="/search?type=dj:Agent&amp;limit=20&amp;q="'
+            in html)
+    assert '<datalist id="suggest-contacts-timeline-participant"></datalist>' in html
+    assert "autocomplete.js" in html and 'name="participant"' in html, "the plain input still works without it"
+    suggestions = _search(client, type="dj:Agent", limit=20, q="Song")
+    assert suggestions["results"][0]["id"] == "djr:song-il-ho"
+    answer = client.get("/queries/contacts-timeline.json?participant=" + suggestions["results"][0]["id"])
+    assert answer.status_code == 200, "a suggested value is one the form accepts"
+    assert client.get("/assets/autocomplete.js").status_code in (200, 301, 302, 308)
