@@ -277,3 +277,9 @@ def test_contributors_of_003_with_their_roles(app):
         SELECT ?agent WHERE { GRAPH djr:doc-003 { ?d a dj:DerivedValue ; rdf:subject djr:doc-003 ;
           rdf:predicate prov:qualifiedAttribution ; rdf:object ?a . ?a prov:agent ?agent } }""")
     assert [short(r["agent"]) for r in derived] == ["stratfor"]
+
+
+def test_the_informal_talks_before_may_2014_have_no_topic_the_text_does_not_give(app):
+    """003: 'After a series of quiet and informal talks, in May 2014 ...' — what they covered is not said."""
+    rows = select(app, "SELECT ?i WHERE { GRAPH djr:doc-003 { djr:ev-2014-informal-talks dj:discussedIssue ?i } }")
+    assert rows == []
