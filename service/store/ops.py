@@ -63,9 +63,12 @@ def _validate(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list
         return validate_change(worker.store, add, remove, drop, union=worker.union).to_json()
 
 
-def _refusal(worker: Any, delta: Delta) -> dict[str, Any] | None:
-    """Why the change may not be written at all (:func:`service.store.writable.unwritable`), as an answer, or None."""
-    refusal = unwritable(delta.graphs(), union=worker.union)
+def _refusal(worker: Any, delta: Delta, req: dict) -> dict[str, Any] | None:
+    """Why the change may not be written at all (:func:`service.store.writable.unwritable`), as an answer, or None.
+
+    ``req["service_graphs"]``: the change writes the service's own graphs on purpose (an ingest's record).
+    """
+    refusal = unwritable(delta.graphs(), union=worker.union, service=bool(req.get("service_graphs")))
     return refusal.to_json() if refusal else None
 
 
@@ -178,7 +181,7 @@ def _guarded_commit(worker: Any, req: dict, delta: Delta) -> dict[str, Any]:
     change types as its own ``dj:SourceDocument`` (a document's own graph, written with the Graph Store or a
     SPARQL Update) is linked to that document in the same change (:mod:`service.rdf.documents`).
     """
-    refusal = _refusal(worker, delta)
+    refusal = _refusal(worker, delta, req)
     if refusal:
         return {"applied": False, **refusal}
     delta.add = delta.add + [q for q in documents.document_graph_links(delta.add) if q not in worker.store]
@@ -201,7 +204,7 @@ def op_validate_update(worker: Any, conn: Connection, req: dict) -> None:
         from service.validation import refuse_shape_change
 
         refuse_shape_change(delta.add, delta.remove, delta.drop_graphs)
-    refusal = _refusal(worker, delta)
+    refusal = _refusal(worker, delta, req)
     report = _validate(worker, delta.add, delta.remove, delta.drop_graphs)
     conn.send(("ok", {"report": report, "diff": _diff(worker, delta.add, delta.remove),
                       "drop_graphs": [encode(g) for g in delta.drop_graphs],

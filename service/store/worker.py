@@ -297,7 +297,7 @@ class Worker:
         drop_graphs = [decode(g) for g in req.get("drop_graphs", [])]
         refusal = unwritable([*(q.graph_name for q in (*add, *remove)), *drop_graphs], union=self.union)
         if refusal:
-            raise (PermissionError if refusal.reason == "derived" else ValueError)(refusal.message())
+            raise (PermissionError if refusal.reason in ("derived", "service") else ValueError)(refusal.message())
         with self.write_lock:
             ops.commit(self, add, remove, drop_graphs, [])
         conn.send(("ok", {"added": len(add), "removed": len(remove), "dropped_graphs": len(drop_graphs)}))

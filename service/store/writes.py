@@ -110,7 +110,7 @@ def refusal_message(report: dict[str, Any]) -> str:
 def _check(answer: dict[str, Any], what: str) -> dict[str, Any]:
     """Turn a worker refusal into the right client error; return the answer when the change was applied."""
     refused = answer.get("refused")
-    if refused in ("derived", "default-graph"):
+    if refused in ("derived", "service", "default-graph"):
         raise Unwritable(refused, tuple(answer.get("graphs", ()))).problem(what)
     if refused == "shapes":
         raise problems.unprocessable(refusal_message(answer["report"]), report=answer["report"])
@@ -140,11 +140,12 @@ def run_update(store: StoreClient, sparql: str, *, base_iri: str | None = None) 
 
 
 def _apply(store: StoreClient, what: str, *, add: list[ox.Quad] = (), drop: list[Any] = (),  # type: ignore[assignment]
-           create: list[Any] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+           create: list[Any] = (), service_graphs: bool = False) -> dict[str, Any]:  # type: ignore[assignment]
+    """A guarded apply in the worker; ``service_graphs``: the change writes the provenance graph on purpose."""
     _, validate = _settings(store)
     answer = store.call("guarded_apply", add=ox.serialize(list(add), format=ox.RdfFormat.N_QUADS) or b"",
                         drop_graphs=[encode(g) for g in drop], create_graphs=[encode(g) for g in create],
-                        validate=validate)
+                        validate=validate, service_graphs=service_graphs)
     return _check(answer, what)
 
 
@@ -332,7 +333,7 @@ def ingest_batch(store: StoreClient, quads: Iterable[ox.Quad], *, token_name: st
     batch = [ox.Quad(s, p, o, graph) for s, p, o in sorted(triples, key=str)]
     resolved = resolve_source(store, source, batch)
     record = provenance(batch_id, token_name=token_name, source=resolved, triples=len(batch))
-    answer = _apply(store, "batch", add=batch + record)
+    answer = _apply(store, "batch", add=batch + record, service_graphs=True)
     result = _result(answer, graph=graph.value)
     result.added = len(batch)
     result.details.update({"batch": batch_id, "provenance_graph": PROVENANCE_GRAPH, "document": resolved.document})

@@ -481,3 +481,30 @@ def test_a_document_graph_inserted_by_sparql_update_is_linked_to_its_document(
     [row] = [r for r in canned(server, "contacts-timeline", year_from="2014", year_to="2014")
              if r["event"] == RESOURCE_NS + "ev-908-talks"]
     assert row["documents"] == "1"
+
+
+# -- the links cannot be forged -----------------------------------------------------------------
+
+
+FORGED = f"<{BATCH_GRAPH_NS}forged> <https://w3id.org/dprk-japan-kg/ontology#statementsOf> <{DOC}> ."
+
+
+@pytest.mark.parametrize(("method", "path", "body", "content_type"), [
+    ("PUT", "/store?" + urlencode({"graph": PROVENANCE_GRAPH}), FORGED, "text/turtle"),
+    ("POST", "/store?" + urlencode({"graph": PROVENANCE_GRAPH}), FORGED, "text/turtle"),
+    ("DELETE", "/store?" + urlencode({"graph": PROVENANCE_GRAPH}), None, None),
+    ("POST", "/sparql", f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ {FORGED} }} }}", "application/sparql-update"),
+    ("POST", "/sparql", f"DROP GRAPH <{PROVENANCE_GRAPH}>", "application/sparql-update"),
+], ids=["graph-store-put", "graph-store-post", "graph-store-delete", "update-insert", "update-drop"])
+def test_the_provenance_graph_is_written_by_the_service_only(
+        server: LiveServer, ingested: dict[str, Any], method: str, path: str, body: str | None,
+        content_type: str | None) -> None:
+    before = figures(server)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    status, answer = request(server, path, data=body.encode() if body else None, method=method, headers=headers)
+    assert status == 403, answer
+    assert "provenance" in answer["message"] and "/ingest" in answer["message"]
+    assert_nothing_written(server, before)
+    assert document_figures(server) is not None, "doc-901's batches still count for it"
