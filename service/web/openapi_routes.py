@@ -56,6 +56,7 @@ INGEST_RESULT_SCHEMA: dict[str, Any] = {
     "properties": {
         "batch": {"type": "string"}, "graph": {"type": "string"}, "added": {"type": "integer"},
         "provenance_graph": {"type": "string"}, "source": {"type": ["string", "null"]},
+        "document": {"type": ["string", "null"]},
         "graph_url": {"type": "string"}, "report": {},
     },
 }
@@ -236,7 +237,10 @@ def _validation_paths() -> dict[str, Any]:
         "security": [{BEARER: []}],
         "parameters": [
             {"name": "source", "in": "query", "required": False, "description": "Where the batch comes from "
-             "(recorded in its provenance); wins over X-Source.", "schema": {"type": "string", "maxLength": 2000}},
+             "(recorded in its provenance); wins over X-Source. A registered source document (`djr:doc-003` or its "
+             "IRI) makes the batch count as that document's statement (the answer's `document`); a `djr:` IRI that "
+             "names no registered document is 400; a batch registering a new document names it here.",
+             "schema": {"type": "string", "maxLength": 2000}},
             {"name": "X-Source", "in": "header", "required": False, "description": "The same, as a header.",
              "schema": {"type": "string", "maxLength": 2000}},
         ],
