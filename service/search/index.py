@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.canned.cache import GenerationCache
+from service.canned.params import SPACE, SPACE_CLASS
 from service.rdf.vocabulary import (
     DCT_TITLE,
     DERIVED_GRAPHS,
@@ -59,6 +60,8 @@ TITLE_PROPERTIES = frozenset(NAME_PROPERTIES[:5])
 TIERS: tuple[str, ...] = ("exact", "prefix", "token", "substring")
 #: The longest query accepted (a name, not a text: longer input is refused, not cut).
 MAX_QUERY_LENGTH = 200
+#: What a query must contain (a character other than padding), in the regex syntax Python and ECMA-262 share.
+QUERY_PATTERN = "[^" + SPACE_CLASS[1:]
 #: Default and largest number of results.
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -124,8 +127,10 @@ class SearchIndex:
 
     def search(self, query: str, *, type_iri: str | None = None, limit: int = DEFAULT_LIMIT) -> tuple[list[Match], int]:
         """The resources matching ``query`` (of class ``type_iri`` or below, when given), best first: the first
-        ``limit`` of them and how many matched in all. ``query`` must have a letter or digit (:func:`check_query`)."""
+        ``limit`` of them and how many matched in all."""
         key = compact(query)
+        if not key:
+            return [], 0  # punctuation alone names nothing
         words = query_tokens(query)
         best: dict[str, tuple[tuple[Any, ...], str, Name]] = {}
         for name in self.names:
@@ -157,15 +162,18 @@ def _tier(name: Name, key: str, words: tuple[str, ...]) -> int | None:
 
 
 def check_query(query: str | None) -> str:
-    """The query stripped, or ``ValueError`` saying why it cannot be searched (empty, too long, no letters)."""
-    text = (query or "").strip()
-    if not text:
-        raise ValueError("Give a name to search for, e.g. q=Song Il-ho.")
+    """The query without its padding, or ``ValueError`` saying why it cannot be searched (empty or too long).
+
+    A query of punctuation alone is accepted and finds nothing (:meth:`SearchIndex.search`). The padding is
+    :data:`~service.canned.params.SPACE`, the whitespace the OpenAPI document's pattern names (:data:`QUERY_PATTERN`).
+    """
+    text = query or ""
     if len(text) > MAX_QUERY_LENGTH:
         raise ValueError(f"The search text is {len(text)} characters long; at most {MAX_QUERY_LENGTH} are "
                          "accepted (search for a name, not a passage).")
-    if not compact(text):
-        raise ValueError("The search text has no letter or digit to search for.")
+    text = text.strip(SPACE)
+    if not text:
+        raise ValueError("Give a name to search for, e.g. q=Song Il-ho.")
     return text
 
 

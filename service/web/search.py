@@ -16,16 +16,29 @@ from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
 
 from service import problems
-from service.rdf.vocabulary import PREFIXES, curie, expand_name
-from service.search.index import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_LENGTH, TIERS, LiveIndex, SearchIndex, check_query
+from service.canned.params import SPACE
+from service.rdf.vocabulary import PREFIXES, curie
+from service.search.index import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_QUERY_LENGTH,
+    QUERY_PATTERN,
+    TIERS,
+    LiveIndex,
+    SearchIndex,
+    check_query,
+)
 from service.web import access, display, errors, openapi_routes, responses
 from service.web.context import get_store
 
 bp = errors.machine_routes(Blueprint("search", __name__))
 bp.after_request(access.add_cors_headers)
 
-#: Characters an IRI in SPARQL text cannot hold (RFC 3987 / SPARQL IRIREF).
-_NOT_IN_IRI = re.compile(r'[\s<>"{}|^`\\]')
+#: What ``type`` may be: an http(s) IRI or a prefixed name of ours, without the characters an IRI in SPARQL text
+#: cannot hold or padding — in the regex syntax Python and ECMA-262 share, so the OpenAPI document says the same.
+TYPE_PATTERN = ("^(https?://|(" + "|".join(map(re.escape, PREFIXES)) + "):)[^"
+                + "".join(f"\\u{ord(c):04X}" for c in SPACE + '<>"{}|^`\\') + "]*$")
+_TYPE = re.compile(TYPE_PATTERN)
 
 #: ``app.extensions`` key: the :class:`~service.search.index.LiveIndex` of the app's store.
 EXTENSION_KEY = "dprk_kg_search_index"
@@ -49,8 +62,8 @@ class SearchRequest:
 
     def __init__(self, args: Any) -> None:
         self.q = args.get("q")
-        self.type_text = (args.get("type") or "").strip()
-        self.limit_text = (args.get("limit") or "").strip()
+        self.type_text: str | None = args.get("type")
+        self.limit_text: str | None = args.get("limit")
         self.error: str | None = None
         self.parameter: str | None = None
         self.type_iri: str | None = None
@@ -60,15 +73,15 @@ class SearchRequest:
         except ValueError as exc:
             self.error, self.parameter = str(exc), "q"
             return
-        if self.type_text:
-            iri = expand_name(self.type_text)
-            if not iri.startswith(("http://", "https://")) or _NOT_IN_IRI.search(iri):
+        if self.type_text is not None:
+            if not _TYPE.match(self.type_text):
                 self.error, self.parameter = (f"type must be a class IRI or a prefixed name such as dj:Person, "
                                               f"not {self.type_text!r}."), "type"
                 return
-            self.type_iri = iri
-        if self.limit_text:
-            if not self.limit_text.isdigit() or not 1 <= int(self.limit_text) <= MAX_LIMIT:
+            prefix, _, local = self.type_text.partition(":")
+            self.type_iri = PREFIXES[prefix] + local if prefix in PREFIXES else self.type_text
+        if self.limit_text is not None:
+            if not re.fullmatch("[0-9]{1,3}", self.limit_text) or not 1 <= int(self.limit_text) <= MAX_LIMIT:
                 self.error, self.parameter = (f"limit must be a whole number from 1 to {MAX_LIMIT}, "
                                               f"not {self.limit_text!r}."), "limit"
                 return
@@ -93,7 +106,7 @@ def search_view() -> ResponseReturnValue:
     page = responses.wants_page()
     search = SearchRequest(request.args)
     if page:
-        if request.args.get("q") is None and not search.type_text:
+        if not request.args:  # the page itself: the form and examples
             return responses.page_response("search.html", alternate=None, search=None, answer=None, error=None,
                                            search_query="")
         if search.error:
@@ -148,10 +161,10 @@ def openapi_paths() -> dict[str, Any]:
                        "beginning a word of the name, then a part of the name; English names first.",
         "parameters": [
             {"name": "q", "in": "query", "required": True, "example": "Song Il-ho",
-             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": "[^\\W_]"},
+             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH, "pattern": QUERY_PATTERN},
              "description": "A name, or the beginning or a part of one."},
             {"name": "type", "in": "query", "required": False, "example": "dj:Person",
-             "schema": {"type": "string", "pattern": f"^(https?://|({'|'.join(PREFIXES)}):)[^\\s<>\"{{}}|^`\\\\]*$"},
+             "schema": {"type": "string", "pattern": TYPE_PATTERN},
              "description": "Only instances of this class or of its subclasses (a prefixed name or an IRI)."},
             {"name": "limit", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}}],

@@ -100,7 +100,7 @@ def test_limit_and_total(planted):
 
 
 @pytest.mark.parametrize(("query", "problem"), [
-    ("", "Give a name"), ("   ", "Give a name"), (None, "Give a name"), ("-- '", "no letter"),
+    ("", "Give a name"), ("   ", "Give a name"), (None, "Give a name"), ("\u3000\t", "Give a name"),
     ("x" * (MAX_QUERY_LENGTH + 1), f"at most {MAX_QUERY_LENGTH}"),
 ])
 def test_queries_that_cannot_be_searched_are_refused(query, problem):
@@ -110,6 +110,10 @@ def test_queries_that_cannot_be_searched_are_refused(query, problem):
 
 def test_check_query_strips():
     assert check_query("  Song Il-ho ") == "Song Il-ho"
+
+
+def test_punctuation_alone_finds_nothing(planted):
+    assert planted.search("-- '") == ([], 0)
 
 
 @pytest.mark.parametrize("q", ["Song Il-ho", "Song Ilho", "song ilho", "宋日昊"])

@@ -53,16 +53,20 @@ def test_type_limits_results_to_a_class_and_its_subclasses(client):
 
 
 @pytest.mark.parametrize(("params", "parameter"), [
-    ({"q": ""}, "q"), ({"q": "   "}, "q"), ({}, "q"), ({"q": "x" * 201}, "q"), ({"q": "--"}, "q"),
+    ({"q": ""}, "q"), ({"q": "   "}, "q"), ({}, "q"), ({"q": "x" * 201}, "q"), ({"q": "Song", "type": ""}, "type"),
     ({"q": "Song", "limit": "0"}, "limit"), ({"q": "Song", "limit": "many"}, "limit"),
-    ({"q": "Song", "limit": "101"}, "limit"), ({"q": "Song", "type": "Person"}, "type"),
-    ({"q": "Song", "type": "nope:Person"}, "type"),
+    ({"q": "Song", "limit": "101"}, "limit"), ({"q": "Song", "limit": "٣"}, "limit"),
+    ({"q": "Song", "type": "Person"}, "type"), ({"q": "Song", "type": "nope:Person"}, "type"),
 ])
 def test_bad_parameters_are_a_400_naming_them(client, params, parameter):
     response = client.get("/search?" + urllib.parse.urlencode(params), headers={"Accept": "application/json"})
     assert response.status_code == 400 and response.mimetype == "application/json"
     body = response.get_json()
     assert body["parameter"] == parameter and body["message"]
+
+
+def test_punctuation_alone_finds_nothing(client):
+    assert _search(client, q="--")["total"] == 0
 
 
 def test_too_long_is_explained(client):
