@@ -284,10 +284,8 @@ def test_the_publisher_is_derived_from_a_public_copy(app):
 
 # -- Evidence ----------------------------------------------------------------------------------------------------
 
-#: Taken from a public copy of the article, not from its text: no passage can state them.
-WITHOUT_PASSAGE = {"doc-004-attribution-publisher", "doc-004-derived-doc-004-publisher",
-                   "doc-004-derived-doc-004-attribution-publisher-agent",
-                   "doc-004-derived-doc-004-attribution-publisher-hadRole"}
+#: The publisher and its attribution come from a public copy, not from the text: no passage can state them.
+WITHOUT_PASSAGE = {"doc-004-derived-doc-004-publisher", "doc-004-derived-doc-004-qualifiedAttribution"}
 
 
 def test_every_fact_bearing_resource_of_doc004_has_a_passage(app):
