@@ -40,8 +40,11 @@ EXAMPLES: list[dict[str, str]] = [
         "  OPTIONAL { ?round dj:startDate ?start }\n  OPTIONAL { ?round dj:dateNote ?dateNote }\n"
         "  FILTER(langMatches(lang(?label), \"en\"))\n}\nORDER BY ?start\n")},
     {"title": "Which documents state facts about Japan", "query": _P + (
-        "\nSELECT ?document (COUNT(*) AS ?statements)\nWHERE {\n  GRAPH ?document { djr:japan ?p ?o }\n"
-        "  ?document a dj:SourceDocument .\n}\nGROUP BY ?document\nORDER BY ?document\n")},
+        "\n# A document's statements are in its own graph and in the batches sent with it as their source;\n"
+        "# djg:provenance links each such graph to its document.\n"
+        "SELECT ?document (COUNT(*) AS ?statements)\nWHERE {\n  SELECT DISTINCT ?document ?p ?o WHERE {\n"
+        "    GRAPH ?g { djr:japan ?p ?o }\n    GRAPH djg:provenance { ?g dj:statementsOf ?document }\n  }\n}\n"
+        "GROUP BY ?document\nORDER BY ?document\n")},
     {"title": "Claims with a number", "query": _P + (
         "\nSELECT ?claim ?value ?unit ?qualifier\nWHERE {\n  ?claim a dj:Claim ; dj:quantityValue ?value .\n"
         "  OPTIONAL { ?claim dj:unit ?unit }\n  OPTIONAL { ?claim dj:quantityQualifier ?qualifier }\n}\n"
