@@ -159,8 +159,10 @@ GOLDEN = [
          ("djr:cl-abductees-nearly-90", None, "nearly", None, "djr:stratfor", "djr:doc-003"),
          ("djr:cl-abductees-official-17", "17", None, None, "djr:official-estimates-source", "djr:doc-002"),
      ]),
-    # About Chongryon, one figure: about 150,000 members (003).
+    # About Chongryon, one figure: about 150,000 members (003); and 004's "I think it is time to pursue the
+    # Chongryon route" (the author's claim, no figure).
     ("claims", {"about": "djr:chongryon"}, ["claim", "value", "qualifier", "document"], [
+        ("djr:cl-chongryon-route", None, None, "djr:doc-004"),
         ("djr:cl-chongryon-members", "150000", "about", "djr:doc-003")]),
     # Chongryon is named by 003 (Pyongyang's money channel, weakened since 2006) and 004 (the "Chongryon route").
     ("entity-mentions", {"entity": "djr:chongryon"}, ["document"], [("djr:doc-003",), ("djr:doc-004",)]),
