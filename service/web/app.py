@@ -15,12 +15,14 @@ from service.rdf import dataset
 from service.store import client
 from service.web import (
     admission,
+    browse,
     canned,
     compression,
     context,
     errors,
     graph_store,
     health,
+    ontology_page,
     query_path,
     resources,
     search,
@@ -33,7 +35,8 @@ from service.web import (
 )
 
 #: The blueprints of the service, in registration order.
-BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources, search)
+BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources, search, browse,
+              ontology_page)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

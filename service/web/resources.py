@@ -39,7 +39,7 @@ from service.rdf.vocabulary import (
     curie,
 )
 from service.store import describe
-from service.web import access, negotiation, openapi_routes, resource_pages
+from service.web import access, negotiation, ontology_page, openapi_routes, resource_pages
 from service.web.context import get_store
 
 bp = Blueprint("resources", __name__)
@@ -233,9 +233,12 @@ def vocabulary(vocabulary: str, extension: str | None = None) -> ResponseReturnV
     every = resource_pages.cached("graph", graph, lambda: describe.graph_quads(get_store(), graph))
     quads = [q for q in every if q.graph_name.value == graph]  # the graph itself, not the labels around it
     if fmt.key == "html":
-        html = render_template("resources/ontology.html", terms=_terms(quads, namespace), title=title,
-                               namespace=namespace, prefix=curie(namespace + "x").split(":")[0],
-                               downloads=download_links(base))
+        if vocabulary == "ontology":  # the documentation page: its own module and template
+            html = ontology_page.render(download_links(base))
+        else:
+            html = render_template("resources/ontology.html", terms=_terms(quads, namespace), title=title,
+                                   namespace=namespace, prefix=curie(namespace + "x").split(":")[0],
+                                   downloads=download_links(base))
         response = Response(html, mimetype="text/html")
         if negotiated:
             response.headers["Content-Location"] = f"{base}.html"
