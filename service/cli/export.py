@@ -1,4 +1,5 @@
-"""``dprk-kg export``: the bundled graph as one file, without a running service.
+"""``dprk-kg export``: the bundled dataset as one file, without a running service: TriG or N-Quads with its named
+graphs, or Turtle / N-Triples with every graph's triples merged (or one graph).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
 
     The files are read in their fixed order and blank nodes are numbered in order of first
     appearance, then the quads are sorted: the same files always give the same bytes.
-    Dataset formats keep the named graphs; Turtle and N-Triples need ``graph``.
+    Dataset formats keep the named graphs; Turtle and N-Triples hold one graph: ``graph``, or without it the
+    union of every graph's triples (each triple once; which graph — which document — stated it is lost).
     """
     from service.rdf.bundle import bundled_quads
 
@@ -40,15 +42,14 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
     for quad in bundled_quads(root):
         quads.add(ox.Quad(stable(quad.subject), quad.predicate, stable(quad.object), quad.graph_name))
     graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
-    if graph is None and not keeps_graphs:
-        raise ValueError(f"{fmt} holds one graph: give --graph (one of: {', '.join(graphs)})")
     if graph is not None and graph not in graphs:
         raise ValueError(f"no graph <{graph}> in the bundled files (graphs: {', '.join(graphs)})")
     items: list[Any] = sorted((q for q in quads if graph is None or (
         isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == graph)),
                               key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
     if not keeps_graphs:
-        items = [ox.Triple(q.subject, q.predicate, q.object) for q in items]
+        items = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in items},
+                       key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     if rdf_format not in (ox.RdfFormat.TRIG, ox.RdfFormat.TURTLE):
         return ox.serialize(items, format=rdf_format) or b""
     body = ox.serialize(items, format=rdf_format, prefixes=PREFIXES) or b""
@@ -60,14 +61,21 @@ def export(root: Path, fmt: str, graph: str | None = None) -> bytes:
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(sorted(EXPORT_FORMATS)), default="trig", show_default=True,
-              help="trig/nquads keep the named graphs (the provenance); turtle/ntriples need --graph.")
+              help="trig/nquads keep the named graphs: which source document states each triple. turtle/ntriples "
+                   "hold one graph: every graph's triples merged into one (the statements' documents are lost), "
+                   "or the one --graph.")
 @click.option("--graph", default=None, help="Export only this named graph (IRI or prefixed, e.g. djr:doc-002).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
               help="Folder holding ontology/ and data/ (default: this repository).")
 def export_command(fmt: str, graph: str | None, output: Path | None, root: Path) -> None:
-    """Write the dataset (ontology, shapes, data, links) as a dump, offline from the bundled files."""
+    """Write the dataset (ontology, shapes, data, links) as one file, offline from the bundled files.
+
+    TriG (the default) and N-Quads keep each source document's statements in its named graph. Turtle and
+    N-Triples merge everything into one graph (--format turtle: the whole dataset as one Turtle file), or
+    export one graph (--graph djr:doc-002).
+    """
     if graph:
         graph = expand_name(graph)
         if graph in DERIVED_GRAPHS:

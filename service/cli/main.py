@@ -11,7 +11,9 @@ from service import config as settings
 from service.cli.export import export_command
 from service.cli.link import link_group
 from service.cli.query import query_command
+from service.cli.sparql import sparql_command
 from service.cli.stats import stats_command
+from service.cli.store_lock import refuse_if_in_use
 from service.cli.validate import load_command, validate_command
 from service.rdf.dataset import MissingBundle
 
@@ -60,11 +62,15 @@ def serve_command(**options: Any) -> None:
             config[setting.key] = setting.parse(value) if isinstance(value, str) else value
         except (ValueError, TypeError) as exc:
             raise click.BadParameter(str(exc), param_hint=OPTION_NAMES.get(setting.key, key)) from exc
+    store_dir = settings.resolve(config).get("STORE_DIR")
+    if store_dir:
+        refuse_if_in_use(store_dir, "Serve another folder (--store DIR), or stop the running service first.")
     try:
         serve(config)
     except MissingBundle as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-for _command in (stats_command, validate_command, load_command, query_command, link_group, export_command):
+for _command in (stats_command, validate_command, load_command, query_command, sparql_command, link_group,
+                 export_command):
     main.add_command(_command)

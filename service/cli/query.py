@@ -11,13 +11,14 @@ cap cut the answer, a note on stderr says so (stdout stays machine-readable). Ex
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -143,11 +144,13 @@ def _get(url: str) -> bytes:
     return _request(url)[0]
 
 
-def _request(url: str) -> tuple[bytes, Any]:
-    """GET ``url``: the body and the response headers (RemoteError for an error status)."""
+def _request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[bytes, Any]:
+    """GET ``url`` (POST ``data`` when given): the body and the response headers (RemoteError for an error
+    status). ``headers`` replace the default ``Accept`` (JSON first)."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"--endpoint must be an http(s) URL, got {url!r}")
-    request = urllib.request.Request(url, headers={"Accept": "application/json, */*;q=0.5"})  # noqa: S310 - checked
+    request = urllib.request.Request(url, data=data,  # noqa: S310 - http(s) only, checked above
+                                     headers=headers or {"Accept": "application/json, */*;q=0.5"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - http(s) only, checked above
             return response.read(), response.headers
@@ -183,16 +186,33 @@ def list_local(root: Path) -> list[CannedQuery]:
 def query_command(name: str | None, params: tuple[str, ...], fmt: str, endpoint: str | None, list_: bool,
                   root: Path) -> None:
     """Run the canned query NAME (see --list) and print its answer."""
-    try:
+    with answer_errors(endpoint):
         if list_ or not name:
             _print_list(root, endpoint)
             if not list_ and not name:
                 raise click.UsageError("give a query NAME (or --list)")
             return
         values = parse_params(params)
-        body, truncated = run_remote(endpoint, name, values, fmt) if endpoint else run_local(root, name, values, fmt)
-    except KeyError as exc:
-        click.echo(f"error: there is no canned query named {exc.args[0]!r} (see dprk-kg query --list)", err=True)
+        try:
+            body, truncated = (run_remote(endpoint, name, values, fmt) if endpoint
+                               else run_local(root, name, values, fmt))
+        except KeyError as exc:
+            click.echo(f"error: there is no canned query named {exc.args[0]!r} (see dprk-kg query --list)", err=True)
+            sys.exit(2)
+    emit(body, truncated)
+
+
+@contextlib.contextmanager
+def answer_errors(endpoint: str | None) -> Iterator[None]:
+    """The exit codes of the commands that answer queries (``query``, ``sparql``): 2 for what the user can fix
+    (a parameter, a syntax error, a 4xx of the service — the message names it), 1 when the service, the store
+    or a SERVICE endpoint failed. One plain line on stderr, never a traceback."""
+    try:
+        yield
+    except SyntaxError as exc:  # the engine's 'error at L:C: …', worded as the service words it
+        from service.web.errors import syntax_message
+
+        click.echo(f"error: {syntax_message(str(exc))}", err=True)
         sys.exit(2)
     except (ParamError, ValueError, CannedQueryError) as exc:
         click.echo(f"error: {exc}", err=True)
@@ -204,8 +224,12 @@ def query_command(name: str | None, params: tuple[str, ...], fmt: str, endpoint:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2 if 400 <= exc.status < 500 else 1)
     except (urllib.error.URLError, OSError) as exc:
-        click.echo(f"error: cannot reach {endpoint}: {exc}", err=True)
+        click.echo(f"error: cannot reach {endpoint}: {exc}" if endpoint else f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def emit(body: bytes, truncated: bool) -> None:
+    """Write an answer to stdout (ending with a newline); the row-cap note goes to stderr."""
     sys.stdout.buffer.write(body)
     if body and not body.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")

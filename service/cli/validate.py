@@ -12,6 +12,7 @@ file, line and column).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import urllib.error
@@ -56,11 +57,25 @@ def read_file(path: Path) -> list[ox.Quad]:
             for q in quads]
 
 
-def _emit(report: Any, fmt: str) -> None:
+def _emit(report: Any, fmt: str, violations_only: bool = False) -> None:
+    """Print the report; ``violations_only`` lists the violations alone (the counts and the verdict stay those of
+    the whole report, so a reader still sees how many warnings were left out)."""
+    shown = report
+    if violations_only:
+        shown = dataclasses.replace(report, results=[r for r in report.results if r.severity == "Violation"])
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        body = shown.to_json()
+        if violations_only:
+            body.update(warnings=report.count("Warning"), infos=report.count("Info"), listed="violations")
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
     elif fmt == "turtle":
-        click.echo(report.to_graph().serialize(format="turtle"))
+        click.echo(shown.to_graph().serialize(format="turtle"))
+    elif violations_only:
+        summary = report.to_text().split("\n", 1)[0]
+        rest = shown.to_text().split("\n", 1)[1]
+        left_out = len(report.results) - len(shown.results)
+        note = f"Only the violations are listed ({left_out} warning(s) and info(s) left out: --violations-only).\n"
+        click.echo(summary + "\n" + note + rest, nl=False)
     else:
         click.echo(report.to_text(), nl=False)
 
@@ -69,11 +84,13 @@ def _emit(report: Any, fmt: str) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
               help="text: a table grouped by resource, with labels; turtle: a SHACL validation report; json.")
+@click.option("--violations-only", is_flag=True, help="List only the violations (the warnings and infos are "
+              "counted, not listed).")
 @click.option("--full", is_flag=True, help="With FILES: check the whole graph after adding them, not only "
               "what they touch (slower; same verdict on the files).")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BUNDLE_ROOT,
               show_default=False, help="Folder holding ontology/ and data/ (default: this repository).")
-def validate_command(files: tuple[Path, ...], fmt: str, full: bool, root: Path) -> None:
+def validate_command(files: tuple[Path, ...], fmt: str, violations_only: bool, full: bool, root: Path) -> None:
     """Validate the bundled graph (no FILES), or FILES in the context of the bundled graph.
 
     FILES may be Turtle (.ttl), TriG (.trig), N-Triples (.nt), N-Quads (.nq), JSON-LD
@@ -96,7 +113,7 @@ def validate_command(files: tuple[Path, ...], fmt: str, full: bool, root: Path) 
     except ValueError as exc:  # shapes in FILES that cannot be used (e.g. SHACL-SPARQL calling SERVICE)
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    _emit(report, fmt)
+    _emit(report, fmt, violations_only)
     sys.exit(0 if report.conforms else 1)
 
 
@@ -109,6 +126,7 @@ class Outcome:
     triples: int = 0
     batch: str | None = None
     reason: str = ""
+    hint: str | None = None
 
 
 def _post(endpoint: str, path: Path, token: str | None, source: str) -> Outcome:
@@ -128,7 +146,7 @@ def _post(endpoint: str, path: Path, token: str | None, source: str) -> Outcome:
     try:
         with urllib.request.urlopen(request, timeout=3600) as response:  # noqa: S310
             body = json.loads(response.read())
-        return Outcome(path, "loaded", body.get("added", 0), body.get("batch"))
+        return Outcome(path, "loaded", body.get("added", 0), body.get("batch"), hint=body.get("hint"))
     except urllib.error.HTTPError as exc:
         try:
             message = json.loads(exc.read()).get("message", exc.reason)
@@ -162,7 +180,7 @@ def _load_local(client: Any, path: Path, source: str, token_name: str) -> Outcom
     except ApiError as exc:
         status = "refused" if exc.status == 422 else "rejected" if exc.status == 400 else "failed"
         return Outcome(path, status, reason=exc.message)
-    return Outcome(path, "loaded", result.added, result.details.get("batch"))
+    return Outcome(path, "loaded", result.added, result.details.get("batch"), hint=result.details.get("hint"))
 
 
 @click.command("load")
@@ -189,13 +207,14 @@ def load_command(files: tuple[Path, ...], endpoint: str | None, token: str | Non
     client = None
     if not endpoint:
         from service import config
-        from service.store.client import open_store
+        from service.cli.store_lock import open_local_store
 
         settings = config.defaults()
         settings.update(config.from_environment())
         settings.update(STORE_DIR=str(store_dir), DATA_ROOT=settings.get("DATA_ROOT") or str(BUNDLE_ROOT),
                         VALIDATE_WRITES=not no_validate)
-        client = open_store(settings)
+        client = open_local_store(settings, "Send the files to that service instead (dprk-kg load --endpoint "
+                                            "http://HOST:PORT --token … FILES), or stop it and load again.")
     try:
         with click.progressbar(files, label="Loading", item_show_func=lambda p: p.name if p else "",
                                file=sys.stderr) as bar:
@@ -220,6 +239,8 @@ def _summary(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         if o.status == "loaded":
             click.echo(f"  loaded   {o.path}: {o.triples} triple(s), batch {o.batch}")
+            if o.hint:
+                click.echo(f"           note: {o.hint}")
         else:
             first, *rest = o.reason.splitlines() or [""]
             click.echo(f"  {o.status:<8} {o.path}: {first}")

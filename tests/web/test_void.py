@@ -237,7 +237,6 @@ def test_export_one_graph_as_turtle(tmp_path, bundled):
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (["--format", "turtle"], ["--graph", "holds one graph"]),
     (["--format", "trig", "--graph", "djr:atlantis"], ["--graph", "atlantis"]),
     (["--format", "trig", "--graph", "djg:entailed"], ["--graph", "derived"]),
 ])
