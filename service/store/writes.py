@@ -215,12 +215,14 @@ class Source:
     """What a batch's ``source`` names: a registered source document, another IRI, or a note.
 
     ``document``: the source document whose statements the batch carries (the batch graph is
-    linked to it); ``iri``: any source IRI (``prov:hadPrimarySource``); ``note``: free text.
+    linked to it); ``iri``: any source IRI (``prov:hadPrimarySource``); ``note``: free text;
+    ``hint``: what the client may have meant (a batch citing a document it was not sent with).
     """
 
     document: str | None = None
     iri: str | None = None
     note: str | None = None
+    hint: str | None = None
 
 
 _TYPE = ox.NamedNode(vocabulary.RDF_TYPE)
@@ -261,7 +263,7 @@ def resolve_source(store: StoreClient, source: str | None, quads: list[ox.Quad])
             raise problems.bad_request(
                 f"The batch registers the source document {curie(new[0])} but names no source document: send it "
                 f"with that document as its source (source={curie(new[0])}), so its metadata is the document's own.")
-        return Source(note=text or None)
+        return Source(note=text or None, hint=_unsent_document(store, quads))
     known = _registered(store, iri)
     new = [d for d in registers if d != iri and not _registered(store, d)]
     if new:
@@ -275,7 +277,7 @@ def resolve_source(store: StoreClient, source: str | None, quads: list[ox.Quad])
                 f"{curie(DJ_SOURCE_DOCUMENT)}); nothing was written. Register it first — a batch with its "
                 f"metadata (dct:title, dct:issued, dct:publisher, dct:language) sent with source={curie(iri)} — "
                 f"or check the spelling.")
-        return Source(iri=iri)
+        return Source(iri=iri, hint=_unsent_document(store, quads))
     others = sorted({q.object.value for q in quads if q.predicate == _DCT_SOURCE
                      and isinstance(q.object, ox.NamedNode) and q.object.value != iri})
     if others:
@@ -283,6 +285,19 @@ def resolve_source(store: StoreClient, source: str | None, quads: list[ox.Quad])
             f"The batch's source is {curie(iri)}, but it gives dct:source {curie(others[0])}: a batch carries the "
             f"statements of one document; send the facts of {curie(others[0])} as a batch of their own.")
     return Source(document=iri, iri=iri)
+
+
+def _unsent_document(store: StoreClient, quads: list[ox.Quad]) -> str | None:
+    """The hint for a batch sent without a source document whose ``dct:source`` cites registered documents:
+    it is accepted, but counts for no document — most likely the source was forgotten."""
+    cited = sorted({q.object.value for q in quads if q.predicate == _DCT_SOURCE and isinstance(q.object, ox.NamedNode)})
+    cited = [d for d in cited if _registered(store, d)]
+    if not cited:
+        return None
+    names = ", ".join(curie(d) for d in cited)
+    return (f"The batch cites {names} (dct:source) but was not sent with a source document, so it counts for no "
+            f"document. To make it {curie(cited[0])}'s statement, send it again with source={curie(cited[0])} "
+            f"(and delete this batch's graph).")
 
 
 def provenance(batch_id: str, *, token_name: str, source: str | Source | None, triples: int,
@@ -336,5 +351,6 @@ def ingest_batch(store: StoreClient, quads: Iterable[ox.Quad], *, token_name: st
     answer = _apply(store, "batch", add=batch + record, service_graphs=True)
     result = _result(answer, graph=graph.value)
     result.added = len(batch)
-    result.details.update({"batch": batch_id, "provenance_graph": PROVENANCE_GRAPH, "document": resolved.document})
+    result.details.update({"batch": batch_id, "provenance_graph": PROVENANCE_GRAPH, "document": resolved.document,
+                           "hint": resolved.hint})
     return result

@@ -56,7 +56,7 @@ INGEST_RESULT_SCHEMA: dict[str, Any] = {
     "properties": {
         "batch": {"type": "string"}, "graph": {"type": "string"}, "added": {"type": "integer"},
         "provenance_graph": {"type": "string"}, "source": {"type": ["string", "null"]},
-        "document": {"type": ["string", "null"]},
+        "document": {"type": ["string", "null"]}, "hint": {"type": ["string", "null"]},
         "graph_url": {"type": "string"}, "report": {},
     },
 }

@@ -261,6 +261,8 @@ def ingest_view() -> ResponseReturnValue:
         "source": source,
         # The source document whose statements the batch carries (null: the batch counts for no document).
         "document": result.details.get("document"),
+        # Set when the batch cites a registered document (dct:source) it was not sent with (it counts for none).
+        "hint": result.details.get("hint"),
         "graph_url": url_for("validation.ingest_view", _external=True).rsplit("/", 1)[0]
         + "/store?graph=" + quote(result.graph or "", safe=""),
         "report": result.details.get("report"),

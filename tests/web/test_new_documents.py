@@ -361,6 +361,7 @@ def test_a_batch_without_a_source_document_stays_out_of_the_per_document_answers
     status, body = ingest(server, UNSOURCED)  # no source: it says dct:source djr:doc-901, but nobody vouches for it
     assert status == 201, body
     assert body["document"] is None
+    assert "source=djr:doc-901" in body["hint"], "the answer says how to make it doc-901's statement"
     event = RESOURCE_NS + "ev-902-unsourced-visit"
     [found] = canned(server, "find-entity", text="Unsourced talks")
     assert found["entity"] == event and found["documents"] == "0" and "type" not in found, \
@@ -369,6 +370,17 @@ def test_a_batch_without_a_source_document_stays_out_of_the_per_document_answers
     assert event not in {r["event"] for r in canned(server, "contacts-timeline", year_from="2014", year_to="2014")}
     assert canned(server, "entity-mentions", entity=event) == []
     assert int(next(r for r in canned(server, "documents") if r["document"] == DOC)["statements"]) == statements
+
+
+def test_dprk_kg_load_without_source_says_the_batch_counts_for_no_document(
+        server: LiveServer, ingested: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "forgot-the-source.ttl"
+    path.write_text(UNSOURCED.replace("ev-902-unsourced-visit", "ev-909-forgotten").replace("Unsourced", "Forgotten")
+                    .replace("-unsourced a oa:Annotation", "-forgotten a oa:Annotation"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["load", "--endpoint", server.url, "--token", TOKEN, str(path)])
+    assert result.exit_code == 0, result.output
+    assert "note: The batch cites djr:doc-901 (dct:source) but was not sent with a source document" in result.output
+    assert "source=djr:doc-901" in result.output
 
 
 # -- bad input: a clear 4xx naming the problem, nothing written -----------------------------------
