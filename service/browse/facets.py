@@ -11,7 +11,10 @@ for every facet count and the total (:func:`facet_query`), one for the page's ro
 (:func:`rows_query`), one for those rows' types, dates and documents (:func:`details_query`) — plus the class
 catalogue (:func:`catalog_query`), kept until the next write. Whole pages are kept too (:class:`Browser`), until
 the next write. Class restrictions on facet values are ``FILTER EXISTS`` rather than joins: Oxigraph joins
-``?v a dj:State`` after scanning every typed resource, several times slower on this graph.
+``?v a dj:State`` after scanning every typed resource, several times slower on this graph. A facet's pattern is a
+UNION branch evaluated on its own (SPARQL evaluates bottom-up), so a ``FILTER EXISTS`` about ``?x`` in it must
+bind ``?x`` in the branch itself (the document facet starts with ``?x a <class>``); otherwise it sees every
+resource and every document counts every instance.
 
 Parameters come from people typing URLs: each is checked (:func:`parse_selection`) and a bad one is a
 :class:`BrowseError` naming the parameter and saying what it accepts.
@@ -117,7 +120,8 @@ FACETS: tuple[Facet, ...] = (
           description="The year the resource is dated (start date, claim date, issue date or EDTF date); a date "
                       "the text gives only as a decade or a span starting before a year has none."),
     Facet("document", "document",
-          f"GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?v }} FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?o }} }}",
+          f"?x <{RDF_TYPE}> <{{cls}}> . GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?v }} "
+          f"FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?o }} }}",
           description="The source documents whose graphs state something about the resource."),
     Facet("level", "level", f"?x <{DJ}level> ?v", (DJ + "NegotiationRound",),
           description="The level of the talks (dj:level)."),
@@ -412,9 +416,11 @@ def rows_query(cls: str, selection: Selection) -> str:
 def details_query(iris: Sequence[str]) -> str:
     """For the page's instances: their asserted types, the documents stating them and their dates."""
     values = " ".join(f"<{iri}>" for iri in iris)
+    documents = (f"VALUES ?x {{ {values} }} GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?v }} "
+                 f"FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?o }} }}")  # ?x bound in the branch itself: EXISTS sees it
     return (f"SELECT ?x ?k ?v WHERE {{ VALUES ?x {{ {values} }} "
             f"{{ GRAPH ?g {{ ?x <{RDF_TYPE}> ?v }} FILTER(?g != <{ENTAILED_GRAPH}>) BIND(\"type\" AS ?k) }} UNION "
-            f"{{ {FACETS_BY_KEY['document'].pattern} BIND(\"document\" AS ?k) }} UNION "
+            f"{{ {documents} BIND(\"document\" AS ?k) }} UNION "
             f"{{ ?x <{EDTF}> ?v BIND(\"edtf\" AS ?k) }} UNION "
             + " UNION ".join(f"{{ ?x <{p}> ?v BIND(\"date\" AS ?k) }}" for p in DATE_PROPERTIES if p != EDTF)
             + " }")
