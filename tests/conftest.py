@@ -35,6 +35,10 @@ from service import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+# No test depends on the internet: entity pages of every app and live server the tests start (they inherit
+# the environment) ask no remote Wikidata/DBpedia endpoint; tests of that panel pass local endpoints.
+os.environ["DPRK_KG_EXTERNAL_FACTS_ENDPOINTS"] = "{}"
 WRITE_TOKEN = "test-write-token"
 
 
