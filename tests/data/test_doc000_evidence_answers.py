@@ -155,6 +155,17 @@ def test_nakais_post_is_former_as_of_zhangs_article_not_by_2012(app):
     assert len(rows) == 1 and "by 2012" not in rows[0]["note"] and "January 2013" in rows[0]["note"]
 
 
+def test_the_december_2012_offer_is_marked_as_reported(app):
+    # "According to reports, in December 2012 North Korea privately expressed to Japan ..." — a hedge: the
+    # event stays as reported, and a claim of doc-000 records that it is only reported.
+    rows = select(app, """
+        SELECT ?c ?claimant ?words WHERE { GRAPH djr:doc-000 {
+          ?c a dj:Claim ; dj:about djr:ev-2012-12-nk-proposal ; dj:claimant ?claimant ; dj:valueText ?words
+          FILTER(?claimant != djr:japan) } }""")  # Japan's own view of the offer is a claim of its own
+    assert [(short(r["c"]), short(r["claimant"]), r["words"]) for r in rows] == [
+        ("cl-nk-proposal-reported-000", "zhang-liangui", "according to reports")]
+
+
 # -- Answers as data (item 3) --------------------------------------------------------------------
 
 
