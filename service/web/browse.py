@@ -203,7 +203,7 @@ def _answer(page: ClassPage, name: str) -> dict[str, Any]:
 
 @openapi_routes.declare
 def openapi_paths() -> dict[str, Any]:
-    """``/browse`` and ``/browse/{class}`` in the OpenAPI document."""
+    """``/browse`` and ``/browse/{name}`` in the OpenAPI document."""
     term = {"type": "object", "required": ["iri", "id", "label"], "properties": {
         "iri": {"type": "string"}, "id": {"type": "string"}, "label": {"type": "string"},
         "page": {"type": ["string", "null"]}}}
@@ -243,7 +243,7 @@ def openapi_paths() -> dict[str, Any]:
                                                                      "next", "clear")}}}}
     facet_names = sorted(f.key for f in FACETS)
     parameters = [
-        {"name": "class", "in": "path", "required": True, "example": "Event",
+        {"name": "name", "in": "path", "required": True, "example": "Event",
          "schema": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]*(\\.json)?$"},
          "description": "The local name of a class of the ontology (dj:Event → Event); `.json` at the end names "
                         "the JSON form."},
@@ -272,7 +272,7 @@ def openapi_paths() -> dict[str, Any]:
             "operationId": "browseJson", "tags": ["service"], "summary": "The classes, as JSON whatever Accept says",
             "responses": {"200": {"description": "The classes.", "content": {"application/json": {"schema": index}}},
                           **openapi_routes.error_responses(503)}}},
-        "/browse/{class}": {"get": {
+        "/browse/{name}": {"get": {
             "operationId": "browseClass", "tags": ["service"],
             "summary": "A class's instances with facet counts, filters, sorting and paging",
             "description": description, "parameters": parameters,

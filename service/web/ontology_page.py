@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -23,7 +24,7 @@ from markupsafe import Markup, escape
 from service.browse import ontology_doc
 from service.canned.cache import GenerationCache
 from service.rdf.vocabulary import ONTOLOGY_NS, curie, expand
-from service.web import display, errors
+from service.web import display, errors, openapi_routes
 from service.web.context import get_store
 
 bp = Blueprint("ontology_docs", __name__)
@@ -145,3 +146,23 @@ def _browsable(doc: ontology_doc.OntologyDoc) -> dict[str, str]:
         return {}
     return {t.iri: url_for("browse.class_page", name=t.name) for t in doc.terms if t.instances}
 
+
+
+@openapi_routes.declare
+def openapi_paths() -> dict[str, Any]:
+    """The picture's two addresses in the OpenAPI document (the page itself is ``/ontology``'s HTML form)."""
+    svg = {"image/svg+xml": {"schema": {"type": "string"}}}
+    return {
+        "/ontology/picture.svg": {"get": {
+            "operationId": "ontologyPicture", "tags": ["service"],
+            "summary": "The ontology's picture (SVG), revalidated on each use",
+            "responses": {"200": {"description": "The picture.", "content": svg},
+                          "404": {"description": "The data root has no picture."}}}},
+        "/ontology/picture-{digest}.svg": {"get": {
+            "operationId": "ontologyPictureVersioned", "tags": ["service"],
+            "summary": "The ontology's picture at the URL naming its content hash (cacheable for a year)",
+            "parameters": [{"name": "digest", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{12}$"}}],
+            "responses": {"200": {"description": "The picture.", "content": svg},
+                          "404": {"description": "Not this picture's hash (or no picture)."}}}},
+    }

@@ -204,6 +204,6 @@ def test_an_unknown_class_is_a_404(client):
 
 def test_the_routes_are_in_the_openapi_document(client):
     paths = client.get("/openapi.json").get_json()["paths"]
-    assert {"/browse", "/browse.json", "/browse/{class}"} <= set(paths)
-    names = {p["name"] for p in paths["/browse/{class}"]["get"]["parameters"]}
-    assert {"class", "sort", "page", "size"} <= names
+    assert {"/browse", "/browse.json", "/browse/{name}"} <= set(paths)
+    names = {p["name"] for p in paths["/browse/{name}"]["get"]["parameters"]}
+    assert {"name", "sort", "page", "size"} <= names
