@@ -20,6 +20,8 @@ _DIACRITICS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 _SEPARATOR = re.compile(r"[^\w\-'\u2019\u2010\u2011]+")
 #: Joiners inside a word ("Il-ho", "O'Neill"), dropped from keys.
 _JOINERS = re.compile(r"[\-'\u2019\u2010\u2011_]+")
+#: Anything but a letter or digit (Python's ``\w`` is ``str.isalnum`` and the underscore).
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def fold(text: str) -> str:
@@ -30,7 +32,7 @@ def fold(text: str) -> str:
 
 def compact(text: str) -> str:
     """The compact key of ``text``: folded, letters and digits only (``Song Il-ho`` → ``songilho``)."""
-    return "".join(ch for ch in fold(text) if ch.isalnum())
+    return _NOT_ALNUM.sub("", fold(text))
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -38,17 +40,18 @@ def tokens(text: str) -> tuple[str, ...]:
     (``Kim Jong-un`` → ``kim``, ``jongun``, ``jong``, ``un``)."""
     words: list[str] = []
     for word in _SEPARATOR.split(fold(text)):
-        key = "".join(ch for ch in word if ch.isalnum())
+        key = _NOT_ALNUM.sub("", word)
         if not key:
             continue
         words.append(key)
-        parts = [p for p in ("".join(ch for ch in part if ch.isalnum()) for part in _JOINERS.split(word)) if p]
-        if len(parts) > 1:
-            words.extend(parts)
+        if key != word:
+            parts = [p for p in (_NOT_ALNUM.sub("", part) for part in _JOINERS.split(word)) if p]
+            if len(parts) > 1:
+                words.extend(parts)
     return tuple(dict.fromkeys(words))
 
 
 def query_tokens(text: str) -> tuple[str, ...]:
     """The words of a query (hyphenated words whole: ``Il-ho`` must match ``ilho``, not only ``il``)."""
-    return tuple(dict.fromkeys(key for key in (
-        "".join(ch for ch in word if ch.isalnum()) for word in _SEPARATOR.split(fold(text))) if key))
+    return tuple(dict.fromkeys(key for key in (_NOT_ALNUM.sub("", word) for word in _SEPARATOR.split(fold(text)))
+                               if key))
