@@ -36,6 +36,12 @@ def test_the_chinese_form_is_what_matched(client):
     assert first["match"] == "exact" and first["matched"] == {"text": "宋日昊", "lang": "zh", "property": "rdfs:label"}
 
 
+def test_korean_forms_are_found(client):
+    first = _search(client, q="란코프")["results"][0]
+    assert first["label"] == "Andrei Lankov" and first["matched"]["lang"] == "ko"
+    assert _search(client, q="아시아")["results"][0]["matched"]["text"] == "아시아엔", "a prefix of a Hangul name"
+
+
 def test_results_are_ranked_exact_then_prefix(client):
     body = _search(client, q="Song Il-ho", limit=3)
     assert [r["match"] for r in body["results"]] == ["exact", "prefix", "prefix"]
