@@ -414,16 +414,18 @@ def rows_query(cls: str, selection: Selection) -> str:
 
 
 def details_query(iris: Sequence[str]) -> str:
-    """For the page's instances: their asserted types, the documents stating them and their dates."""
-    values = " ".join(f"<{iri}>" for iri in iris)
-    documents = (f"VALUES ?x {{ {values} }} GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?v }} "
-                 f"FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?o }} }}")  # ?x bound in the branch itself: EXISTS sees it
-    return (f"SELECT ?x ?k ?v WHERE {{ VALUES ?x {{ {values} }} "
-            f"{{ GRAPH ?g {{ ?x <{RDF_TYPE}> ?v }} FILTER(?g != <{ENTAILED_GRAPH}>) BIND(\"type\" AS ?k) }} UNION "
-            f"{{ {documents} BIND(\"document\" AS ?k) }} UNION "
-            f"{{ ?x <{EDTF}> ?v BIND(\"edtf\" AS ?k) }} UNION "
-            + " UNION ".join(f"{{ ?x <{p}> ?v BIND(\"date\" AS ?k) }}" for p in DATE_PROPERTIES if p != EDTF)
-            + " }")
+    """For the page's instances: their asserted types, the documents stating them and their dates. Each UNION
+    branch names the instances itself (``VALUES``): a branch is evaluated on its own, so one outside would come
+    after every type and date of the store had been read."""
+    values = "VALUES ?x { " + " ".join(f"<{iri}>" for iri in iris) + " }"
+    branches = [
+        f"{values} GRAPH ?g {{ ?x <{RDF_TYPE}> ?v }} FILTER(?g != <{ENTAILED_GRAPH}>) BIND(\"type\" AS ?k)",
+        f"{values} GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{DJ_STATEMENTS_OF}> ?v }} "
+        f"FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?o }} }} BIND(\"document\" AS ?k)",
+        f"{values} ?x <{EDTF}> ?v BIND(\"edtf\" AS ?k)",
+        *(f"{values} ?x <{p}> ?v BIND(\"date\" AS ?k)" for p in DATE_PROPERTIES if p != EDTF),
+    ]
+    return "SELECT ?x ?k ?v WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches) + " }"
 
 
 # -- the answer ---------------------------------------------------------------------------------------------------
