@@ -54,6 +54,8 @@ DJ = ONTOLOGY_NS
 #: Page sizes: the default, and the most one page may hold.
 DEFAULT_SIZE = 50
 MAX_SIZE = 200
+#: The largest page number accepted (a bound, so that no number is too long to read).
+MAX_PAGE = 1_000_000_000
 #: Parameters that are not facets.
 RESERVED = ("sort", "page", "size")
 
@@ -314,10 +316,18 @@ class Selection:
         return (tuple(sorted((f.facet.key, f.value) for f in self.filters)), self.sort, self.page, self.size)
 
 
+#: The orders a class page accepts (``-`` before a key: descending). By date works for every class (undated
+#: instances last, by name); the page offers it where the class is dated (:func:`sorts`).
+SORTS: tuple[str, ...] = ("label", "-label", "date", "-date")
+
+
 def sorts(catalog: Catalog, info: ClassInfo) -> tuple[str, ...]:
-    """The orders a class page offers (``-`` before a key: descending)."""
-    keys = ("label", "date") if catalog.dated(info) else ("label",)
-    return tuple(k for key in keys for k in (key, "-" + key))
+    """The orders a class page offers."""
+    return SORTS if catalog.dated(info) else SORTS[:2]
+
+
+class PageNotFound(BrowseError):
+    """The page asked for is past the last one: the page does not exist (404), the request is well formed."""
 
 
 def parse_selection(args: Mapping[str, Sequence[str]], catalog: Catalog, info: ClassInfo) -> Selection:
@@ -325,8 +335,8 @@ def parse_selection(args: Mapping[str, Sequence[str]], catalog: Catalog, info: C
 
     Raises :class:`BrowseError` naming the parameter: a facet this class does not have, a value that is not a
     prefixed name or IRI (or, for ``year``, four digits), a type that is not a subclass of the class, an unknown
-    order, or a page or size that is not a whole number in range. ``page`` past the last page is checked by
-    :meth:`Browser.page` (it needs the total).
+    order, or a page or size that is not a whole number in range. ``page`` past the last page is
+    :class:`PageNotFound`, from :meth:`Browser.page` (it needs the total).
     """
     offered = {f.key: f for f in catalog.facets(info)}
     filters: dict[tuple[str, str], Filter] = {}
@@ -335,7 +345,7 @@ def parse_selection(args: Mapping[str, Sequence[str]], catalog: Catalog, info: C
         if name in RESERVED:
             if len(values) != 1:
                 raise BrowseError(name, f"Give {name} once, not {len(values)} times.")
-            single[name] = values[0].strip()
+            single[name] = values[0]  # as given: " 2" or an empty value is not a page number
             continue
         facet = offered.get(name)
         if facet is None:
@@ -346,19 +356,22 @@ def parse_selection(args: Mapping[str, Sequence[str]], catalog: Catalog, info: C
         for raw in values:
             value = _facet_value(facet, raw.strip(), catalog, info)
             filters[(facet.key, value)] = Filter(facet, value)
-    sort = single.get("sort") or "label"
-    if sort not in sorts(catalog, info):
-        raise BrowseError("sort", f"sort must be one of {', '.join(sorts(catalog, info))}, not {sort!r}.")
-    page = _whole(single.get("page"), "page", 1, None, 1)
+    sort = single.get("sort", "label")
+    if sort not in SORTS:
+        raise BrowseError("sort", f"sort must be one of {', '.join(SORTS)}, not {sort!r}.")
+    page = _whole(single.get("page"), "page", 1, MAX_PAGE, 1)
     size = _whole(single.get("size"), "size", 1, MAX_SIZE, DEFAULT_SIZE)
     ordered = tuple(sorted(filters.values(), key=lambda f: ([x.key for x in FACETS].index(f.facet.key), f.value)))
     return Selection(ordered, sort, page, size)
 
 
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
 def _whole(text: str | None, name: str, low: int, high: int | None, default: int) -> int:
-    if not text:
+    if text is None:
         return default
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+    if not _DIGITS.fullmatch(text) or int(text) < low or (high is not None and int(text) > high):
         bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise BrowseError(name, f"{name} must be a whole number {bound}, not {text!r}.")
     return int(text)
@@ -498,8 +511,8 @@ class Browser:
             found = self._compute(info, selection)
             self._pages.put(key, generation, found)
         if selection.page > found.pages:
-            raise BrowseError("page", f"page {selection.page} is past the last page ({found.pages}) of these "
-                                      f"{found.total} instances.")
+            raise PageNotFound("page", f"page {selection.page} is past the last page ({found.pages}) of these "
+                                       f"{found.total} instances.")
         return found
 
     def _compute(self, info: ClassInfo, selection: Selection) -> ClassPage:

@@ -19,12 +19,14 @@ from service import problems
 from service.browse.facets import (
     FACETS,
     FEATURED,
+    MAX_PAGE,
     MAX_SIZE,
     BrowseError,
     Browser,
     Catalog,
     ClassInfo,
     ClassPage,
+    PageNotFound,
     parse_selection,
 )
 from service.rdf.vocabulary import curie
@@ -118,6 +120,8 @@ def class_page(name: str) -> ResponseReturnValue:
         selection = parse_selection(args, catalog, info)
         with errors.store_errors("query"):
             page = browser().page(info, selection)
+    except PageNotFound as exc:
+        raise problems.ApiError(404, exc.message, title="Not Found", details={"parameter": exc.parameter}) from exc
     except BrowseError as exc:
         raise problems.bad_request(exc.message, details={"parameter": exc.parameter}) from exc
     body = _answer(page, stem)
@@ -250,15 +254,17 @@ def openapi_paths() -> dict[str, Any]:
         {"name": "sort", "in": "query", "required": False,
          "schema": {"type": "string", "enum": ["label", "-label", "date", "-date"], "default": "label"},
          "description": "The order: by label or by date (classes whose instances are dated); `-` descending."},
-        {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "page", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+         "description": "A page past the last is a 404."},
         {"name": "size", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE, "default": 50}},
     ]
     description = ("Each other parameter is a filter `facet=value` (repeat it for several; all hold): "
                    + ", ".join(facet_names) + " — those that make sense for the class (the answer's `facets`). "
                    "Values are prefixed names (`djr:japan`, `dj:Summit`) or IRIs; a year is four digits. "
-                   "A facet the class does not have, a malformed value or a page past the last is a 400 naming "
-                   "the parameter.")
+                   "A facet the class does not have or a malformed value is a 400 naming the parameter; a page past "
+                   "the last is a 404.")
     content = {"application/json": {"schema": page}, "text/html": {"schema": {"type": "string"}}}
     return {
         "/browse": {"get": {

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, Flask, abort, current_app, has_app_context, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
@@ -152,17 +152,21 @@ def _browsable(doc: ontology_doc.OntologyDoc) -> dict[str, str]:
 def openapi_paths() -> dict[str, Any]:
     """The picture's two addresses in the OpenAPI document (the page itself is ``/ontology``'s HTML form)."""
     svg = {"image/svg+xml": {"schema": {"type": "string"}}}
+    path = _picture_path() if has_app_context() else None
+    digest = _digest(path) if path is not None else None
     return {
         "/ontology/picture.svg": {"get": {
             "operationId": "ontologyPicture", "tags": ["service"],
             "summary": "The ontology's picture (SVG), revalidated on each use",
             "responses": {"200": {"description": "The picture.", "content": svg},
-                          "404": {"description": "The data root has no picture."}}}},
+                          **openapi_routes.error_responses(404)}}},
         "/ontology/picture-{digest}.svg": {"get": {
             "operationId": "ontologyPictureVersioned", "tags": ["service"],
             "summary": "The ontology's picture at the URL naming its content hash (cacheable for a year)",
             "parameters": [{"name": "digest", "in": "path", "required": True,
-                            "schema": {"type": "string", "pattern": "^[0-9a-f]{12}$"}}],
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{12}$"},
+                            **({"example": digest} if digest else {}),
+                            "description": "The first 12 hex digits of the picture's SHA-256 (the page links it)."}],
             "responses": {"200": {"description": "The picture.", "content": svg},
-                          "404": {"description": "Not this picture's hash (or no picture)."}}}},
+                          **openapi_routes.error_responses(404)}}},
     }

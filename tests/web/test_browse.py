@@ -182,13 +182,27 @@ def test_sorting_by_date_newest_first(client):
 @pytest.mark.parametrize(("query", "parameter"), [
     ("colour=red", "colour"), ("level=djr:level-informal", "level"), ("year=12", "year"), ("year=2012x", "year"),
     ("document=not an iri", "document"), ("type=dj:Person", "type"), ("sort=size", "sort"), ("page=0", "page"),
-    ("page=999", "page"), ("size=1000", "size"), ("size=many", "size"), ("sort=label&sort=-label", "sort"),
+    ("size=1000", "size"), ("size=many", "size"),
+    ("page=", "page"), ("page=%0B", "page"), ("page=10000000000", "page"), ("sort=", "sort"),
+    ("sort=label&sort=-label", "sort"),
 ])
 def test_bad_parameters_are_a_400_naming_them(client, query, parameter):
     response = client.get(f"/browse/Event?{query}", headers=JSON)
     assert response.status_code == 400, query
     body = response.get_json()
     assert body["parameter"] == parameter and parameter in body["message"]
+
+
+def test_a_page_past_the_last_is_a_404_naming_it(client):
+    response = client.get("/browse/Event?page=999", headers=JSON)
+    assert response.status_code == 404
+    assert response.get_json()["parameter"] == "page" and "past the last page" in response.get_json()["message"]
+
+
+def test_an_undated_class_accepts_the_date_order_but_offers_only_names(client):
+    body = browse(client, "/browse/Person", sort="date")
+    assert body["total"] == len(instances(client, "Person"))
+    assert [s["key"] for s in body["sorts"]] == ["label", "-label"]
 
 
 def test_a_browser_gets_the_error_as_a_page(client):
