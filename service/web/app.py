@@ -23,6 +23,7 @@ from service.web import (
     graph_store,
     health,
     ontology_page,
+    query_page,
     query_path,
     resources,
     search,
@@ -36,7 +37,7 @@ from service.web import (
 
 #: The blueprints of the service, in registration order.
 BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources, search, browse,
-              ontology_page)
+              ontology_page, query_page)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

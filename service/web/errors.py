@@ -36,6 +36,13 @@ def syntax_message(message: str, what: str = "query") -> str:
     return f"Syntax error in the {what}: {message}"
 
 
+def syntax_position(message: str) -> dict[str, int]:
+    """The store's position of a syntax error as ``{"line": L, "column": C}`` (1-based, as the message gives them),
+    or ``{}``: the problem JSON carries it so that an editor can mark the place without parsing the sentence."""
+    match = _POSITION.match(message)
+    return {"line": int(match.group(1)), "column": int(match.group(2))} if match else {}
+
+
 @contextlib.contextmanager
 def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
                  remote: str | None = None) -> Iterator[None]:
@@ -56,7 +63,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
         raise ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
     except StoreError as exc:
         if exc.kind == "syntax":
-            raise problems.bad_request(syntax_message(exc.message, what)) from exc
+            raise problems.bad_request(syntax_message(exc.message, what),
+                                       details=syntax_position(exc.message)) from exc
         if exc.kind == "value":
             raise problems.bad_request(f"The {what} was refused: {exc.message}") from exc
         if exc.kind == "conflict":  # the request is valid but the store's state refuses it

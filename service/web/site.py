@@ -62,6 +62,7 @@ class NavItem:
 #: holds a broken link.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("browse", "Browse", "/browse"),
+    ("query", "SPARQL", "/query"),
     ("queries", "Queries", "/queries"),
     ("validate", "Validate", "/validate"),
     ("ontology", "Ontology", "/ontology"),
