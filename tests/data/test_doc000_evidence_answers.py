@@ -202,6 +202,10 @@ def test_causes_and_order_stated_by_the_text(app):
     order = select(app, """SELECT ?before WHERE { GRAPH djr:doc-000 {
         djr:ev-intl-sanctions-after-tests dj:precededBy ?before } }""")
     assert [short(r["before"]) for r in order] == ["ev-second-nuclear-test"]
+    # "both sides had already agreed ..." then, in September 2002, "they further discussed the arrangements"
+    later = select(app, """SELECT ?next WHERE { GRAPH djr:doc-000 {
+        djr:reparations-understanding-1990s dj:followedBy ?next } }""")
+    assert [short(r["next"]) for r in later] == ["ev-2002-09-koizumi-pyongyang"]
 
 
 def test_who_did_what_for_the_post(app):
