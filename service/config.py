@@ -99,6 +99,7 @@ DEFAULT_EXTERNAL_FACTS: dict[str, str] = {
     "dbpedia": "https://dbpedia.org/sparql",
 }
 ENTAILMENTS = ("none", "rdfs")
+LOG_FORMATS = ("text", "json")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -165,6 +166,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EXTERNAL_FACTS_TIMEOUT", 3.0, float,
             "Seconds one request for an entity page's external facts may take (a page waits at most 0.5 s and "
             "shows what has arrived; answers are cached). 0: external facts off."),
+    Setting("METRICS", True, _bool,
+            "Serve Prometheus metrics at /metrics (requests by route and status, latencies, store round trips, "
+            "cache hits, guard refusals, store-worker restarts); --no-metrics removes the route and the counting."),
+    Setting("METRICS_TOKEN", None, _optional_str,
+            "Bearer token /metrics asks for ('Authorization: Bearer <token>'). Unset: /metrics is open to anyone "
+            "who can reach the service, like /health (it shows counts and timings, never data or queries)."),
+    Setting("LOG_FORMAT", "text", _one_of(*LOG_FORMATS),
+            "'text': log lines for people, no line per request; 'json': every log line a JSON object, and one "
+            "per request (time, request_id, method, route, status, duration, bytes).", LOG_FORMATS),
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

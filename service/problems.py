@@ -16,7 +16,8 @@ class ApiError(Exception):
     """An error to return to the client: an HTTP status, a message, optional details.
 
     ``details`` is merged into the JSON body (for example a validation report);
-    ``headers`` are added to the response (for example ``WWW-Authenticate``).
+    ``headers`` are added to the response (for example ``WWW-Authenticate``); ``cause`` names what refused
+    the request when operators count it apart (``"guard"``: the SPARQL guard), never shown to the client.
     """
 
     def __init__(
@@ -27,6 +28,7 @@ class ApiError(Exception):
         title: str | None = None,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        cause: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -34,6 +36,7 @@ class ApiError(Exception):
         self.title = title
         self.details = details or {}
         self.headers = headers or {}
+        self.cause = cause
 
 
 def bad_request(message: str, **kwargs: Any) -> ApiError:

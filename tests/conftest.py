@@ -188,19 +188,25 @@ def limit_memory(limit: int) -> Callable[[], None]:
 
 
 def start_live_server(store_dir: Path, *args: str, env: dict[str, str] | None = None,
-                      memory_limit: int | None = None) -> LiveServer:
+                      memory_limit: int | None = None, log_file: Path | None = None) -> LiveServer:
     """Start ``python -m service serve`` on a free port and wait until ``/health`` answers.
 
     ``memory_limit`` (bytes) runs the server under ``RLIMIT_AS``: every test that sends a
     hostile payload passes one (``CONTAINED_MEMORY``), so no test can endanger the machine.
+    ``log_file``: the server's standard error (its log) goes there instead of the test's.
     """
     port = free_port()
     command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--store", str(store_dir), *args]
     process_env = dict(os.environ)
     process_env.update(env or {})
-    process = subprocess.Popen(command, cwd=REPO, env=process_env, stdin=subprocess.DEVNULL,
-                               preexec_fn=limit_memory(memory_limit) if memory_limit else None)
+    log = open(log_file, "ab") if log_file else None  # the child keeps its own copy; ours is closed below
+    try:
+        process = subprocess.Popen(command, cwd=REPO, env=process_env, stdin=subprocess.DEVNULL, stderr=log,
+                                   preexec_fn=limit_memory(memory_limit) if memory_limit else None)
+    finally:
+        if log is not None:
+            log.close()
     server = LiveServer(f"http://127.0.0.1:{port}", port, store_dir, process, list(args))
     try:
         wait_for(server.url + "/health", process, timeout=120)
@@ -220,13 +226,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, starts_processes: None
 
 @pytest.fixture
 def make_live_server(tmp_path: Path, starts_processes: None) -> Iterator[Callable[..., LiveServer]]:
-    """Factory: ``make_live_server(*args, store_dir=None, env=None, memory_limit=None)``: a server of its own."""
+    """Factory: ``make_live_server(*args, store_dir=None, env=None, memory_limit=None, log_file=None)``: a server
+    of its own."""
     started: list[LiveServer] = []
 
     def factory(*args: str, store_dir: Path | None = None, env: dict[str, str] | None = None,
-                memory_limit: int | None = None) -> LiveServer:
+                memory_limit: int | None = None, log_file: Path | None = None) -> LiveServer:
         server = start_live_server(store_dir or tmp_path / f"live{len(started)}", *args, env=env,
-                                   memory_limit=memory_limit)
+                                   memory_limit=memory_limit, log_file=log_file)
         started.append(server)
         return server
 

@@ -45,6 +45,15 @@ from service.sparql.lexer import (
 log = logging.getLogger(__name__)
 
 
+#: The ``cause`` of the guard's refusals (:class:`~service.problems.ApiError`): the web tier counts them apart.
+CAUSE = "guard"
+
+
+def _refused(message: str) -> problems.ApiError:
+    """A 400 refusal by the guard (its message names the IRI or the limit)."""
+    return problems.bad_request(message, cause=CAUSE)
+
+
 #: At most this many SERVICE blocks per operation (each may take its endpoint's timeout).
 MAX_SERVICE_CALLS = 8
 
@@ -79,8 +88,8 @@ def _iri_after(tokens: list[Token], i: int, prologue: Prologue) -> tuple[str | N
 
 def _refuse_file(keyword: str, iri: str | None) -> None:
     if iri and iri.lower().startswith("file:"):
-        raise problems.bad_request(f"{keyword} <{iri}> is refused: file: IRIs are never read; {keyword} names a graph "
-                                 "of the store.")
+        raise _refused(f"{keyword} <{iri}> is refused: file: IRIs are never read; {keyword} names a graph "
+                       "of the store.")
 
 
 def find_services(text: str | Lexed, base_iri: str | None,
@@ -99,8 +108,8 @@ def find_services(text: str | Lexed, base_iri: str | None,
             j = i + 1 + (1 if i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT") else 0)
             iri, source = _iri_after(tokens, j, prologue)
             shown = f"<{iri}>" if iri else (source.text if source else "")
-            raise problems.bad_request(f"LOAD {shown} is refused: this service never fetches data from other sites or "
-                                     "files. Send the data in the request (Graph Store Protocol PUT/POST) instead.")
+            raise _refused(f"LOAD {shown} is refused: this service never fetches data from other sites or "
+                           "files. Send the data in the request (Graph Store Protocol PUT/POST) instead.")
         if token.is_word("FROM", "USING", "WITH"):
             j = i + 1 + (1 if token.is_word("FROM", "USING") and i + 1 < len(tokens)
                          and tokens[i + 1].is_word("NAMED") else 0)
@@ -110,14 +119,14 @@ def find_services(text: str | Lexed, base_iri: str | None,
             j = i + 1 + (1 if silent else 0)
             iri, source = _iri_after(tokens, j, prologue)
             if source is not None and source.kind == "var":
-                raise problems.bad_request(f"SERVICE {source.text} is refused: the endpoint must be an IRI on the "
-                                         "allow-list (setting SERVICE_ALLOWLIST), not chosen by a variable.")
+                raise _refused(f"SERVICE {source.text} is refused: the endpoint must be an IRI on the "
+                               "allow-list (setting SERVICE_ALLOWLIST), not chosen by a variable.")
             if iri is None:
                 continue  # not a SERVICE clause the store could run: it reports the syntax error
             if iri not in allowlist:
                 allowed = ", ".join(f"<{e}>" for e in allowlist) or "none"
-                raise problems.bad_request(f"SERVICE <{iri}> is refused: it is not on the allow-list "
-                                         f"(setting SERVICE_ALLOWLIST; allowed: {allowed}).")
+                raise _refused(f"SERVICE <{iri}> is refused: it is not on the allow-list "
+                               f"(setting SERVICE_ALLOWLIST; allowed: {allowed}).")
             end = group_end(tokens, j + 1)
             if end is None:
                 continue  # malformed: the store reports it
@@ -126,7 +135,7 @@ def find_services(text: str | Lexed, base_iri: str | None,
     for block in blocks:
         block.nested = any(o.start < block.start and block.end <= o.end for o in blocks)
     if sum(not b.nested for b in blocks) > MAX_SERVICE_CALLS:
-        raise problems.bad_request(f"The operation has more than {MAX_SERVICE_CALLS} SERVICE blocks.")
+        raise _refused(f"The operation has more than {MAX_SERVICE_CALLS} SERVICE blocks.")
     return blocks, prologue
 
 

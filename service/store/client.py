@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Client, Connection
@@ -132,6 +132,10 @@ class StoreClient:
         self._process: subprocess.Popen[bytes] | None = None
         self.worker_generation = 0
         self.generation = 0  # bumped on every write
+        #: Called with (operation, seconds) once per operation when the store's first answer arrives (its round
+        #: trip; a streamed answer's later chunks are not counted). The web tier sets it to feed its metrics, so
+        #: this layer needs no metrics library; it must be cheap and must not raise.
+        self.on_round_trip: Callable[[str, float], None] | None = None
         self._closed = False
         # The worker is always started from this one long-lived thread: it dies with the thread
         # that started it (PR_SET_PDEATHSIG is per thread), and a server's request threads come and go.
@@ -257,6 +261,7 @@ class StoreClient:
           what is known — nothing applied when the worker stopped before announcing its commit
           (:data:`NOT_APPLIED`), else applied entirely or not at all (:data:`FATE_UNKNOWN`).
         """
+        started = time.perf_counter()
         deadline = time.monotonic() + timeout
         is_read = OPERATIONS[request["op"]].retried
         retried = False
@@ -284,6 +289,8 @@ class StoreClient:
                     if kind == "committing":
                         committing = True
                         continue
+                    if not delivered and self.on_round_trip is not None:  # the first answer (retries included)
+                        self.on_round_trip(request["op"], time.perf_counter() - started)
                     delivered = True
                     if retry_slot:
                         self._retry_lock.release()

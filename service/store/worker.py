@@ -32,6 +32,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from service import logs
 from service.rdf import derived
 from service.rdf.bundle import load_into
 from service.rdf.formats import STORE_FORMATS
@@ -462,9 +463,9 @@ def _batched(items: Any, size: int) -> Iterator[list[Any]]:
 
 def main() -> None:
     """Entry point: open the store, bootstrap it, and serve connections forever."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s store-worker %(levelname)s %(message)s")
     die_with_parent()
     settings = json.loads(os.environ["DPRK_KG_WORKER"])
+    logs.configure(settings.get("LOG_FORMAT") or "text", "%(asctime)s store-worker %(levelname)s %(message)s")
     authkey = bytes.fromhex(os.environ["DPRK_KG_WORKER_KEY"])
     worker = Worker(settings)
     worker.bootstrap()

@@ -1,5 +1,5 @@
-"""The one access policy: the write token, and the CORS headers of every answer (the endpoint, the Graph Store,
-canned queries).
+"""The one access policy: the write token, the metrics token, and the CORS headers of every answer (the endpoint,
+the Graph Store, canned queries).
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ from flask import Response, current_app, g, request
 from service import problems
 
 
+def _bearer() -> str | None:
+    """The token of the request's ``Authorization: Bearer`` header, or ``None``."""
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    return given.strip() if scheme.lower() == "bearer" and given.strip() else None
+
+
 def check_write_access() -> None:
     """Refuse the request unless it carries the configured write token.
 
@@ -23,11 +29,26 @@ def check_write_access() -> None:
     token = current_app.config.get("WRITE_TOKEN")
     if not token:
         raise problems.read_only()
-    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
+    given = _bearer()
+    if given is None:
         raise problems.unauthorized()
-    if not hmac.compare_digest(given.strip().encode("utf-8"), str(token).encode("utf-8")):
+    if not hmac.compare_digest(given.encode("utf-8"), str(token).encode("utf-8")):
         raise problems.forbidden("The write token is not valid.")
+
+
+def check_metrics_access() -> None:
+    """Refuse ``/metrics`` unless it carries the METRICS_TOKEN, when one is set (unset: open, like ``/health``).
+
+    401 without an ``Authorization: Bearer`` header, 403 for a wrong token (compared in constant time).
+    """
+    token = current_app.config.get("METRICS_TOKEN")
+    if not token:
+        return
+    given = _bearer()
+    if given is None:
+        raise problems.unauthorized("/metrics needs the metrics token: send 'Authorization: Bearer <token>'.")
+    if not hmac.compare_digest(given.encode("utf-8"), str(token).encode("utf-8")):
+        raise problems.forbidden("The metrics token is not valid.")
 
 
 def requires_write(view: Callable[..., Any]) -> Callable[..., Any]:

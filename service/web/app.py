@@ -1,5 +1,5 @@
 """The application factory: settings, the store, the error map and every blueprint, imported by name; the query
-fast path and admission wrap the finished app.
+fast path, admission, compression and observation (request ids, metrics, the request log) wrap the finished app.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from service.web import (
     errors,
     graph_store,
     health,
+    metrics,
+    observe,
     ontology_page,
     query_page,
     query_path,
@@ -37,7 +39,7 @@ from service.web import (
 
 #: The blueprints of the service, in registration order.
 BLUEPRINTS = (health, site, sparql, graph_store, ui, canned, validate, void, stats, resources, search, browse,
-              ontology_page, query_page)
+              ontology_page, query_page, metrics)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -69,7 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.register_blueprint(module.bp)
         query_path.init_app(app)  # it wraps the finished app's WSGI entry point
         admission.init_app(app)  # bodies are read, and work admitted, before either path runs
-        compression.init_app(app)  # outermost: every answer, from whichever layer, is compressed once
+        compression.init_app(app)  # every answer, from whichever layer, is compressed once
+        observe.init_app(app)  # outermost: request ids, metrics and the request log see every answer as sent
     except BaseException:
         app.extensions[client.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
         raise

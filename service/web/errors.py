@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, has_request_context, request
+from flask import Blueprint, Flask, Response, current_app, has_app_context, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service import problems
@@ -23,6 +23,9 @@ from service.web.negotiation import Format, negotiate
 
 log = logging.getLogger(__name__)
 
+
+#: Where the metrics (:mod:`service.web.metrics`) put the function that counts an error with a ``cause``.
+ERROR_COUNTER = "dprk_kg_error_counter"
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): ?")
 
@@ -173,10 +176,16 @@ def render(
     """An :class:`ApiError` as ``(status, headers, body)``: the one conversion point.
 
     Framework-neutral so that the Flask views (:func:`to_response`) and the WSGI fast path
-    for queries (:mod:`service.web.query_path`) answer byte for byte alike. The HTML page needs
-    a Flask request (the layout's links); without one — admission control, the fast path — a
+    for queries (:mod:`service.web.query_path`) answer byte for byte alike; every error answer passes here once,
+    so the errors operators count apart (those with a ``cause``: the guard's refusals) are counted here, by the
+    function the metrics put in ``app.extensions[ERROR_COUNTER]``.
+    The HTML page needs a Flask request (the layout's links); without one — admission control, the fast path — a
     browser gets the plain text.
     """
+    if error.cause is not None and has_app_context():
+        count = current_app.extensions.get(ERROR_COUNTER)
+        if count is not None:
+            count(error)
     chosen = error_format(machine, accept)
     page = _html_page(error) if chosen == "html" else None
     if chosen == "json":

@@ -40,7 +40,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import create_app
+from service import create_app, logs
 from service.config import data_root, resolve
 from service.rdf import dataset
 from service.store.lifetime import die_with_parent
@@ -57,8 +57,8 @@ RESTART_PAUSE = 1.0
 log = logging.getLogger("dprk_kg")
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+def _configure_logging(log_format: str) -> None:
+    logs.configure(log_format)
 
 
 def _announce(app_config: Mapping[str, Any]) -> None:
@@ -69,8 +69,8 @@ def _announce(app_config: Mapping[str, Any]) -> None:
 
 def serve(config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with the configured server until interrupted."""
-    _configure_logging()
     resolved = resolve(config)
+    _configure_logging(resolved["LOG_FORMAT"])
     # Checked here too, before a server starts: with granian the app is built in its worker process.
     dataset.require_parts(data_root(resolved), data=bool(resolved["LOAD_DATA"]))
     if resolved["SERVER"] == "waitress":
@@ -164,7 +164,8 @@ def _granian(resolved: Mapping[str, Any]) -> Any:
         blocking_threads_idle_timeout=600,
         http1_settings=HTTP1Settings(header_read_timeout=30_000),
         websockets=False,
-        log_access=False,
+        log_access=False,  # the service logs each request itself (LOG_FORMAT=json), with its route and request id
+        log_dictconfig=logs.granian_config(resolved["LOG_FORMAT"]),
         # A worker that dies (kill -9, the kernel's OOM killer, a crash in native code) is started again.
         respawn_failed_workers=True,
     )
@@ -183,9 +184,10 @@ def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
 def granian_app() -> Flask:
     """The factory granian's worker calls: the app with the serve command's settings."""
     die_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0) or None)
-    _configure_logging()
     config = json.loads(os.environ.get(CONFIG_VARIABLE) or "{}")
-    limit_memory(int(resolve(config)["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
+    resolved = resolve(config)
+    _configure_logging(resolved["LOG_FORMAT"])
+    limit_memory(int(resolved["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
     app = create_app(config)
     _announce(app.config)
     ready = os.environ.get(READY_VARIABLE)
