@@ -82,6 +82,8 @@ class TermDoc:
     triples: int | None = None
     subjects: int | None = None
     shapes: list[ShapeNote] = field(default_factory=list)
+    #: For a class: its superclasses with shapes of their own (SHACL targets a subclass's instances too).
+    shaped_ancestors: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -170,6 +172,9 @@ def build(graph_rows: Iterable[Sequence[Any]], usage_rows: Iterable[Sequence[Any
         if PROPERTY_KINDS & set(term.kinds):
             term.triples, term.subjects = usage.get(term.iri, (0, 0))
     _attach_shapes(terms, shapes)
+    for term in terms.values():
+        if "class" in term.kinds:
+            term.shaped_ancestors = sorted(a for a in _ancestors(term.iri, terms) if terms[a].shapes)
     doc.terms = sorted(terms.values(), key=lambda t: (KIND_ORDER.index(t.kind) if t.kind in KIND_ORDER else 99,
                                                       t.name.casefold()))
     return doc
@@ -241,6 +246,18 @@ def _term(iri: str, props: Mapping[str, list[Any]], graph: Mapping[Any, Mapping[
     return term
 
 
+def _ancestors(iri: str, terms: Mapping[str, TermDoc]) -> set[str]:
+    """The terms of ours above ``iri`` (transitively), itself left out."""
+    seen: set[str] = set()
+    stack = [iri]
+    while stack:
+        for parent in terms[stack.pop()].supers:
+            if parent in terms and parent not in seen and parent != iri:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
+
+
 def _relate(terms: dict[str, TermDoc]) -> None:
     """Sub-terms, inverses stated on one side, and each class's properties (by domain and by range)."""
     for term in terms.values():
@@ -290,8 +307,13 @@ def _attach_shapes(terms: dict[str, TermDoc], shapes: Mapping[Any, Mapping[str, 
                          node.value if node is not None and type(node).__name__ == "NamedNode" else None, target)
 
     def add(iri: str | None, item: ShapeNote) -> None:
-        if iri in terms and item not in terms[iri].shapes:
-            terms[iri].shapes.append(item)
+        """Attach ``item`` once per shape and message; a nameless part of another shape (a blank node inside
+        ``sh:or`` …) carries no message of its own and is left to the shape holding it."""
+        if iri not in terms or (item.shape is None and not item.message):
+            return
+        if any((s.shape, s.message) == (item.shape, item.message) for s in terms[iri].shapes):
+            return
+        terms[iri].shapes.append(item)
 
     for subject, props in shapes.items():
         kinds = {v.value for v in props.get(RDF_TYPE, [])}

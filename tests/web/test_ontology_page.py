@@ -122,3 +122,15 @@ def test_rdf_clients_still_get_the_graph(client):
     assert response.status_code == 200 and response.mimetype == "text/turtle"
     assert "dj:Event" in response.get_data(as_text=True) or "ontology#Event" in response.get_data(as_text=True)
     assert client.get("/ontology.html").mimetype == "text/html"
+
+
+def test_a_subclass_points_to_the_shapes_of_its_superclasses(page):
+    ministry = entry(page, "Ministry")
+    inherited = re.search(r'<p class="hint inherited-shapes">(.*?)</p>', ministry, re.S)
+    assert inherited and "/ontology#Organization" in inherited.group(1) and "/ontology#Agent" in inherited.group(1)
+
+
+def test_each_shape_is_listed_once_under_a_term(page):
+    claim = entry(page, "Claim")
+    messages = re.findall(r'<p class="shape-message">(.*?)</p>', claim, re.S)
+    assert messages and len(messages) == len(set(messages))
