@@ -42,11 +42,14 @@ PREFIXES = """
 @prefix dct: <http://purl.org/dc/terms/> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
 """
 DJ = "https://w3id.org/dprk-japan-kg/ontology#"
 DJR = "https://w3id.org/dprk-japan-kg/id/"
 BATCH = ox.NamedNode("http://example.org/test/batch")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+OA = "http://www.w3.org/ns/oa#"
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Batch:
     remove: Callable[[ox.Store], list[ox.Quad]] = lambda store: []
     drop: list[Any] = field(default_factory=list)
     breaks: set[str] = field(default_factory=set)
+    #: Shapes of severity Warning it must make report (a warning does not refuse the write).
+    warns: set[str] = field(default_factory=set)
 
     def quads(self) -> list[ox.Quad]:
         if not self.trig:
@@ -84,6 +89,15 @@ def quads_of(subject: str, predicate: str, obj: str | None = None) -> Callable[[
     return find
 
 
+#: An evidence annotation of doc-000 (its quote has 24 characters).
+EVIDENCE = """
+ex:evidence-1 a oa:Annotation ; rdfs:label "Test passage"@en ; oa:motivatedBy dj:evidencing ;
+    oa:hasBody {bodies} ; dct:source djr:doc-000 ;
+    oa:hasTarget [ a oa:SpecificResource ; oa:hasSource djr:doc-000 ;
+        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "a quote of 24 characters" ] ,
+                       [ a oa:TextPositionSelector ; oa:start 0 ; oa:end {end} ] ] .
+"""
+
 VALID_ROUND = """
 ex:round-1 a dj:IntergovernmentalTalks ; rdfs:label "Test round of talks"@en ; dct:source djr:doc-000 ;
     dj:participant djr:japan , djr:north-korea ; dj:startDate "2014-05"^^xsd:gYearMonth ;
@@ -94,7 +108,32 @@ ex:deleg-1 a dj:Delegation ; rdfs:label "Test delegation"@en ; dct:source djr:do
 
 #: How many batches :func:`batches` builds; the equivalence test is parametrized over ``range(BATCH_COUNT)``,
 #: and a test checks the two agree, so an added batch cannot go unrun.
-BATCH_COUNT = 21
+BATCH_COUNT = 28
+
+
+def triple_of_a_derived_value(store: ox.Store) -> list[ox.Quad]:
+    """The stated triple a dj:DerivedValue marks (to remove it: the mark is left marking nothing)."""
+    rows = list(store.query(
+        f"SELECT ?s ?p ?o WHERE {{ ?d a <{DJ}DerivedValue> ; <{RDF}subject> ?s ; <{RDF}predicate> ?p ; "
+        f"<{RDF}object> ?o . ?s ?p ?o }} ORDER BY ?d LIMIT 1", use_default_graph_as_union=True))
+    assert rows, "the bundled graph marks no derived value"
+    s, p, o = rows[0]
+    return [q for q in store.quads_for_pattern(s, p, o, None)
+            if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != ENTAILED_GRAPH]
+
+
+def only_evidence_of_a_claim(store: ox.Store) -> list[ox.Quad]:
+    """The oa:hasBody link of a claim evidenced by one annotation only, which has other bodies (to remove it:
+    the annotation stays well-formed, the claim is left without evidence)."""
+    rows = list(store.query(
+        f"SELECT DISTINCT ?annotation ?claim WHERE {{ {{ SELECT (MIN(STR(?a)) AS ?only) ?claim WHERE {{ "
+        f"?a <{OA}hasBody> ?claim . ?claim a <{DJ}Claim> }} GROUP BY ?claim HAVING (COUNT(DISTINCT ?a) = 1) }} "
+        f"?annotation <{OA}hasBody> ?claim , ?other . FILTER (STR(?annotation) = ?only && ?other != ?claim) }} "
+        f"ORDER BY ?claim LIMIT 1", use_default_graph_as_union=True))
+    assert rows, "no claim of the bundled graph has exactly one evidence annotation"
+    annotation, claim = rows[0]
+    return [q for q in store.quads_for_pattern(annotation, ox.NamedNode(OA + "hasBody"), claim, None)
+            if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != ENTAILED_GRAPH]
 
 
 def batches(store: ox.Store) -> list[Batch]:
@@ -167,6 +206,27 @@ def batches(store: ox.Store) -> list[Batch]:
         Batch("a generation time without a datatype",
               'ex:record prov:generatedAtTime "2026-11-23T11:56:27Z" .',
               breaks={"Resource_Property_prov_generatedAtTime"}),
+        Batch("a fact without evidence in a document that carries evidence",
+              'ex:group a dj:Group ; rdfs:label "Test group"@en ; dct:source djr:doc-003 ; dj:basedIn djr:beijing .',
+              warns={"Resource_Constraint_evidenced"}),
+        Batch("a stored claim loses its only evidence passage", remove=only_evidence_of_a_claim,
+              warns={"Resource_Constraint_evidenced"}),
+        Batch("an evidence quote that does not fit its position",
+              VALID_ROUND + EVIDENCE.format(bodies="ex:round-1 , ex:deleg-1", end=30),
+              breaks={"Annotation_Constraint_quoteFitsPosition"}),
+        Batch("a stated triple marked as derived is removed", remove=triple_of_a_derived_value,
+              breaks={"DerivedValue_Constraint_tripleStated"}),
+        Batch("a derived-value mark on a triple nobody states",
+              'ex:mark a dj:DerivedValue ; rdfs:label "Test mark"@en ; dct:source djr:doc-003 ; '
+              'rdf:subject djr:doc-003 ; rdf:predicate dct:issued ; rdf:object "1999"^^xsd:gYear ; '
+              'dj:derivation "test"@en .', breaks={"DerivedValue_Constraint_tripleStated"}),
+        Batch("a date as stated that is no EDTF date",
+              'ex:ev a dj:Event ; rdfs:label "Test event"@en ; dct:source djr:doc-000 ; dj:dateNote "test"@en ; '
+              'dj:edtf "2012-13"^^dj:EDTF .', breaks={"Resource_Constraint_wellFormedEDTF"}),
+        Batch("a commitment without a status",
+              VALID_ROUND + 'ex:cmt a dj:Commitment ; rdfs:label "Test commitment"@en ; dct:source djr:doc-000 ; '
+              'dj:commitmentOf ex:round-1 ; dj:committedParty djr:japan ; dj:obligation "meet again"@en .',
+              breaks={"Commitment_Property_dj_commitmentStatus"}),
         Batch("a source document graph is dropped", drop=[ox.NamedNode(DJR + "doc-004")]),
     ]
 
@@ -237,6 +297,9 @@ def test_incremental_validation_equals_full_validation(bundled: ox.Store, served
 
     new_violations = {r.shape.split("#")[-1] for r in incremental.results
                       if r.severity == "Violation" and r.key not in keys(before)}
+    new_warnings = {r.shape.split("#")[-1] for r in incremental.results
+                    if r.severity == "Warning" and r.key not in keys(before)}
+    assert batch.warns <= new_warnings, f"{batch.name}: expected warnings {batch.warns}, got {new_warnings}"
     if batch.breaks:
         assert batch.breaks <= new_violations, f"{batch.name}: expected {batch.breaks}, got {new_violations}"
     elif not batch.drop:
