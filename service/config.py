@@ -174,7 +174,7 @@ SETTINGS: tuple[Setting, ...] = (
             "who can reach the service, like /health (it shows counts and timings, never data or queries)."),
     Setting("LOG_FORMAT", "text", _one_of(*LOG_FORMATS),
             "'text': log lines for people, no line per request; 'json': every log line a JSON object, and one "
-            "per request (time, request_id, method, route, status, duration, bytes).", LOG_FORMATS),
+            "per request (time, request_id, method, route, status, duration_ms, bytes).", LOG_FORMATS),
 )
 
 SETTINGS_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

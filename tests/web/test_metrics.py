@@ -11,7 +11,9 @@ the request id the client sent (or one made for it) — which the answer echoes.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import time
 import urllib.error
@@ -199,6 +201,16 @@ def test_metrics_can_ask_for_a_token_or_be_off(make_app):
     off = make_app(METRICS=False).test_client()
     assert off.get("/metrics").status_code == 404
     assert "X-Request-Id" in off.get("/health").headers  # ids do not depend on metrics
+
+
+def test_a_store_worker_restart_is_counted(make_app):
+    app = make_app()
+    client = app.test_client()
+    os.kill(app.extensions["dprk_kg_store"].pid, signal.SIGKILL)  # killed from outside (the OOM killer, an operator)
+    assert client.get("/health").status_code == 200  # answered by the worker started again
+    samples = {sample.name: sample.value for family in text_string_to_metric_families(client.get("/metrics").text)
+               for sample in family.samples}
+    assert samples["dprk_kg_store_worker_restarts_total"] == 1
 
 
 def test_the_openapi_document_declares_metrics(client):
