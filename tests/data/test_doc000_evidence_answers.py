@@ -191,6 +191,16 @@ def test_the_early_1990s_reparations_commitment(app):
         ("japan", "StatusShelved", "199X")]
 
 
+def test_north_koreas_april_2012_offer_on_the_remains_and_its_unknown_fate(app):
+    # "told the Japanese that the North was willing to return to bodies of those Japanese who died in the
+    # North during WWII" — the text never says whether they were returned.
+    rows = select(app, """
+        SELECT ?party ?status WHERE { GRAPH djr:doc-000 {
+          ?c a dj:Commitment ; dj:commitmentOf djr:ev-2012-04-kis-centenary ; dj:committedParty ?party ;
+             dj:commitmentStatus ?status } }""")
+    assert [(short(r["party"]), r["status"].rsplit("#", 1)[-1]) for r in rows] == [("north-korea", "StatusUnknown")]
+
+
 def test_causes_and_order_stated_by_the_text(app):
     # "delayed due to the North's satellite launch"; "two nuclear tests have met with international sanctions"
     rows = select(app, """
