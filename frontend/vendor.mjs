@@ -16,6 +16,8 @@ const FILES = [
   ["@zazuko/yasqe", "build/yasqe.min.css", "yasqe.min.css"],
   ["@zazuko/yasr", "build/yasr.min.js", "yasr.min.js"],
   ["@zazuko/yasr", "build/yasr.min.css", "yasr.min.css"],
+  ["d3", "dist/d3.min.js", "d3.min.js"],
+  ["@observablehq/plot", "dist/plot.umd.min.js", "plot.umd.min.js"],
 ];
 
 const LICENCE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt))?$/i;

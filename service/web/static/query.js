@@ -78,11 +78,57 @@
     }
   });
   yasqe.on("change", () => { textarea.value = yasqe.getValue(); clearError(); });
+  // The timeline (static/timeline.js) as a view beside the table, offered when the answer has a date column.
+  class TimelineView {
+    constructor(yasr) {
+      this.yasr = yasr;
+      this.priority = 5;
+      this.label = "Timeline";
+    }
+
+    answer() {
+      try {
+        return this.yasr.results && !this.yasr.results.getError() ? this.yasr.results.getAsJson() : null;
+      } catch (_error) {
+        return null;
+      }
+    }
+
+    canHandleResults() {
+      return typeof DprkTimeline !== "undefined" && typeof Plot !== "undefined" && DprkTimeline.fits(this.answer());
+    }
+
+    draw() {
+      const element = document.createElement("div");
+      element.className = "timeline-view";
+      this.yasr.resultsEl.append(element);
+      DprkTimeline.render(element, this.answer(), { localBase: config.localBase, filename: "query-timeline" });
+    }
+
+    getIcon() {
+      const icon = document.createElement("span");
+      icon.className = "view-icon";
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = "⟷";
+      return icon;
+    }
+  }
+  Yasr.registerPlugin("timeline", TimelineView);
   const yasr = new Yasr($("yasr"), {
     prefixes: config.prefixes,
     persistenceId: null,
-    pluginOrder: ["table", "response"],
+    pluginOrder: ["table", "timeline", "response"],
     defaultPlugin: "table",
+  });
+  const initialView = new URLSearchParams(location.search).get("view");
+  if (initialView && yasr.config.plugins[initialView]) yasr.selectPlugin(initialView);
+  // The chosen view is part of the URL, so a shared link opens on it.
+  yasr.on("change", () => {
+    const params = new URLSearchParams(location.search);
+    if (!params.has("query")) return;
+    if (yasr.selectedPlugin && yasr.selectedPlugin !== "table") params.set("view", yasr.selectedPlugin);
+    else params.delete("view");
+    window.history.replaceState(window.history.state, "", `${location.pathname}?${params}`);
   });
 
   // Our IRIs resolve on this service (/id/…, /ontology#…, /graph/…): the table links them here, in this tab.
@@ -145,7 +191,8 @@
 
   // -- running, the URL and the history -------------------------------------------------------------------------
   function shareUrl(query) {
-    return `${location.origin}${location.pathname}?query=${encodeURIComponent(query)}`;
+    const view = yasr && yasr.selectedPlugin && yasr.selectedPlugin !== "table" ? `&view=${yasr.selectedPlugin}` : "";
+    return `${location.origin}${location.pathname}?query=${encodeURIComponent(query)}${view}`;
   }
 
   function history() {
@@ -191,7 +238,7 @@
     const query = yasqe.getValue();
     textarea.value = query;
     clearError();
-    if (pushUrl && new URLSearchParams(location.search).get("query") !== query) {
+    if (pushUrl && new URLSearchParams(location.search).get("query") !== query) { // a new query: a new history entry
       window.history.pushState({ query }, "", shareUrl(query));
     }
     remember(query);

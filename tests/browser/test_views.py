@@ -1,0 +1,129 @@
+"""The timeline view in Chromium: on the query page (a Yasr view beside the table, its choice in the URL) and on the
+canned-query pages with date columns (the *-timeline queries open on it). As many items as the answer has dated rows,
+the undated rows listed apart, items linked to their pages here, dates at their own precision, SVG and PNG downloads,
+nothing fetched from elsewhere. Screenshots in tests/browser/artifacts/."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_editor import Watched, chromium_browser  # noqa: F401 (the browser fixture)
+
+REPO = Path(__file__).resolve().parents[2]
+XSD = "http://www.w3.org/2001/XMLSchema#"
+DATE_TYPES = {XSD + "date", XSD + "dateTime", XSD + "gYearMonth", XSD + "gYear"}
+
+
+def _answer(url: str) -> dict[str, Any]:
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def _dated(answer: dict[str, Any], columns: tuple[str, ...]) -> tuple[int, int]:
+    """(rows with a date in one of ``columns``, rows without)."""
+    rows = answer["results"]["bindings"]
+    dated = sum(1 for row in rows if any(row.get(c, {}).get("datatype") in DATE_TYPES for c in columns))
+    return dated, len(rows) - dated
+
+
+@pytest.fixture
+def watched(chromium_browser: Any, live_server: Any):  # noqa: F811
+    page = Watched(chromium_browser, live_server.url)
+    yield page
+    page.close()
+    assert page.outside == [], f"requests left 127.0.0.1: {page.outside}"
+    assert page.console_errors == [], page.console_errors
+
+
+def _items(page: Any) -> int:
+    return int(page.get_attribute("figure.timeline", "data-items"))
+
+
+def test_the_query_page_offers_the_timeline_beside_the_table_with_its_state_in_the_url(watched: Watched,
+                                                                                        tmp_path: Path) -> None:
+    body = (REPO / "queries" / "contacts-timeline.rq").read_text()
+    dated, undated = _dated(_answer(watched.base + "/sparql?" + urllib.parse.urlencode({"query": body})),
+                            ("start", "end"))
+    assert dated > 5 and undated > 0
+    page = watched.page
+    page.goto(watched.base + "/query?" + urllib.parse.urlencode({"query": body, "view": "timeline"}))
+    watched.wait_for_rows()
+    page.wait_for_selector("figure.timeline svg")
+    assert _items(page) == dated, "one item per dated row"
+    assert page.locator(".timeline-undated li").count() == undated, "undated rows listed apart"
+    links = page.locator("figure.timeline svg a")
+    assert links.count() >= dated and links.first.get_attribute("href").startswith("/id/")
+    assert page.locator("figure.timeline svg style").count() == 0, "Plot's style rules come from views.css"
+    watched.screenshot("timeline-query-page")
+
+    with page.expect_download() as svg_download:
+        page.click("figure.timeline >> text=Download SVG")
+    svg = Path(svg_download.value.path()).read_text()
+    assert svg.startswith("<svg") and svg.count("<a ") >= dated and "<style>" in svg
+    with page.expect_download() as png_download:
+        page.click("figure.timeline >> text=Download PNG")
+    png = Path(png_download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert svg_download.value.suggested_filename == "query-timeline.svg"
+
+    page.click("#yasr .select_table")
+    page.wait_for_selector("#yasr table.dataTable")
+    assert "view=" not in page.url, "the table is the default view"
+    page.click("#yasr .select_timeline")
+    page.wait_for_selector("figure.timeline svg")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["view"] == ["timeline"]
+
+
+def test_dates_span_their_precision(watched: Watched) -> None:
+    page = watched.page
+    page.goto(watched.base + "/query")
+    page.wait_for_selector(".CodeMirror")
+    spans = page.evaluate("""() => [['gYear', '2012'], ['gYearMonth', '2012-11'], ['date', '2012-11-15'],
+                                    ['gYear', '0099']].map(([type, value]) => DprkTimeline.span(
+        {type: 'literal', datatype: 'http://www.w3.org/2001/XMLSchema#' + type, value})
+        .slice(0, 2).map(d => d.toISOString().slice(0, 10)))""")
+    assert spans == [["2012-01-01", "2013-01-01"], ["2012-11-01", "2012-12-01"], ["2012-11-15", "2012-11-16"],
+                     ["0099-01-01", "0100-01-01"]]
+
+
+@pytest.mark.parametrize(("name", "columns"), [("contacts-timeline", ("start", "end")),
+                                                ("measures-timeline", ("start",))])
+def test_the_timeline_queries_open_as_timelines(watched: Watched, name: str, columns: tuple[str, ...]) -> None:
+    dated, undated = _dated(_answer(f"{watched.base}/queries/{name}.json"), columns)
+    page = watched.page
+    page.goto(f"{watched.base}/queries/{name}")
+    page.wait_for_selector("details.result-view[open] figure.timeline svg")
+    assert _items(page) == dated
+    assert page.locator("details.result-view .timeline-undated li").count() == undated
+    assert page.locator("table.results tbody tr").count() == dated + undated, "the table is still there"
+    watched.screenshot(f"timeline-{name}")
+
+
+def test_a_canned_page_with_dates_offers_the_timeline_and_keeps_it_in_the_url(watched: Watched) -> None:
+    page = watched.page
+    page.goto(watched.base + "/queries/commitments")
+    page.wait_for_selector("details.result-view:not([hidden])")
+    assert page.get_attribute("details.result-view", "open") is None, "offered, not forced"
+    page.click("details.result-view summary")
+    page.wait_for_selector("details.result-view figure.timeline svg, details.result-view .view-body:has-text('date')")
+    assert page.url.endswith("#timeline")
+    again = page.context.new_page()
+    again.goto(page.url)
+    again.wait_for_selector("details.result-view[open] .view-body *")
+    again.close()
+
+
+def test_without_javascript_a_canned_page_is_its_table(chromium_browser: Any, live_server: Any) -> None:  # noqa: F811
+    plain = Watched(chromium_browser, live_server.url, java_script_enabled=False)
+    try:
+        plain.page.goto(live_server.url + "/queries/contacts-timeline")
+        assert plain.page.locator("table.results tbody tr").count() > 5
+        assert not plain.page.locator("details.result-view").is_visible()
+    finally:
+        plain.close()
