@@ -63,7 +63,7 @@ def requires_write(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 #: Headers a browser may send on a cross-origin read (no Authorization: writes stay same-origin).
-CORS_ALLOWED_HEADERS = "Accept, Content-Type"
+CORS_ALLOWED_HEADERS = "Accept, Content-Type, X-Request-Id"
 
 
 def cors_headers(method: str, update: bool = False) -> list[tuple[str, str]]:
@@ -77,7 +77,7 @@ def cors_headers(method: str, update: bool = False) -> list[tuple[str, str]]:
     if not origins or update:
         return []
     headers = [("Access-Control-Allow-Origin", origins),
-               ("Access-Control-Expose-Headers", "X-Result-Truncated, Link, Content-Disposition")]
+               ("Access-Control-Expose-Headers", "X-Result-Truncated, Link, Content-Disposition, X-Request-Id")]
     if method == "OPTIONS":
         headers += [("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS"),
                     ("Access-Control-Allow-Headers", CORS_ALLOWED_HEADERS),

@@ -203,6 +203,15 @@ def test_metrics_can_ask_for_a_token_or_be_off(make_app):
     assert "X-Request-Id" in off.get("/health").headers  # ids do not depend on metrics
 
 
+def test_a_cross_origin_page_may_send_and_read_the_request_id(client):
+    preflight = client.options("/sparql", headers={"Origin": "https://app.example",
+                                                   "Access-Control-Request-Headers": "x-request-id"})
+    assert "X-Request-Id" in preflight.headers["Access-Control-Allow-Headers"]
+    answer = client.get("/sparql?query=ASK%7B%7D", headers={"Origin": "https://app.example", "X-Request-Id": "page-1"})
+    assert answer.headers["X-Request-Id"] == "page-1"
+    assert "X-Request-Id" in answer.headers["Access-Control-Expose-Headers"]
+
+
 def test_a_store_worker_restart_is_counted(make_app):
     app = make_app()
     client = app.test_client()
