@@ -59,6 +59,8 @@ STORE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 #: The text format every Prometheus version reads (our metric names are plain, so the bytes are the same as in
 #: the library's newer 1.0.0 format).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: The method labels: a client may send any token as a method, and each would otherwise be a new series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 #: The route label of a request no URL rule matched (404, 405): raw paths would make the label unbounded.
 UNMATCHED = "unmatched"
 
@@ -125,6 +127,8 @@ class Metrics:
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and its latency (the instruments' children are kept, so this is two
         dictionary look-ups and two locked additions)."""
+        if method not in METHODS:
+            method = "other"
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:

@@ -203,6 +203,17 @@ def test_metrics_can_ask_for_a_token_or_be_off(make_app):
     assert "X-Request-Id" in off.get("/health").headers  # ids do not depend on metrics
 
 
+def test_invented_methods_do_not_grow_the_series(served):
+    server, _ = served
+    for method in (b"BREW", b"XYZZY"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(method + b" /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            while sock.recv(65536):
+                pass
+    methods = {dict(labels).get("method") for name, labels in scrape(server) if name == "dprk_kg_http_requests_total"}
+    assert "other" in methods and methods <= {*metrics.METHODS, "other"}  # both counted, under one label
+
+
 def test_a_cross_origin_page_may_send_and_read_the_request_id(client):
     preflight = client.options("/sparql", headers={"Origin": "https://app.example",
                                                    "Access-Control-Request-Headers": "x-request-id"})
