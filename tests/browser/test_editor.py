@@ -1,93 +1,30 @@
 """The query page's editor in a real Chromium (Debian's, through Playwright): a run puts the query in the URL and
 that URL reproduces the answer; a syntax error is marked at the line and column the endpoint reports; Escape then
 Tab leaves the editor and the keyboard reaches Run and the results; completion offers our classes from this service;
-no request leaves 127.0.0.1; without JavaScript the page is a form. Screenshots go to tests/browser/artifacts/
-(git-ignored).
+no request leaves 127.0.0.1; without JavaScript the page is a form. Screenshots go to tests/artifacts/screenshots/
+(git-ignored; $DPRK_KG_ARTIFACTS elsewhere).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+from tests.browser import watch
+from tests.browser.watch import Watched
+
+chromium_browser = watch.chromium_browser  # the fixtures, shared with test_views.py
+watched = watch.watched
+
 #: The store reports this one at line 4, column 2 (the second brace).
 BAD_QUERY = "PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>\nSELECT * WHERE {\n  ?s ?p \n}} "
 ROUNDS_QUERY = ("PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>\n"
                 "SELECT ?round WHERE { ?round a dj:NegotiationRound } ORDER BY ?round\n")
 
-
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser); skipped where either is missing."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-class Watched:
-    """A page whose requests and console errors are recorded; any request to another host is refused."""
-
-    def __init__(self, browser: Any, base: str, **context_options: Any) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
-        self.page = self.context.new_page()
-        self.base = base
-        self.requests: list[str] = []
-        self.outside: list[str] = []
-        self.console_errors: list[str] = []
-        self.page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
-        self.page.route("**/*", self._route)
-
-    def _route(self, route: Any) -> None:
-        url = route.request.url
-        self.requests.append(url)
-        host = urllib.parse.urlsplit(url).hostname
-        if url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()
-        else:
-            self.outside.append(url)
-            route.abort()
-
-    def editor_value(self) -> str:
-        return self.page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
-
-    def set_editor(self, text: str) -> None:
-        self.page.evaluate("text => document.querySelector('.CodeMirror').CodeMirror.setValue(text)", text)
-
-    def wait_for_rows(self) -> str:
-        self.page.wait_for_selector("#status:has-text('rows')", timeout=30_000)
-        return self.page.inner_text("#status")
-
-    def table(self) -> list[str]:
-        self.page.wait_for_selector("#yasr table.dataTable tbody tr", timeout=30_000)
-        return self.page.locator("#yasr table.dataTable tbody tr").all_inner_texts()
-
-    def screenshot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def watched(chromium_browser: Any, live_server: Any) -> Iterator[Watched]:
-    page = Watched(chromium_browser, live_server.url)
-    yield page
-    page.close()
-    assert page.outside == [], f"requests left 127.0.0.1: {page.outside}"
 
 
 def _focused(page: Any) -> str:

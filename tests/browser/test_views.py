@@ -1,7 +1,8 @@
-"""The timeline view in Chromium: on the query page (a Yasr view beside the table, its choice in the URL) and on the
-canned-query pages with date columns (the *-timeline queries open on it). As many items as the answer has dated rows,
-the undated rows listed apart, items linked to their pages here, dates at their own precision, SVG and PNG downloads,
-nothing fetched from elsewhere. Screenshots in tests/browser/artifacts/."""
+"""The timeline and chart views in Chromium: on the query page (Yasr views beside the table, the choice and the
+measure in the URL) and on the canned-query pages with dates or counts (the *-timeline queries open on the timeline,
+issue-frequency on the chart). As many items as the answer has dated rows, the undated rows listed apart, a bar per
+row, items linked to their pages here, dates at their own precision, SVG and PNG downloads, nothing fetched from
+elsewhere. Screenshots in tests/artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_editor import Watched, chromium_browser  # noqa: F401 (the browser fixture)
+
+from tests.browser import watch
+from tests.browser.watch import Watched
+
+chromium_browser = watch.chromium_browser  # the fixture, shared with test_editor.py
 
 REPO = Path(__file__).resolve().parents[2]
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -33,7 +38,7 @@ def _dated(answer: dict[str, Any], columns: tuple[str, ...]) -> tuple[int, int]:
 
 
 @pytest.fixture
-def watched(chromium_browser: Any, live_server: Any):  # noqa: F811
+def watched(chromium_browser: Any, live_server: Any):
     page = Watched(chromium_browser, live_server.url)
     yield page
     page.close()
@@ -119,11 +124,49 @@ def test_a_canned_page_with_dates_offers_the_timeline_and_keeps_it_in_the_url(wa
     again.close()
 
 
-def test_without_javascript_a_canned_page_is_its_table(chromium_browser: Any, live_server: Any) -> None:  # noqa: F811
+def test_without_javascript_a_canned_page_is_its_table(chromium_browser: Any, live_server: Any) -> None:
     plain = Watched(chromium_browser, live_server.url, java_script_enabled=False)
     try:
         plain.page.goto(live_server.url + "/queries/contacts-timeline")
         assert plain.page.locator("table.results tbody tr").count() > 5
-        assert not plain.page.locator("details.result-view").is_visible()
+        views = plain.page.locator("details.result-view")
+        assert views.count() == 2 and not views.first.is_visible() and not views.last.is_visible()
     finally:
         plain.close()
+
+
+def test_issue_frequency_opens_as_a_chart_with_a_bar_per_row(watched: Watched) -> None:
+    rows = _answer(f"{watched.base}/queries/issue-frequency.json")["results"]["bindings"]
+    page = watched.page
+    page.goto(f"{watched.base}/queries/issue-frequency")
+    page.wait_for_selector("details.result-view[data-view=chart][open] figure.chart svg")
+    assert page.locator("details.result-view[data-view=timeline]").count() == 0, "no dates, no timeline"
+    assert int(page.get_attribute("figure.chart", "data-items")) == len(rows) > 3
+    assert page.get_attribute("figure.chart", "data-kind") == "bar"
+    assert page.locator("figure.chart svg a").count() == len(rows), "one linked bar per row"
+    assert page.locator("figure.chart svg a").first.get_attribute("href").startswith("/id/")
+    page.select_option("figure.chart select", "events")
+    assert "events by" in page.inner_text("figure.chart figcaption")
+    watched.screenshot("chart-issue-frequency")
+
+
+def test_the_query_page_offers_the_chart_with_its_measure_in_the_url(watched: Watched) -> None:
+    body = (REPO / "queries" / "issue-frequency.rq").read_text()
+    page = watched.page
+    page.goto(watched.base + "/query?" + urllib.parse.urlencode({"query": body, "view": "chart", "measure": "events"}))
+    watched.wait_for_rows()
+    page.wait_for_selector("figure.chart svg")
+    assert "events by" in page.inner_text("figure.chart figcaption")
+    page.select_option("figure.chart select", "documents")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["measure"] == ["documents"]
+    with page.expect_download() as png_download:
+        page.click("figure.chart >> text=Download PNG")
+    assert Path(png_download.value.path()).read_bytes()[:4] == b"\x89PNG"
+    year_query = ("PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>\n"
+                  "SELECT ?year (COUNT(DISTINCT ?round) AS ?rounds) WHERE {\n"
+                  "  ?round a dj:NegotiationRound ; dj:startDate ?d BIND(YEAR(?d) AS ?year)\n} GROUP BY ?year\n")
+    page.goto(watched.base + "/query?" + urllib.parse.urlencode({"query": year_query, "view": "chart"}))
+    watched.wait_for_rows()
+    page.wait_for_selector("figure.chart svg")
+    assert page.get_attribute("figure.chart", "data-kind") == "line", "counts by year are a line"
+    watched.screenshot("chart-by-year")

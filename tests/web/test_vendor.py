@@ -120,13 +120,14 @@ def test_the_query_page_loads_the_editor_and_its_views_within_its_budget(client)
     assert sum(sizes.values()) <= QUERY_PAGE_BUDGET, sizes
 
 
-def test_a_canned_page_with_dates_loads_the_timeline_only(client) -> None:
-    sizes = _page_assets(client, "/queries/contacts-timeline")
+@pytest.mark.parametrize("name", ["contacts-timeline", "issue-frequency"])
+def test_a_canned_page_with_dates_or_counts_loads_the_views_only(client, name: str) -> None:
+    sizes = _page_assets(client, f"/queries/{name}")
     assert _vendored(sizes) == set(TIMELINE)
     assert sum(sizes.values()) <= ENTITY_PAGE_BUDGET, sizes
 
 
-@pytest.mark.parametrize("path", ["/", "/id/japan", "/browse", "/queries", "/queries/issue-frequency", "/stats"])
+@pytest.mark.parametrize("path", ["/", "/id/japan", "/browse", "/queries", "/queries/causes", "/stats"])
 def test_other_pages_load_nothing_vendored_and_stay_small(client, path: str) -> None:
     sizes = _page_assets(client, path)
     assert not _vendored(sizes), f"{path} loads only what it uses"

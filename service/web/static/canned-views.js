@@ -1,13 +1,29 @@
 // Result views on a canned-query page: the answer's JSON twin (the page's own download link) drawn as a timeline
-// (static/timeline.js) in each <details class="result-view">. Without JavaScript the table is the answer; the
-// view's state is the URL's #fragment (#timeline), so a shared link opens on it.
+// (static/timeline.js) or a chart (static/chart.js) in each <details class="result-view">. Without JavaScript the
+// table is the answer; the open view is the URL's #fragment (#timeline, #chart), so a shared link opens on it.
 "use strict";
 
 (function () {
   if (typeof DprkTimeline === "undefined" || typeof Plot === "undefined") return;
+  const views = { timeline: window.DprkTimeline, chart: window.DprkChart };
+  let answer = null; // one fetch for every view of the page
+
+  async function load(url) {
+    if (!answer) {
+      answer = fetch(url, { headers: { Accept: "application/sparql-results+json" } }).then((response) => {
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        return response.json();
+      });
+      answer.catch(() => { answer = null; });
+    }
+    return answer;
+  }
+
   for (const view of document.querySelectorAll("details.result-view[data-answer]")) {
-    view.hidden = false;
     const name = view.dataset.view;
+    const api = views[name];
+    if (!api) continue;
+    view.hidden = false;
     let drawn = false;
     const draw = async () => {
       if (drawn) return;
@@ -15,12 +31,10 @@
       const target = view.querySelector(".view-body");
       target.textContent = "Loading…";
       try {
-        const response = await fetch(view.dataset.answer, { headers: { Accept: "application/sparql-results+json" } });
-        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-        const answer = await response.json();
+        const results = await load(view.dataset.answer);
         target.textContent = "";
-        if (!DprkTimeline.render(target, answer, { localBase: view.dataset.localBase, filename: view.dataset.filename })) {
-          target.textContent = "No row of this answer has a date.";
+        if (!api.render(target, results, { localBase: view.dataset.localBase, filename: view.dataset.filename })) {
+          target.textContent = "This answer has nothing this view can draw.";
         }
       } catch (error) {
         drawn = false;
@@ -29,7 +43,8 @@
     };
     view.addEventListener("toggle", () => {
       const url = new URL(location.href);
-      url.hash = view.open ? name : "";
+      if (view.open) url.hash = name;
+      else if (url.hash === `#${name}`) url.hash = "";
       history.replaceState(history.state, "", url.hash ? url : url.pathname + url.search);
       if (view.open) draw();
     });

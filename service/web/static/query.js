@@ -78,58 +78,68 @@
     }
   });
   yasqe.on("change", () => { textarea.value = yasqe.getValue(); clearError(); });
-  // The timeline (static/timeline.js) as a view beside the table, offered when the answer has a date column.
-  class TimelineView {
-    constructor(yasr) {
-      this.yasr = yasr;
-      this.priority = 5;
-      this.label = "Timeline";
-    }
-
-    answer() {
-      try {
-        return this.yasr.results && !this.yasr.results.getError() ? this.yasr.results.getAsJson() : null;
-      } catch (_error) {
-        return null;
+  // The timeline (static/timeline.js) and the chart (static/chart.js) as views beside the table, each offered when
+  // the answer has the shape it draws (a date column; a numeric column with labels or years).
+  function resultView(global, label, iconText, filename) {
+    return class {
+      constructor(yasr) {
+        this.yasr = yasr;
+        this.priority = 5;
+        this.label = label;
       }
-    }
 
-    canHandleResults() {
-      return typeof DprkTimeline !== "undefined" && typeof Plot !== "undefined" && DprkTimeline.fits(this.answer());
-    }
+      answer() {
+        try {
+          return this.yasr.results && !this.yasr.results.getError() ? this.yasr.results.getAsJson() : null;
+        } catch (_error) {
+          return null;
+        }
+      }
 
-    draw() {
-      const element = document.createElement("div");
-      element.className = "timeline-view";
-      this.yasr.resultsEl.append(element);
-      DprkTimeline.render(element, this.answer(), { localBase: config.localBase, filename: "query-timeline" });
-    }
+      canHandleResults() {
+        return typeof window[global] !== "undefined" && typeof Plot !== "undefined" && window[global].fits(this.answer());
+      }
 
-    getIcon() {
-      const icon = document.createElement("span");
-      icon.className = "view-icon";
-      icon.setAttribute("aria-hidden", "true");
-      icon.textContent = "⟷";
-      return icon;
-    }
+      draw() {
+        const element = document.createElement("div");
+        element.className = "result-view-body";
+        this.yasr.resultsEl.append(element);
+        window[global].render(element, this.answer(), {
+          localBase: config.localBase, filename,
+          measure: new URLSearchParams(location.search).get("measure"),
+          onMeasure: (measure) => setParam("measure", measure),
+        });
+      }
+
+      getIcon() {
+        const icon = document.createElement("span");
+        icon.className = "view-icon";
+        icon.setAttribute("aria-hidden", "true");
+        icon.textContent = iconText;
+        return icon;
+      }
+    };
   }
-  Yasr.registerPlugin("timeline", TimelineView);
+
+  function setParam(name, value) {
+    const params = new URLSearchParams(location.search);
+    if (!params.has("query")) return;
+    if (value) params.set(name, value);
+    else params.delete(name);
+    window.history.replaceState(window.history.state, "", `${location.pathname}?${params}`);
+  }
+  Yasr.registerPlugin("timeline", resultView("DprkTimeline", "Timeline", "⟷", "query-timeline"));
+  Yasr.registerPlugin("chart", resultView("DprkChart", "Chart", "▤", "query-chart"));
   const yasr = new Yasr($("yasr"), {
     prefixes: config.prefixes,
     persistenceId: null,
-    pluginOrder: ["table", "timeline", "response"],
+    pluginOrder: ["table", "timeline", "chart", "response"],
     defaultPlugin: "table",
   });
   const initialView = new URLSearchParams(location.search).get("view");
   if (initialView && yasr.config.plugins[initialView]) yasr.selectPlugin(initialView);
   // The chosen view is part of the URL, so a shared link opens on it.
-  yasr.on("change", () => {
-    const params = new URLSearchParams(location.search);
-    if (!params.has("query")) return;
-    if (yasr.selectedPlugin && yasr.selectedPlugin !== "table") params.set("view", yasr.selectedPlugin);
-    else params.delete("view");
-    window.history.replaceState(window.history.state, "", `${location.pathname}?${params}`);
-  });
+  yasr.on("change", () => setParam("view", yasr.selectedPlugin !== "table" ? yasr.selectedPlugin : null));
 
   // Our IRIs resolve on this service (/id/…, /ontology#…, /graph/…): the table links them here, in this tab.
   function localLinks(root) {

@@ -138,6 +138,25 @@
     image.src = "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svgText(svg, styleText))));
   }
 
+  // The SVG and PNG download buttons of a Plot figure. Plot writes a <style> element into its SVG; the query
+  // page's CSP admits none, so its rules live in views.css and it is taken out before the SVG joins the document
+  // (and put back in the downloads).
+  function downloads(plot, name) {
+    const svg = plot.tagName.toLowerCase() === "svg" ? plot : plot.querySelector("svg");
+    let styleText = "";
+    for (const style of plot.querySelectorAll("style")) {
+      styleText += style.textContent;
+      style.remove();
+    }
+    const bar = document.createElement("p");
+    bar.className = "view-downloads";
+    bar.append(
+      button("Download SVG", () => save(new Blob([svgText(svg, styleText)], { type: "image/svg+xml" }), `${name}.svg`)),
+      button("Download PNG", () => savePng(svg, styleText, `${name}.png`)),
+    );
+    return bar;
+  }
+
   // Draw the timeline of `results` into `container`; returns false (drawing nothing) when no column holds dates.
   function render(container, results, options) {
     options = options || {};
@@ -172,23 +191,7 @@
         Plot.dot(drawn, { x: "begin", y: "key", r: 3, fill: "#1f5fa8", href: "href", title: "tip" }),
       ],
     });
-    const svg = plot.tagName.toLowerCase() === "svg" ? plot : plot.querySelector("svg");
-    // Plot writes a <style> element into its SVG; the page's CSP admits none, so its rules live in the page's CSS
-    // and it is taken out before the SVG joins the document (and put back in downloads).
-    let styleText = "";
-    for (const style of plot.querySelectorAll("style")) {
-      styleText += style.textContent;
-      style.remove();
-    }
-    figure.append(plot);
-    const downloads = document.createElement("p");
-    downloads.className = "view-downloads";
-    const name = options.filename || "timeline";
-    downloads.append(
-      button("Download SVG", () => save(new Blob([svgText(svg, styleText)], { type: "image/svg+xml" }), `${name}.svg`)),
-      button("Download PNG", () => savePng(svg, styleText, `${name}.png`)),
-    );
-    figure.append(downloads);
+    figure.append(plot, downloads(plot, options.filename || "timeline"));
     container.append(figure);
     if (found.undated.length) {
       const apart = document.createElement("section");
@@ -221,5 +224,5 @@
     return bindings.some((row) => vars.some((v) => isDate(row[v])));
   }
 
-  window.DprkTimeline = { render, fits, span, items };
+  window.DprkTimeline = { render, fits, span, items, downloads, localHref, shortName };
 })();
