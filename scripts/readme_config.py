@@ -18,6 +18,11 @@ from service.cli.main import OPTION_NAMES  # noqa: E402
 from service.config import SETTINGS  # noqa: E402
 
 BEGIN, END = "<!-- BEGIN config -->", "<!-- END config -->"
+# A JSON-object default reads badly in a table cell: each one is described in words instead.
+DICT_DEFAULTS = {
+    "SERVICE_ALLOWLIST": "Wikidata and DBpedia endpoints, 10 s, 10000 rows",
+    "EXTERNAL_FACTS_ENDPOINTS": "the Wikidata and DBpedia query services",
+}
 
 
 def table() -> str:
@@ -38,7 +43,7 @@ def table() -> str:
             option = f"{option}/--no-{option[2:]}"
         default = setting.default
         shown = "(unset)" if default is None else (f"`{default}`" if not isinstance(default, dict) else
-                                                   "Wikidata and DBpedia endpoints, 10 s, 10000 rows")
+                                                   DICT_DEFAULTS.get(setting.key, "see `dprk-kg serve --help`"))
         lines.append(f"| `{option}` | `{setting.env}` | {shown} | {setting.help.replace('|', '/')} |")
     lines.append(END)
     return "\n".join(lines)
