@@ -281,6 +281,12 @@ GOLDEN = [
          ("djr:doc-000", "property", "but this were delayed due to the North\u2019s satellite launch", "3087", "3144"),
          ("djr:doc-001", "resource", "Another high-level talk, scheduled for early December, was delayed due to "
           "North Korea's rocket launch.", "1447", "1549")]),
+    # Which dates and publishers the texts print: 000 "By | January 23, 2013" (publisher from the public copy);
+    # 001 "Source:Global Times Published: 2013-1-22 22:53:06"; 002 no date, no publisher; 003 (Stratfor) and
+    # 004 (nippon.com) print neither: both taken from public copies or inferred.
+    ("documents", {}, ["document", "issued_derived", "publisher_derived"], [
+        ("djr:doc-000", "false", "true"), ("djr:doc-001", "false", "false"), ("djr:doc-002", "true", "false"),
+        ("djr:doc-003", "true", "true"), ("djr:doc-004", "true", "true")]),
     # doc-002 prints no date: its year (2012) is inferred from the talks it reports, marked as derived.
     ("derived-values", {"subject": "djr:doc-002"}, ["subject", "property", "value", "document"], [
         ("djr:doc-002", "dct:issued", "2012", "djr:doc-002"), ("djr:doc-002", "dj:edtf", "2012", "djr:doc-002")]),
