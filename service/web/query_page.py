@@ -60,8 +60,10 @@ SELECT DISTINCT ?term ?kind WHERE {{
 
 
 def init_app(app: Flask) -> None:
-    """One cached answer for the terms, until the next write."""
+    """One cached answer for the terms, until the next write; our prefixes for the templates (the result views of
+    the canned-query pages shorten IRIs with them)."""
     app.extensions[EXTENSION_KEY] = GenerationCache(1)
+    app.jinja_env.globals["sparql_prefixes"] = PREFIXES
 
 
 def terms() -> dict[str, list[str]]:

@@ -1,22 +1,29 @@
 // Result views on a canned-query page: the answer's JSON twin (the page's own download link) drawn as a timeline
-// (static/timeline.js) or a chart (static/chart.js) in each <details class="result-view">. Without JavaScript the
-// table is the answer; the open view is the URL's #fragment (#timeline, #chart), so a shared link opens on it.
+// (static/timeline.js), a chart (static/chart.js) or a network (static/network.js) in each <details class="result-view">. Without JavaScript the
+// table is the answer; the open view is the URL's #fragment (#timeline, #chart, #network), so a shared link opens on it.
 "use strict";
 
 (function () {
   if (typeof DprkTimeline === "undefined" || typeof Plot === "undefined") return;
-  const views = { timeline: window.DprkTimeline, chart: window.DprkChart };
-  let answer = null; // one fetch for every view of the page
+  // The network takes a graph: from the N-Triples twin of a CONSTRUCT page, or from a SELECT answer's IRI columns.
+  const network = window.DprkNetwork && {
+    render: (target, answer, options) => DprkNetwork.render(target, typeof answer === "string"
+      ? DprkNetwork.fromTriples(DprkNetwork.parseNTriples(answer)) : DprkNetwork.fromSelect(answer), options),
+  };
+  const views = { timeline: window.DprkTimeline, chart: window.DprkChart, network };
+  const answers = new Map(); // one fetch per twin for every view of the page
 
-  async function load(url) {
-    if (!answer) {
-      answer = fetch(url, { headers: { Accept: "application/sparql-results+json" } }).then((response) => {
+  function load(url, format) {
+    if (!answers.has(url)) {
+      const accept = format === "nt" ? "application/n-triples" : "application/sparql-results+json";
+      const loading = fetch(url, { headers: { Accept: accept } }).then((response) => {
         if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-        return response.json();
+        return format === "nt" ? response.text() : response.json();
       });
-      answer.catch(() => { answer = null; });
+      loading.catch(() => answers.delete(url));
+      answers.set(url, loading);
     }
-    return answer;
+    return answers.get(url);
   }
 
   for (const view of document.querySelectorAll("details.result-view[data-answer]")) {
@@ -31,9 +38,11 @@
       const target = view.querySelector(".view-body");
       target.textContent = "Loading…";
       try {
-        const results = await load(view.dataset.answer);
+        const results = await load(view.dataset.answer, view.dataset.format);
         target.textContent = "";
-        if (!api.render(target, results, { localBase: view.dataset.localBase, filename: view.dataset.filename })) {
+        if (!(await api.render(target, results, { localBase: view.dataset.localBase, filename: view.dataset.filename,
+          endpoint: view.dataset.endpoint,
+          prefixes: view.dataset.prefixes ? JSON.parse(view.dataset.prefixes) : {} }))) {
           target.textContent = "This answer has nothing this view can draw.";
         }
       } catch (error) {

@@ -130,10 +130,59 @@
   }
   Yasr.registerPlugin("timeline", resultView("DprkTimeline", "Timeline", "⟷", "query-timeline"));
   Yasr.registerPlugin("chart", resultView("DprkChart", "Chart", "▤", "query-chart"));
+
+  // The network of a CONSTRUCT/DESCRIBE answer (Yasr's parsed Turtle) or of a SELECT answer with two IRI columns.
+  class NetworkView {
+    constructor(yasr) {
+      this.yasr = yasr;
+      this.priority = 5;
+      this.label = "Network";
+    }
+
+    graph() {
+      if (typeof DprkNetwork === "undefined" || typeof d3 === "undefined") return null;
+      const results = this.yasr.results;
+      try {
+        if (!results || results.getError()) return null;
+        // The whole answer, not the table's first VIEW_CAP rows: the network has its own cap, in nodes.
+        if (whole && whole.graph) return DprkNetwork.fromTriples(DprkNetwork.parseNTriples(whole.text));
+        if (whole) return DprkNetwork.fromSelect(JSON.parse(whole.text));
+        if (results.getType() === "ttl") {
+          const quads = results.getStatements();
+          return quads && quads.length ? DprkNetwork.fromQuads(quads) : null;
+        }
+        return DprkNetwork.fromSelect(results.getAsJson());
+      } catch (_error) {
+        return null;
+      }
+    }
+
+    canHandleResults() {
+      const graph = this.graph();
+      return graph !== null && graph.nodes.size > 0;
+    }
+
+    draw() {
+      const element = document.createElement("div");
+      element.className = "result-view-body";
+      this.yasr.resultsEl.append(element);
+      return DprkNetwork.render(element, this.graph(), { endpoint: config.endpoint, prefixes: config.prefixes,
+        localBase: config.localBase, filename: "query-network" });
+    }
+
+    getIcon() {
+      const icon = document.createElement("span");
+      icon.className = "view-icon";
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = "⋈";
+      return icon;
+    }
+  }
+  Yasr.registerPlugin("network", NetworkView);
   const yasr = new Yasr($("yasr"), {
     prefixes: config.prefixes,
     persistenceId: null,
-    pluginOrder: ["table", "timeline", "chart", "response"],
+    pluginOrder: ["table", "timeline", "chart", "network", "response"],
     defaultPlugin: "table",
   });
   const initialView = new URLSearchParams(location.search).get("view");
@@ -237,10 +286,47 @@
     showHistory();
   }
 
+  let whole = null; // the last answer in full ({graph, text}) for the network view
+  const VIEW_CAP = 2000; // rows (or triples) handed to the table and the views; the downloads hold them all
+
+  function isGraph(kind) {
+    return kind === "CONSTRUCT" || kind === "DESCRIBE";
+  }
+
   function acceptFor(kind) {
-    // The problem JSON (application/json) is preferred to plain text when the query fails.
-    return (kind === "CONSTRUCT" || kind === "DESCRIBE" ? "text/turtle" : "application/sparql-results+json")
-      + ", application/json;q=0.5";
+    // N-Triples for graphs (one triple a line: a large answer is cut for the views by lines); the problem JSON
+    // (application/json) is preferred to plain text when the query fails.
+    return (isGraph(kind) ? "application/n-triples" : "application/sparql-results+json") + ", application/json;q=0.5";
+  }
+
+  // The answer as the table and the views get it: at most VIEW_CAP rows, and how many it had.
+  function capped(kind, text) {
+    if (isGraph(kind)) {
+      const lines = text.split("\n").filter((line) => line.trim());
+      return { count: lines.length, content: lines.length > VIEW_CAP ? lines.slice(0, VIEW_CAP).join("\n") + "\n" : text };
+    }
+    let answer;
+    try { answer = JSON.parse(text); } catch (_error) { return { count: null, content: text }; }
+    const bindings = answer.results && answer.results.bindings;
+    if (!bindings) return { count: null, content: text };
+    if (bindings.length <= VIEW_CAP) return { count: bindings.length, content: text };
+    return { count: bindings.length,
+      content: JSON.stringify({ ...answer, results: { ...answer.results, bindings: bindings.slice(0, VIEW_CAP) } }) };
+  }
+
+  // Links to the whole answer in each format (the endpoint's download parameter).
+  function showDownloads(query, kind) {
+    const nav = $("downloads");
+    nav.querySelectorAll("a").forEach((link) => link.remove());
+    for (const format of isGraph(kind) ? config.formats.graph : config.formats.results) {
+      const link = document.createElement("a");
+      link.href = `${config.endpoint}?query=${encodeURIComponent(query)}&download=${format.name}`;
+      link.download = `results.${format.extension}`;
+      link.textContent = format.name.toUpperCase();
+      link.title = format.label;
+      nav.append(" ", link);
+    }
+    nav.hidden = false;
   }
 
   let running = null;
@@ -281,11 +367,17 @@
       yasr.setResponse(new Error(problem.message), duration);
       return;
     }
+    const kind = yasqe.getQueryType();
+    const { count, content } = capped(kind, text);
+    whole = count !== null && count > VIEW_CAP ? { graph: isGraph(kind), text } : null;
+    status.textContent = count === null ? `Answered in ${duration} ms`
+      : `${count.toLocaleString()} rows in ${duration} ms`
+        + (count > VIEW_CAP ? ` — the table and the views hold the first ${VIEW_CAP.toLocaleString()}` : "");
+    showDownloads(query, kind);
+    // After the status is shown: a large table takes its time to build.
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     yasr.setResponse({ ok: true, status: response.status, statusText: response.statusText,
-      headers: response.headers, type: response.type, content: text }, duration);
-    const bindings = yasr.results && yasr.results.getBindings ? yasr.results.getBindings() : null;
-    status.textContent = bindings ? `${bindings.length.toLocaleString()} rows in ${duration} ms`
-      : `Answered in ${duration} ms`;
+      headers: response.headers, type: response.type, content }, duration);
   }
 
   form.addEventListener("submit", (event) => {
