@@ -155,6 +155,13 @@ def test_completion_offers_our_classes_from_this_service_and_nothing_leaves_127_
     page.wait_for_selector("#yasr .CodeMirror")
     watched.screenshot("editor-completion")
     assert any(url.endswith("/query/terms.json") for url in watched.requests)
+    # A prefixed name whose prefix is not declared yet gets its PREFIX line, from our prefixes.
+    watched.set_editor("SELECT * WHERE { ?x a \n}")
+    page.evaluate("""() => { const cm = document.querySelector('.CodeMirror').CodeMirror;
+                           cm.focus(); cm.setCursor({line: 0, ch: 1000}); }""")
+    page.keyboard.type("djr:j")
+    page.wait_for_function("() => true")  # let the editor's change handlers run
+    assert "PREFIX djr: <https://w3id.org/dprk-japan-kg/id/>" in watched.editor_value()
     assert watched.outside == [], watched.outside
     assert watched.console_errors == []
 

@@ -250,3 +250,34 @@ def test_a_large_answer_keeps_the_page_responsive(watched: Watched) -> None:
     assert 1000 < nodes <= 3000, "the network draws from the whole answer, up to its own cap"
     assert str(nodes) in page.inner_text("figure.network figcaption")
     watched.screenshot("network-large")
+
+
+def _canned_pages_with_views() -> list[str]:
+    """Every canned query whose page offers a view, with its example parameters (from the contracts)."""
+    from service.canned.header import load_queries
+
+    loaded = load_queries(REPO / "queries")
+    pages = []
+    for query in (loaded.values() if isinstance(loaded, dict) else loaded):
+        if query.federated:
+            continue
+        params = urllib.parse.urlencode({k: v if isinstance(v, str) else " ".join(v)
+                                         for k, v in query.example_params().items()})
+        pages.append(f"{query.name}?{params}" if params else query.name)
+    return sorted(pages)
+
+
+@pytest.mark.parametrize("path", _canned_pages_with_views())
+def test_every_canned_page_draws_the_views_it_opens(watched: Watched, path: str) -> None:
+    page = watched.page
+    page.goto(f"{watched.base}/queries/{path}")
+    opened = page.locator("details.result-view[open]")
+    if page.locator("table.results tbody tr, .graph, section.subject").count() == 0:
+        pytest.skip(f"{path}: the example answers nothing")
+    for index in range(opened.count()):
+        body = opened.nth(index).locator(".view-body")
+        body.locator("figure, :text('nothing this view can draw')").first.wait_for(timeout=30_000)
+        figure = body.locator("figure")
+        if figure.count():
+            drawn = figure.get_attribute("data-items") or figure.get_attribute("data-nodes")
+            assert int(drawn) > 0, path
