@@ -12,6 +12,7 @@ server-rendered ``/api`` page, so that page shows exactly what the document says
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from service.canned.backend import DataLookups
 from service.canned.contract import CannedQuery, ParamSpec, TypeSpec
@@ -396,10 +397,17 @@ def build(queries: list[CannedQuery], lookups: Any, server: str = "") -> dict[st
     return document
 
 
-def example_url(path: str, operation: dict[str, Any]) -> str:
-    """The operation's URL filled with its parameters' examples."""
-    examples = {parameter["name"]: parameter["example"] for parameter in operation.get("parameters", [])
-                if parameter.get("example") is not None}
+def example_url(path: str, operation: dict[str, Any]) -> str | None:
+    """The operation's URL filled with its parameters' examples: path parameters in the path, the others as the query
+    string. None where a path parameter has no example: a link with ``{name}`` left in it would only be a 404."""
+    examples = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "path":
+            if parameter.get("example") is None:
+                return None
+            path = path.replace("{" + parameter["name"] + "}", quote(_example_text(parameter["example"]), safe="/:@"))
+        elif parameter.get("example") is not None:
+            examples[parameter["name"]] = parameter["example"]
     return path + query_string({name: [_example_text(v) for v in example] if isinstance(example, list)
                                 else _example_text(example) for name, example in examples.items()})
 

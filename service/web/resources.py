@@ -39,7 +39,7 @@ from service.rdf.vocabulary import (
     curie,
 )
 from service.store import describe
-from service.web import access, negotiation, ontology_page, openapi_routes, resource_pages
+from service.web import access, negotiation, ontology_page, openapi_routes, resource_pages, void
 from service.web.context import get_store
 
 bp = Blueprint("resources", __name__)
@@ -143,6 +143,8 @@ def resource(name: str) -> ResponseReturnValue:
     if fixed is not None and not _known(RESOURCE_NS + slug) and _known(RESOURCE_NS + name):
         slug, fixed = name, None  # a slug that happens to end in an extension
     iri = RESOURCE_NS + slug
+    if iri in void.VOID_IRIS:  # the dataset, its linksets and targets: the VoID description says what they are
+        return redirect(url_for("void.void_description"), code=303)
     if not _SLUG.fullmatch(slug) or not _known(iri):
         return not_found(iri)
     fmt, negotiated = chosen_format(fixed)
@@ -164,7 +166,7 @@ def lookup() -> ResponseReturnValue:
     if len(values) != 1 or not values[0].strip():
         raise problems.bad_request("Give the IRI to look up once, as ?uri=<IRI> (e.g. ?uri=" + RESOURCE_NS + "japan).")
     iri = values[0].strip()
-    if iri.startswith(RESOURCE_NS) and _known(iri):
+    if iri in void.VOID_IRIS or (iri.startswith(RESOURCE_NS) and _known(iri)):
         return redirect(url_for("resources.resource", name=iri[len(RESOURCE_NS):]), code=303)
     if iri.startswith(GRAPH_NS):
         return redirect(url_for("resources.graph", name=iri[len(GRAPH_NS):]), code=303)

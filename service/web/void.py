@@ -85,6 +85,12 @@ TARGETS: dict[str, tuple[str, str, str, str]] = {
 #: Link predicates that make a linkset, and the suffix of its IRI.
 LINK_PREDICATES = {SKOS_EXACT_MATCH: "", OWL_SAME_AS: "-sameas", ONTOLOGY_NS + "candidateMatch": "-candidates"}
 
+#: The IRIs of our namespace that this description, not the store, describes (the dataset, the datasets we link
+#: to, the linksets): ``/id/<slug>`` sends a client asking for one of them here (303).
+VOID_IRIS = frozenset({DATASET_IRI, *(f"{RESOURCE_NS}dataset-{name}" for name in TARGETS),
+                       *(f"{RESOURCE_NS}linkset-{name}{suffix}" for name in TARGETS
+                         for suffix in LINK_PREDICATES.values())})
+
 
 VOID_PREFIXES = {"void": VOID, "dct": DCT, "foaf": FOAF, "xsd": PREFIXES["xsd"], "rdfs": PREFIXES["rdfs"],
                  **{p: PREFIXES[p] for p in ("dj", "djr", "djg", "skos", "owl", "rdf", "prov", "org", "schema",
