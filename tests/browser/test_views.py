@@ -281,3 +281,29 @@ def test_every_canned_page_draws_the_views_it_opens(watched: Watched, path: str)
         if figure.count():
             drawn = figure.get_attribute("data-items") or figure.get_attribute("data-nodes")
             assert int(drawn) > 0, path
+
+
+def test_entity_pages_show_their_events_as_a_timeline_and_their_organizations_as_a_network(watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{watched.base}/id/north-korea")
+    events = page.locator("section[aria-labelledby=s-events] tbody tr").count()
+    timeline = page.locator("details.result-view[data-view=timeline]")
+    timeline.locator("summary").click()
+    timeline.locator("figure.timeline svg").first.wait_for()
+    drawn = int(timeline.locator("figure.timeline").get_attribute("data-items"))
+    assert drawn + timeline.locator(".timeline-undated li").count() == events > 5, "every event listed, dated or not"
+    network = page.locator("details.result-view[data-view=network]")
+    answer = _answer(watched.base + network.get_attribute("data-answer"))
+    iris = {row[v]["value"] for row in answer["results"]["bindings"] for v in ("organization", "parent")}
+    network.locator("summary").click()
+    network.locator("figure.network svg.network-svg").wait_for()
+    assert int(network.locator("figure.network").get_attribute("data-nodes")) == len(iris) > 3
+    assert page.url.endswith("#network")
+    watched.screenshot("entity-north-korea-views")
+    page.goto(f"{watched.base}/id/ev-2012-11-mongolia-talks#network")
+    participants = page.locator("details.result-view[data-view=network][open]")
+    participants.locator("figure.network svg.network-svg").wait_for()
+    answer = _answer(watched.base + participants.get_attribute("data-answer"))
+    iris = {row[v]["value"] for row in answer["results"]["bindings"] for v in ("event", "participant")}
+    assert int(participants.locator("figure.network").get_attribute("data-nodes")) == len(iris) > 2
+    watched.screenshot("entity-round-participants")

@@ -128,7 +128,14 @@ def test_a_canned_page_with_a_view_loads_the_views_only(client, path: str) -> No
     assert sum(sizes.values()) <= ENTITY_PAGE_BUDGET, sizes
 
 
-@pytest.mark.parametrize("path", ["/", "/id/japan", "/browse", "/queries", "/search?q=Japan", "/stats"])
+@pytest.mark.parametrize("path", ["/id/japan", "/id/north-korea", "/id/ev-2012-11-mongolia-talks"])
+def test_an_entity_page_with_views_stays_within_its_budget(client, path: str) -> None:
+    sizes = _page_assets(client, path)
+    assert _vendored(sizes) <= set(TIMELINE), "no editor on an entity page"
+    assert sum(sizes.values()) <= ENTITY_PAGE_BUDGET, sizes
+
+
+@pytest.mark.parametrize("path", ["/", "/browse", "/queries", "/search?q=Japan", "/stats"])
 def test_other_pages_load_nothing_vendored_and_stay_small(client, path: str) -> None:
     sizes = _page_assets(client, path)
     assert not _vendored(sizes), f"{path} loads only what it uses"
