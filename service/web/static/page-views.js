@@ -1,6 +1,7 @@
-// Result views on a canned-query page: the answer's JSON twin (the page's own download link) drawn as a timeline
-// (static/timeline.js), a chart (static/chart.js) or a network (static/network.js) in each <details class="result-view">. Without JavaScript the
-// table is the answer; the open view is the URL's #fragment (#timeline, #chart, #network), so a shared link opens on it.
+// Result views on a canned-query page or an entity page: an answer (the page's JSON or N-Triples twin, or a
+// query to /sparql) drawn as a timeline (static/timeline.js), a chart (static/chart.js) or a network
+// (static/network.js) in each <details class="result-view">. Without JavaScript the tables are the answer; the open
+// view is the URL's #fragment (#timeline, #chart, #network), so a shared link opens on it.
 "use strict";
 
 (function () {
