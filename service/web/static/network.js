@@ -177,7 +177,7 @@
       + (nodes.length < all.length ? ` — the first ${nodes.length} of ${all.length} nodes are drawn` : "")
       + ". Drag to move, scroll or use the buttons to zoom; a node opens its page.";
     figure.append(caption);
-    const svg = svgElement("svg", { width, height, role: "img", class: "network-svg",
+    const svg = svgElement("svg", { width, height, role: "group", class: "network-svg",
       viewBox: `${minX - pad} ${minY - pad} ${maxX - minX + 2 * pad + (named ? 200 : 0)} ${maxY - minY + 2 * pad}`,
       "aria-label": `Network of ${nodes.length} nodes` });
     const world = svgElement("g", {}, svg);
