@@ -149,7 +149,12 @@ def test_issue_frequency_opens_as_a_chart_with_a_bar_per_row(watched: Watched) -
     assert page.locator("figure.chart svg a").first.get_attribute("href").startswith("/id/")
     page.select_option("figure.chart select", "events")
     assert "events by" in page.inner_text("figure.chart figcaption")
+    assert page.url.endswith("#chart=events"), "the measure is in the URL"
     watched.screenshot("chart-issue-frequency")
+    page.goto(f"{watched.base}/queries/issue-frequency#chart=documents")
+    page.reload()
+    page.wait_for_selector("figure.chart svg")
+    assert "documents by" in page.inner_text("figure.chart figcaption"), "the URL reopens the measure"
 
 
 def test_the_query_page_offers_the_chart_with_its_measure_in_the_url(watched: Watched) -> None:

@@ -27,6 +27,21 @@
     return answers.get(url);
   }
 
+  // The fragment names the open view, and the chart's measure: #timeline, #network, #chart or #chart=events.
+  function isShown(name) {
+    return location.hash === `#${name}` || location.hash.startsWith(`#${name}=`);
+  }
+
+  function hashValue(name) {
+    return location.hash.startsWith(`#${name}=`) ? decodeURIComponent(location.hash.slice(name.length + 2)) : null;
+  }
+
+  function setHash(hash) {
+    const url = new URL(location.href);
+    url.hash = hash;
+    history.replaceState(history.state, "", hash ? url : url.pathname + url.search);
+  }
+
   for (const view of document.querySelectorAll("details.result-view[data-answer]")) {
     const name = view.dataset.view;
     const api = views[name];
@@ -42,7 +57,8 @@
         const results = await load(view.dataset.answer, view.dataset.format);
         target.textContent = "";
         if (!(await api.render(target, results, { localBase: view.dataset.localBase, filename: view.dataset.filename,
-          endpoint: view.dataset.endpoint,
+          endpoint: view.dataset.endpoint, measure: hashValue(name),
+          onMeasure: (measure) => setHash(`${name}=${encodeURIComponent(measure)}`),
           prefixes: view.dataset.prefixes ? JSON.parse(view.dataset.prefixes) : {} }))) {
           target.textContent = "This answer has nothing this view can draw.";
         }
@@ -52,13 +68,11 @@
       }
     };
     view.addEventListener("toggle", () => {
-      const url = new URL(location.href);
-      if (view.open) url.hash = name;
-      else if (url.hash === `#${name}`) url.hash = "";
-      history.replaceState(history.state, "", url.hash ? url : url.pathname + url.search);
+      if (view.open && !isShown(name)) setHash(name);
+      else if (!view.open && isShown(name)) setHash("");
       if (view.open) draw();
     });
-    if (location.hash === `#${name}`) view.open = true;
+    if (isShown(name)) view.open = true;
     if (view.open) draw();
   }
 })();
