@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
-                                 reason="axe-playwright-python is not installed")  # conftest fails in CI
-
 #: The main pages (issue 14, item 8), by the name their screenshot takes.
 MAIN_PAGES = {
     "home": "/",
@@ -52,7 +49,9 @@ def test_a_main_page_has_no_serious_accessibility_violation(page, live_server, a
     assert answer.status == (404 if name == "not-found" else 200)
     assert re.search(r"\S", page.title()), "every page has a title"
     page.screenshot(path=str(artifacts / f"{name}.png"))
-    results = axe_module.Axe().run(page).response
+    from axe_playwright_python.sync_playwright import Axe  # present: the browser fixture checked
+
+    results = Axe().run(page).response
     blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
     others = [v for v in results["violations"] if v["impact"] not in BLOCKING]
     if others:

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import urllib.request
 
-import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
 from service.rdf.vocabulary import RESOURCE_NS
-
-pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")  # conftest fails in CI
 
 SONG = RESOURCE_NS + "song-il-ho"
 
