@@ -113,6 +113,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Answer SPARQL queries on /sparql without Flask's per-request dispatch (same answers, less overhead)."),
     Setting("STORE_DIR", None, _optional_str,
             "Directory of the persistent store; default: <instance folder>/store."),
+    Setting("STORE_URL", None, _optional_str,
+            "SPARQL query endpoint of an existing store to serve in front of (remote mode) instead of the embedded "
+            "store; credentials come from DPRK_KG_STORE_USER and DPRK_KG_STORE_PASSWORD in the environment only."),
+    Setting("UPDATE_URL", None, _optional_str,
+            "SPARQL Update endpoint of the remote store, where it differs from STORE_URL."),
+    Setting("GRAPH_STORE_URL", None, _optional_str,
+            "Graph Store Protocol endpoint of the remote store (its first load goes there when set)."),
+    Setting("STORE_RESPONSE_LIMIT", 256 * 2**20, int,
+            "Largest answer (bytes) read from the remote store; a larger one fails the request."),
     Setting("DATA_ROOT", None, _optional_str,
             "Folder holding ontology/, data/ and queries/ (the bundled graph and canned queries); "
             "default: the repository in a checkout, the package's own copy when installed from a wheel."),
@@ -156,6 +165,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVICE_ALLOWLIST", DEFAULT_SERVICE_ALLOWLIST, _json_or_mapping,
             "JSON object: SPARQL endpoints allowed in SERVICE, each with its timeout (s) and row_cap."),
     Setting("CANNED_CACHE_SIZE", 512, int, "Entries in the canned-query result cache (0 disables it)."),
+    Setting("RESULT_CACHE_BYTES", 32 * 1024 * 1024, int,
+            "Bytes of finished answers the /sparql result cache keeps for repeated GET queries (keyed on the query, "
+            "the negotiated format and the store's write generation; the least recently used go first). "
+            "0 turns it off."),
+    Setting("RESULT_CACHE_ENTRY_BYTES", 1024 * 1024, int,
+            "Largest answer the /sparql result cache keeps (as sent, compressed or not); larger answers are "
+            "answered, and streamed, as before."),
     Setting("NAMESPACE_LINKS", "local", _one_of(*NAMESPACE_LINKS),
             "Where pages link the IRIs of the public namespace (https://w3id.org/dprk-japan-kg/): 'local' to this "
             "host (/id/<slug>, /ontology#<Term>), so browsing stays on this deployment; 'public' to the w3id IRIs "
@@ -188,6 +204,18 @@ def defaults() -> dict[str, Any]:
 def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting's value: the defaults, then the environment, then ``overrides`` (the precedence above)."""
     return {**defaults(), **from_environment(), **(overrides or {})}
+
+
+#: The environment variables holding the remote store's user and password (HTTP Basic). Never settings: a
+#: setting is also a command-line option, and a password on the command line is visible to every local user.
+STORE_CREDENTIAL_ENV = ("DPRK_KG_STORE_USER", "DPRK_KG_STORE_PASSWORD")
+
+
+def store_credentials(environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """The remote store's user (``None``: no authentication) and password, from the environment."""
+    env = os.environ if environ is None else environ
+    user_key, password_key = STORE_CREDENTIAL_ENV
+    return env.get(user_key) or None, env.get(password_key, "")
 
 
 def data_root(values: Mapping[str, Any]) -> Path:

@@ -25,14 +25,19 @@ class GenerationCache(Generic[V]):
     """A thread-safe LRU of values computed at one store write generation (any write empties it).
 
     ``size`` 0 turns caching off. ``weigh`` gives a value's size and ``max_weight`` the largest value kept
-    (larger ones are answered but not kept). The caller reads the generation *before* computing a value, so a
-    value computed while a write happened is never kept for the newer generation.
+    (larger ones are answered but not kept); ``budget`` bounds the weight of all values kept together (the least
+    recently used go first), for caches whose values vary too much in size for a count to bound their memory.
+    The caller reads the generation *before* computing a value, so a value computed while a write happened is
+    never kept for the newer generation.
     """
 
-    def __init__(self, size: int, *, weigh: Callable[[V], int] | None = None, max_weight: int | None = None) -> None:
+    def __init__(self, size: int, *, weigh: Callable[[V], int] | None = None, max_weight: int | None = None,
+                 budget: int | None = None) -> None:
         self.size = max(0, int(size))
         self.weigh = weigh
         self.max_weight = max_weight
+        self.budget = budget
+        self.weight = 0  # of the values kept (with ``weigh``)
         self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._generation: int | None = None
         self._lock = threading.Lock()
@@ -42,6 +47,7 @@ class GenerationCache(Generic[V]):
     def _sync(self, generation: int) -> None:
         if generation != self._generation:
             self._entries.clear()
+            self.weight = 0
             self._generation = generation
 
     def get(self, key: Hashable, generation: int) -> V | None:
@@ -62,16 +68,24 @@ class GenerationCache(Generic[V]):
         """Keep ``value`` unless caching is off, it is too large, or a write happened since ``generation``."""
         if not self.size:
             return
-        if self.weigh is not None and self.max_weight is not None and self.weigh(value) > self.max_weight:
+        weigh = self.weigh
+        weight = weigh(value) if weigh is not None else 0
+        if weigh is not None and ((self.max_weight is not None and weight > self.max_weight)
+                                  or (self.budget is not None and weight > self.budget)):
             return
         with self._lock:
             if self._generation is not None and generation < self._generation:
                 return
             self._sync(generation)
+            replaced = self._entries.pop(key, None)
+            if replaced is not None and weigh is not None:
+                self.weight -= weigh(replaced)
             self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self.weight += weight
+            while len(self._entries) > self.size or (self.budget is not None and self.weight > self.budget):
+                _, evicted = self._entries.popitem(last=False)
+                if weigh is not None:
+                    self.weight -= weigh(evicted)
 
     def get_or_compute(self, key: Hashable, generation: int, compute: Callable[[], V]) -> V:
         """The cached value for ``key`` at ``generation``, else ``compute()`` — kept for next time."""

@@ -28,6 +28,7 @@ from service.web import (
     query_page,
     query_path,
     resources,
+    result_cache,
     search,
     site,
     sparql,
@@ -72,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         query_path.init_app(app)  # it wraps the finished app's WSGI entry point
         admission.init_app(app)  # bodies are read, and work admitted, before either path runs
         compression.init_app(app)  # every answer, from whichever layer, is compressed once
+        result_cache.init_app(app)  # repeated /sparql GETs answered as compression last sent them
         observe.init_app(app)  # outermost: request ids, metrics and the request log see every answer as sent
     except BaseException:
         app.extensions[client.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
