@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,9 @@ MAIN_PAGES = {
     "not-found": "/id/no-such-resource",
 }
 BLOCKING = {"serious", "critical"}
+#: Pages checked again on a phone's screen, where code blocks and tables scroll sideways.
+PHONE_PAGES = ["home", "validate", "api", "entity", "class"]
+PHONE = {"width": 390, "height": 844}
 
 
 def report(violations: list[dict]) -> str:
@@ -42,11 +46,11 @@ def report(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("name", list(MAIN_PAGES))
-def test_a_main_page_has_no_serious_accessibility_violation(page, live_server, artifacts: Path, name: str):
-    answer = page.goto(live_server.url + MAIN_PAGES[name])
+def check(page: Any, url: str, name: str, artifacts: Path, status: int) -> None:
+    """Open ``url``, keep its screenshot as ``name``.png, and fail on a serious or critical axe finding."""
+    answer = page.goto(url)
     assert answer is not None
-    assert answer.status == (404 if name == "not-found" else 200)
+    assert answer.status == status
     assert re.search(r"\S", page.title()), "every page has a title"
     page.screenshot(path=str(artifacts / f"{name}.png"))
     from axe_playwright_python.sync_playwright import Axe  # present: the browser fixture checked
@@ -56,4 +60,18 @@ def test_a_main_page_has_no_serious_accessibility_violation(page, live_server, a
     others = [v for v in results["violations"] if v["impact"] not in BLOCKING]
     if others:
         print(f"\n{name}: {report(others)}")
-    assert not blocking, f"{MAIN_PAGES[name]}:\n{report(blocking)}"
+    assert not blocking, f"{url}:\n{report(blocking)}"
+
+
+@pytest.mark.parametrize("name", list(MAIN_PAGES))
+def test_a_main_page_has_no_serious_accessibility_violation(page, live_server, artifacts: Path, name: str):
+    check(page, live_server.url + MAIN_PAGES[name], name, artifacts, 404 if name == "not-found" else 200)
+
+
+@pytest.mark.parametrize("name", PHONE_PAGES)
+def test_on_a_phone_too(browser, live_server, artifacts: Path, name: str):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        check(context.new_page(), live_server.url + MAIN_PAGES[name], f"phone-{name}", artifacts, 200)
+    finally:
+        context.close()
