@@ -1,23 +1,17 @@
-"""``/``: the home page — what the graph holds, the canned questions, and a SPARQL editor with highlighting, our
-prefixes, examples, a results table and downloads.
+"""``/``: the home page — what the graph holds, the canned questions, and a query box.
 
-Why rendered on the server with a plain form: the page must be useful without JavaScript (the form GETs
-``/sparql``, which shows a browser its answer as a page) and work offline (no CDN, nothing fetched from elsewhere).
-``static/ui.js`` only enhances it: highlighting, prefix insertion, results in the page, the canned queries in the
-examples menu (from ``GET /queries``). The script gets its settings (endpoint, prefixes, examples, download formats)
-as one JSON block.
+Why a plain form and no editor here: the service has one SPARQL editor, YASGUI's on ``/query`` (``query_page.py``).
+The box on ``/`` is a form that opens that page with its query (``GET /query?query=…``, which with JavaScript runs
+it and offers its views) or GETs ``/sparql`` for the answer as a page, so the home page works without JavaScript and
+loads no script at all. The built-in examples live here and are the first examples of ``/query``.
 """
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from markupsafe import Markup
 
 from service.problems import ApiError
-from service.rdf.vocabulary import PREFIXES, sparql_prefix_block
-from service.web import negotiation
+from service.rdf.vocabulary import sparql_prefix_block
 
 bp = Blueprint("ui", __name__)
 
@@ -58,25 +52,8 @@ EXAMPLES: list[dict[str, str]] = [
 ]
 
 
-def page_config() -> dict[str, object]:
-    """What the page script needs, as one JSON object."""
-    return {
-        "endpoint": url_for("sparql.endpoint"),
-        "queries": "/queries",
-        "prefixes": PREFIXES,
-        "examples": EXAMPLES,
-        "formats": {
-            "results": [{"name": f.name, "label": f.media_type, "extension": f.extension}
-                        for f in negotiation.RESULT_FORMATS if f.standard],
-            "graph": [{"name": f.name, "label": f.media_type, "extension": f.extension}
-                      for f in negotiation.RDF_FORMATS if f.standard],
-        },
-    }
-
-
 def page() -> Response:
-    """The home page, rendered on the server (figures, canned queries, a query form that works without
-    JavaScript), with the editor's settings embedded for ui.js (``</`` escaped so the JSON cannot end the script)."""
+    """The home page, rendered on the server: figures, canned queries, a query form to ``/query``."""
     from service.web import canned, stats
 
     runner = current_app.extensions.get(canned.EXTENSION_KEY)
@@ -86,8 +63,6 @@ def page() -> Response:
         figures = None
     html = render_template(
         "home.html",
-        # JSON with every "</" escaped cannot end the script element it sits in
-        config_json=Markup(json.dumps(page_config()).replace("</", "<\\/")),  # noqa: S704
         figures=figures,
         # the classes of our ontology, largest first (the W3C and annotation classes are on /stats)
         classes=[(name, count) for name, count in (figures.classes if figures else [])

@@ -74,6 +74,21 @@ def test_a_run_puts_the_query_in_the_url_and_the_url_reproduces_the_answer(watch
     assert watched.console_errors == [], "no CSP or script errors"
 
 
+def test_the_home_pages_query_box_opens_the_query_page_which_runs_it(watched: Watched) -> None:
+    """/ has no editor of its own: its box is a form to /query, where the editor holds the query and runs it."""
+    page = watched.page
+    page.goto(watched.base + "/")
+    assert page.locator(".CodeMirror").count() == 0 and page.locator("script").count() == 0
+    page.locator("textarea#query").fill(ROUNDS_QUERY)
+    page.get_by_role("button", name="Open in the query page").click()
+    page.wait_for_url("**/query?query=*")
+    assert watched.wait_for_rows().startswith(tuple(f"{n} rows" for n in range(4, 100)))
+    assert watched.editor_value() == ROUNDS_QUERY
+    sent = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["query"]
+    assert [text.replace("\r\n", "\n") for text in sent] == [ROUNDS_QUERY]  # a form sends its lines as CRLF
+    assert watched.console_errors == []
+
+
 def test_a_syntax_error_is_marked_at_the_line_and_column_the_endpoint_reports(watched: Watched) -> None:
     request = urllib.request.Request(watched.base + "/sparql", data=urllib.parse.urlencode(
         {"query": BAD_QUERY}).encode(), headers={"Accept": "application/sparql-results+json, application/json;q=0.5"})

@@ -47,3 +47,20 @@ def test_a_syntax_error_names_its_line_and_column_in_the_problem_json(client) ->
     assert response.status_code == 400
     assert (problem["line"], problem["column"]) == (3, 2)
     assert problem["message"].startswith("Syntax error in the query at line 3, column 2")
+
+
+def test_every_download_link_of_the_query_page_works(app) -> None:
+    """query.js offers the whole answer in each format its settings list (the link is /sparql?query=…&download=…)."""
+    from tests.sparql_helpers import buffered_client
+
+    client = buffered_client(app)
+    config = _config(client.get("/query", headers={"Accept": BROWSER}).get_data(as_text=True))
+    assert {f["name"] for f in config["formats"]["results"]} == {"json", "xml", "csv", "tsv"}
+    assert {f["name"] for f in config["formats"]["graph"]} >= {"turtle", "ntriples", "jsonld", "rdfxml"}
+    for kind, query in (("results", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"),
+                        ("graph", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3")):
+        for fmt in config["formats"][kind]:
+            response = client.get(config["endpoint"], query_string={"query": query, "download": fmt["name"]})
+            assert response.status_code == 200, (fmt, response.data)
+            assert response.headers["Content-Disposition"] == f'attachment; filename="results.{fmt["extension"]}"'
+            assert response.headers["Content-Type"].split(";")[0] == fmt["label"]

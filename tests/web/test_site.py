@@ -87,7 +87,9 @@ def test_every_page_has_the_layout_navigation_and_search_box(client, path):
     assert page.has("form", role="search", method="get", action="/search")
     assert page.has("label", for_="site-search-q") and page.has("input", id="site-search-q", name="q")
     stylesheets = [a["href"] for t, a in page.tags if t == "link" and a.get("rel") == "stylesheet"]
-    assert len(stylesheets) == 1 and re.fullmatch(r"/assets/[0-9a-f]{12}/site\.css", stylesheets[0] or "")
+    # the layout's one stylesheet first; a page with result views adds its own (views.css), from here too
+    assert re.fullmatch(r"/assets/[0-9a-f]{12}/site\.css", stylesheets[0] or "")
+    assert all(re.fullmatch(r"/assets/[0-9a-f]{12}/[\w./-]+\.css", href or "") for href in stylesheets[1:])
     for label in ("Queries", "Validate", "API"):
         assert f">{label}</a>" in html
 
@@ -122,10 +124,11 @@ def test_the_home_page_is_useful_without_javascript(client):
     # the figures of the graph and the canned questions, as server-rendered text and links
     assert "What the graph holds" in page.visible and "statements" in page.visible
     assert "/queries/about-entity" in page.links and "/queries/persons-by-role" in page.links
-    # a query form that works as a plain form: GET /sparql with the query in a named, labelled textarea
-    assert page.has("form", id="query-form", method="get", action="/sparql")
+    # a query form that works as a plain form: GET /query (the editor) with the query in a named, labelled
+    # textarea, and a second button that GETs /sparql for the answer as a page
+    assert page.has("form", id="query-form", method="get", action="/query")
     assert page.has("textarea", name="query", aria_label="SPARQL query")
-    assert page.has("button", type="submit", id="run")
+    assert page.has("button", type="submit", id="run", formaction="/sparql")
     # submitting it as a browser does (no script) answers a page with the results
     query = re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1)
     import html as html_lib
