@@ -33,7 +33,7 @@ def refuse_if_in_use(store_dir: str | Path, instead: str) -> None:
 
 def open_local_store(settings: dict[str, Any], instead: str) -> Any:
     """Open the store folder ``settings['STORE_DIR']`` (its worker started), or exit as :func:`refuse_if_in_use`."""
-    from service.store.client import open_store
+    from service.store.client import StoreClient
 
     refuse_if_in_use(settings["STORE_DIR"], instead)
-    return open_store(settings)
+    return StoreClient(settings)  # a store folder: always the embedded backend

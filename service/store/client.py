@@ -492,5 +492,6 @@ def _jsonable(value: Any) -> bool:
 
 
 def open_store(settings: dict[str, Any]) -> StoreClient:
-    """Start a store worker for these settings (used by the app and by CLI commands)."""
+    """Start a store worker for these settings (the embedded backend; :func:`service.store.backend.open_store`
+    chooses between it and a remote store)."""
     return StoreClient(settings)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from service.store.client import EXTENSION_KEY, StoreClient, open_store
+from service.store.backend import StoreBackend, open_store
+from service.store.client import EXTENSION_KEY
 
 
-def get_store() -> StoreClient:
-    """The current app's store client."""
+def get_store() -> StoreBackend:
+    """The current app's store backend (embedded or remote: :mod:`service.store.backend`)."""
     return current_app.extensions[EXTENSION_KEY]
 
 

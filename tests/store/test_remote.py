@@ -1,0 +1,184 @@
+"""The whole service in front of a remote store: ``dprk-kg serve --store-url`` over a real Oxigraph server.
+
+What a user of the remote mode relies on: the service loads the bundled graph into an empty
+store, answers canned queries exactly as over the embedded store (the same golden answers),
+speaks the SPARQL Protocol (SELECT, CONSTRUCT, ASK), refuses an invalid write with 422 and
+leaves the store unchanged (checked at the Oxigraph server itself, not through our service),
+writes a valid one, and serves VoID and dumps. Both servers are real processes on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from tests.canned.test_canned_golden import GOLDEN, TEXT
+from tests.canned_helpers import rows
+from tests.conftest import WRITE_TOKEN, LiveServer, OxigraphServer, start_live_server, start_oxigraph
+
+PREFIXES = """PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>
+PREFIX djr: <https://w3id.org/dprk-japan-kg/id/>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+AUTH = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+RESULTS_JSON = "application/sparql-results+json"
+
+
+class _Response:
+    """The parts of a Flask test response the canned-query helpers read, from a real HTTP response."""
+
+    def __init__(self, status: int, body: bytes, headers: Any) -> None:
+        self.status_code = status
+        self.data = body
+        self.headers = headers
+
+    def get_json(self, force: bool = False) -> Any:
+        return json.loads(self.data)
+
+    def get_data(self, as_text: bool = False) -> Any:
+        return self.data.decode() if as_text else self.data
+
+
+class HttpClient:
+    """``client.get(path, query_string=…, headers=…)`` over a real socket (the helpers' Flask-client calls)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def request(self, method: str, path: str, query_string: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None, data: bytes | None = None) -> _Response:
+        url = self.url + path + ("?" + urllib.parse.urlencode(query_string) if query_string else "")
+        request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return _Response(response.status, response.read(), response.headers)
+        except urllib.error.HTTPError as exc:
+            return _Response(exc.code, exc.read(), exc.headers)
+
+    def get(self, path: str, **kwargs: Any) -> _Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> _Response:
+        return self.request("POST", path, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> Iterator[OxigraphServer]:
+    server = start_oxigraph(tmp_path_factory.mktemp("remote-oxigraph") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def remote(tmp_path_factory: pytest.TempPathFactory, oxigraph: OxigraphServer) -> Iterator[LiveServer]:
+    """Our service with --store-url at the Oxigraph server (which it loads on first start), writes allowed."""
+    server = start_live_server(tmp_path_factory.mktemp("remote-service") / "store",
+                               "--store-url", oxigraph.query_url, "--update-url", oxigraph.update_url,
+                               "--graph-store-url", oxigraph.store_url, env={"DPRK_KG_WRITE_TOKEN": WRITE_TOKEN})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def http(remote: LiveServer) -> HttpClient:
+    return HttpClient(remote.url)
+
+
+def direct_ask(oxigraph: OxigraphServer, where: str) -> bool:
+    """Ask the Oxigraph server itself, bypassing our service."""
+    query = urllib.parse.urlencode({"query": PREFIXES + f"ASK {{ {where} }}"})
+    request = urllib.request.Request(f"{oxigraph.query_url}?{query}", headers={"Accept": RESULTS_JSON})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["boolean"]
+
+
+def direct_count(oxigraph: OxigraphServer) -> int:
+    query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION "
+                                             "{ GRAPH ?g { ?s ?p ?o } } }"})
+    request = urllib.request.Request(f"{oxigraph.query_url}?{query}", headers={"Accept": RESULTS_JSON})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.loads(response.read())["results"]["bindings"][0]["n"]["value"])
+
+
+def update(http: HttpClient, text: str) -> _Response:
+    return http.post("/sparql", data=(PREFIXES + text).encode(),
+                     headers={**AUTH, "Content-Type": "application/sparql-update", "Accept": "application/json"})
+
+
+def test_the_bundled_graph_is_loaded_into_the_empty_store(remote: LiveServer, oxigraph: OxigraphServer) -> None:
+    assert direct_ask(oxigraph, "GRAPH djr:doc-000 { djr:doc-000 a dj:SourceDocument }")
+    assert direct_ask(oxigraph, "djr:song-il-ho rdfs:label ?l"), "the union default graph is materialized"
+
+
+@pytest.mark.parametrize(("name", "params", "columns", "expected"), GOLDEN,
+                         ids=[f"{g[0]}-{i}" for i, g in enumerate(GOLDEN)])
+def test_canned_queries_give_the_golden_answers(http: HttpClient, name: str, params: dict, columns: list,
+                                                expected: list) -> None:
+    got = rows(http, name, params, columns)
+    if len(got) == len(expected):  # cells of our own wording: any non-empty text
+        got = [tuple(TEXT if e == TEXT and isinstance(g, str) and g.strip() else g for g, e in zip(gr, er, strict=True))
+               for gr, er in zip(got, expected, strict=True)]
+    assert got == expected
+
+
+def test_sparql_select_construct_and_ask(http: HttpClient) -> None:
+    select = http.get("/sparql", query_string={"query": PREFIXES + "SELECT ?l WHERE { djr:song-il-ho rdfs:label ?l "
+                                               "FILTER(LANG(?l) = 'en') }"}, headers={"Accept": RESULTS_JSON})
+    assert select.status_code == 200
+    labels = {b["l"]["value"] for b in select.get_json()["results"]["bindings"]}
+    assert "Song Il-ho" in labels
+    construct = http.get("/sparql", query_string={"query": PREFIXES + "CONSTRUCT { djr:song-il-ho ?p ?o } WHERE "
+                                                  "{ djr:song-il-ho ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert construct.status_code == 200 and construct.headers["Content-Type"].startswith("text/turtle")
+    triples = list(ox.parse(construct.data, format=ox.RdfFormat.TURTLE))
+    assert any(t.predicate.value.endswith("#type") for t in triples)
+    ask = http.get("/sparql", query_string={"query": PREFIXES + "ASK { djr:song-il-ho a dj:Person }"},
+                   headers={"Accept": RESULTS_JSON})
+    assert ask.status_code == 200 and ask.get_json()["boolean"] is True
+    bad = http.get("/sparql", query_string={"query": "SELECT WHERE {"}, headers={"Accept": RESULTS_JSON})
+    assert bad.status_code == 400
+
+
+def test_an_invalid_write_is_422_and_the_store_is_unchanged(http: HttpClient, oxigraph: OxigraphServer) -> None:
+    before = direct_count(oxigraph)
+    response = update(http, "INSERT DATA { GRAPH <http://example.org/remote-bad> { <http://example.org/nobody> "
+                            "a dj:Person ; dct:source djr:doc-000 . } }")  # a Person needs a label
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["report"]["conforms"] is False
+    assert direct_count(oxigraph) == before
+    assert not direct_ask(oxigraph, "<http://example.org/nobody> ?p ?o")
+
+
+def test_a_valid_guarded_write_lands_with_its_derived_triples(http: HttpClient, oxigraph: OxigraphServer) -> None:
+    response = update(http, "INSERT DATA { GRAPH <http://example.org/remote-good> { <http://example.org/someone> "
+                            "a dj:Person ; rdfs:label \"Someone\"@en ; dct:source djr:doc-000 . } }")
+    assert response.status_code == 204, response.get_data(as_text=True)
+    assert direct_ask(oxigraph, "GRAPH <http://example.org/remote-good> { <http://example.org/someone> a dj:Person }")
+    assert direct_ask(oxigraph, "<http://example.org/someone> rdfs:label \"Someone\"@en"), "the union default graph"
+    seen = http.get("/sparql", query_string={"query": "ASK { <http://example.org/someone> ?p ?o }"},
+                    headers={"Accept": RESULTS_JSON})
+    assert seen.get_json()["boolean"] is True
+
+
+def test_void_and_dumps(http: HttpClient) -> None:
+    void = http.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert void.status_code == 200
+    description = list(ox.parse(void.data, format=ox.RdfFormat.TURTLE))
+    assert any(t.predicate.value == "http://rdfs.org/ns/void#triples" for t in description)
+    dump = http.get("/dump", headers={"Accept": "application/n-quads"})
+    assert dump.status_code == 200, dump.get_data(as_text=True)[:300]
+    quads = list(ox.parse(dump.data, format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name for q in quads}
+    assert ox.NamedNode("https://w3id.org/dprk-japan-kg/id/doc-000") in graphs
+    assert ox.DefaultGraph() not in graphs, "the union default graph is derived, not dumped"
+    one = http.get("/store", query_string={"graph": "https://w3id.org/dprk-japan-kg/id/doc-000"},
+                   headers={"Accept": "application/n-triples"})
+    assert one.status_code == 200 and len(list(ox.parse(one.data, format=ox.RdfFormat.N_TRIPLES))) > 0
