@@ -120,8 +120,11 @@ def test_the_publisher_and_the_outburst_date_are_marked_as_derived(app):
           rdf:predicate ?p ; rdf:object ?o ; dj:derivation ?how OPTIONAL { ?d prov:wasDerivedFrom ?from } } }
         ORDER BY ?s ?p""")
     found = {(short(r["s"]), r["p"].rsplit("/", 1)[-1].rsplit("#", 1)[-1], short(r["o"])) for r in rows}
+    # The audit of 2026-12 added the Song–Nakai meetings' "informal" level (our reading, not the text's word).
     assert found == {("doc-000", "publisher", "sino-nk"), ("ev-2013-01-23-dprk-outburst", "startDate", "2013-01-23"),
-                     ("ev-2013-01-23-dprk-outburst", "edtf", "2013-01-23")}
+                     ("ev-2013-01-23-dprk-outburst", "edtf", "2013-01-23"),
+                     ("ev-2012-01-song-nakai", "level", "level-informal"),
+                     ("ev-2012-03-song-nakai", "level", "level-informal")}
     assert any("sinonk.com" in r.get("from", "") for r in rows)
     # Keeping to what the text states: doc-000 then has no publisher.
     stated = select(app, """
@@ -271,3 +274,21 @@ def test_early_1990s_and_a_birth_year_as_stated(app):
     assert [(r["edtf"], r.get("typed")) for r in rows] == [("199X", None)]
     birth = select(app, """SELECT ?b WHERE { GRAPH djr:doc-000 { djr:hiroshi-nakai dj:birthEDTF ?b } }""")
     assert [r["b"] for r in birth] == ["1942"]
+
+
+# -- Audit of 2026-12 ------------------------------------------------------------------------------
+
+
+def test_audit_the_song_nakai_meetings_informal_level_is_marked_as_our_reading(app):
+    # "Song Ilho ... and Japanese politician Hiroshi Nakai ... dealt with the issue of abductions at meetings":
+    # the text never says "informal", so keeping to what it states leaves the meetings without a level.
+    stated = select(app, """
+        SELECT ?e ?level WHERE { GRAPH djr:doc-000 { VALUES ?e { djr:ev-2012-01-song-nakai djr:ev-2012-03-song-nakai }
+          ?e dj:level ?level
+          FILTER NOT EXISTS { ?d a dj:DerivedValue ; rdf:subject ?e ; rdf:predicate dj:level ;
+                                 rdf:object ?level } } }""")
+    assert stated == []
+    evidenced = select(app, """
+        SELECT ?d WHERE { GRAPH djr:doc-000 { ?d a dj:DerivedValue ; rdf:subject djr:ev-2012-01-song-nakai ;
+          rdf:predicate dj:level . ?a a oa:Annotation ; oa:hasBody ?d } }""")
+    assert len(evidenced) == 1

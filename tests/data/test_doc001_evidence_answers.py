@@ -78,6 +78,9 @@ def test_keeping_to_what_doc_001_states_drops_the_derived_values(app):
         ORDER BY ?s ?p""")
     assert [(short(r["s"]), r["p"].rsplit("#", 1)[1], short(r["o"])) for r in derived] == [
         ("cpc", "parentState", "china"),
+        # Audit 2026-12: "discussed ... with Hiroshi Nakai, a former Japanese state minister" — never "informal".
+        ("ev-2012-01-song-nakai", "level", "level-informal"),
+        ("ev-2012-03-song-nakai", "level", "level-informal"),
         ("ev-2012-08-grave-visits-permitted", "actor", "north-korea"),
         ("ev-2012-11-mongolia-talks", "level", "level-bureau-chief"),
         ("ev-2012-12-talks-postponed", "level", "level-bureau-chief"),
@@ -240,3 +243,14 @@ def test_doc_001_events_are_the_same_kind_of_event_in_every_document(app):
     koizumi = select(app, """
         SELECT DISTINCT ?g WHERE { GRAPH ?g { djr:ev-2002-09-koizumi-pyongyang a dj:Visit } } ORDER BY ?g""")
     assert [short(r["g"]) for r in koizumi] == ["doc-000", "doc-001", "doc-002", "doc-003"]
+
+
+def test_audit_the_song_nakai_talks_informal_level_is_marked_as_our_reading(app):
+    # "Song II-ho ... discussed the decades-old abduction issue with Hiroshi Nakai, a former Japanese state minister
+    # in charge": nothing says the talks were informal (audit 2026-12).
+    stated = select(app, """
+        SELECT ?e ?level WHERE { GRAPH djr:doc-001 { VALUES ?e { djr:ev-2012-01-song-nakai djr:ev-2012-03-song-nakai }
+          ?e dj:level ?level
+          FILTER NOT EXISTS { ?d a dj:DerivedValue ; rdf:subject ?e ; rdf:predicate dj:level ;
+                                 rdf:object ?level } } }""")
+    assert stated == []

@@ -112,7 +112,9 @@ def test_keeping_to_what_the_texts_state_drops_003s_claimant_and_its_year(app):
     ("doc-003", "ev-2002-09-koizumi-pyongyang", "2002"),          # "a 2002 visit to Pyongyang"
     ("doc-003", "ev-detente-2002-2006", "2002/2006"),             # "The detente ... ending in 2006"
     ("doc-003", "ev-2014-informal-talks", "../2014-05"),          # "After a series of quiet and informal talks"
-    ("doc-003", "memb-shinzo-abe-prime-minister-2006", "2006/.."),  # "the inauguration of Shinzo Abe" in 2006
+    # "the inauguration of Shinzo Abe" in 2006; the end is unknown ("2006/"), not open ("2006/..": still in
+    # office), since he was "once again Japan's prime minister" by 2014 (audit 2026-12).
+    ("doc-003", "memb-shinzo-abe-prime-minister-2006", "2006/"),
     ("doc-002", "doc-002", "2012"),                               # derived: no date printed
 ])
 def test_dates_as_stated_in_edtf(app, doc, resource, edtf):
@@ -283,3 +285,27 @@ def test_the_informal_talks_before_may_2014_have_no_topic_the_text_does_not_give
     """003: 'After a series of quiet and informal talks, in May 2014 ...' — what they covered is not said."""
     rows = select(app, "SELECT ?i WHERE { GRAPH djr:doc-003 { djr:ev-2014-informal-talks dj:discussedIssue ?i } }")
     assert rows == []
+
+
+# -- Audit of 2026-12 ------------------------------------------------------------------------------
+
+
+def test_audit_abes_first_term_has_an_unknown_end_not_an_open_one(app):
+    # "the inauguration of Shinzo Abe as Japanese prime minister" (2006) and "Abe (once again Japan's prime
+    # minister)": the first term ended, when is not said — EDTF "2006/" (unknown end), not "2006/.." (open).
+    rows = select(app, "SELECT ?e WHERE { GRAPH djr:doc-003 { djr:memb-shinzo-abe-prime-minister-2006 dj:edtf ?e } }")
+    assert [r["e"] for r in rows] == ["2006/"]
+
+
+def test_audit_003_names_no_intelligence_service_as_the_abductors(app):
+    # 003: "Some abductees were allegedly taken as part of North Korea's spy and infiltrator training program so its
+    # agents could learn contemporary Japanese language and culture" — hedged, and no agency is named (002 names
+    # "North Korean intelligence services", and keeps them as actor).
+    rows = select(app, """
+        SELECT ?g ?actor WHERE { VALUES ?g { djr:doc-002 djr:doc-003 }
+          GRAPH ?g { djr:ev-abductions-1970s-80s dj:actor ?actor } } ORDER BY ?g ?actor""")
+    assert [(short(r["g"]), short(r["actor"])) for r in rows] == [
+        ("doc-002", "nk-intelligence-services"), ("doc-002", "north-korea"), ("doc-003", "north-korea")]
+    function = select(app, "SELECT ?f WHERE { GRAPH djr:doc-003 { djr:nk-intelligence-services dj:function ?f } }")
+    assert len(function) == 1
+    assert "training program" in function[0]["f"] and "taught" not in function[0]["f"]

@@ -313,3 +313,25 @@ def test_which_passage_states_a_triple(app, resource, prop, words):
         ?q a oa:TextQuoteSelector ; oa:exact ?exact . ?pos a oa:TextPositionSelector ; oa:start ?start .
         FILTER(NOT EXISTS {{ ?a dj:statesProperty ?any }} || EXISTS {{ ?a dj:statesProperty {prop} }}) }} }}""")
     assert any(r["doc"] == DJR + "doc-004" and words in re.sub(r"[“”]", "", r["exact"]) for r in rows), rows
+
+
+# -- Audit of 2026-12 ------------------------------------------------------------------------------
+
+
+def test_audit_the_joint_statement_did_not_discuss_the_hostile_policy_it_left_out(app):
+    # "its omission of any mention that the United States intended to end its hostile policy toward North Korea":
+    # the May statement did not take up the hostile policy, and the passage says so rather than stating an issue.
+    rows = select(app, """SELECT ?i WHERE { GRAPH djr:doc-004 {
+        djr:usrok-joint-statement-2021 dj:discussedIssue ?i } } ORDER BY ?i""")
+    assert slugs(rows, "i") == ["denuclearization", "human-rights-dprk", "intl-sanctions"]
+    states = select(app, """SELECT ?p WHERE { GRAPH djr:doc-004 {
+        ?a oa:hasBody djr:usrok-joint-statement-2021 ; dj:statesProperty ?p ;
+           oa:hasTarget/oa:hasSelector/oa:exact ?exact FILTER(CONTAINS(?exact, "omission of any mention")) } }""")
+    assert [r["p"].rsplit("/", 1)[-1] for r in states] == ["description"]
+
+
+def test_audit_the_foreign_ministry_rebuttal_names_no_hostile_policy(app):
+    # "a Foreign Ministry spokesman accusing the United States of having “committed a grave political provocation
+    # that denigrates even the dignity of Supreme Leader Kim Jong-un.”" — nothing about a hostile policy.
+    rows = select(app, "SELECT ?i WHERE { GRAPH djr:doc-004 { djr:ev-2021-dprk-fm-response dj:discussedIssue ?i } }")
+    assert slugs(rows, "i") == ["human-rights-dprk"]
