@@ -17,8 +17,8 @@ Oxigraph server (or another store) exactly as in front of the embedded one.
   Update (``DELETE DATA`` / ``INSERT DATA``, plus ``CREATE``/``DROP`` of named graphs). What was
   validated is what is written. The cost: every write reads the whole dataset, which suits
   graphs up to a few hundred thousand triples, not more.
-* Blank nodes cannot be named in ``DELETE DATA``, so a change that would remove a stored blank
-  node's quad, or add a quad to a stored blank node, is refused (400) rather than written wrong.
+* Blank nodes cannot be named in ``DELETE DATA``: a graph whose stored blank nodes the change
+  touches is cleared and written again whole in the same update (:func:`change_update`).
 * The version caches are keyed by is :attr:`RemoteStore.generation`, a count of the writes made
   through this process (as the embedded store's). Writes made to the store by anyone else — other
   clients, other service instances — are not seen by it: caches may then answer from before them.
@@ -121,13 +121,65 @@ def _error_from(exc: Exception) -> StoreError:
     return StoreError("internal", f"{type(exc).__name__}: {exc}")
 
 
-def _has_blank(quad: ox.Quad) -> bool:
-    return any(isinstance(t, ox.BlankNode) for t in (quad.subject, quad.object, quad.graph_name))
-
-
 def _quad_text(quad: ox.Quad) -> str:
     triple = f"{quad.subject} {quad.predicate} {quad.object} ."
     return triple if isinstance(quad.graph_name, ox.DefaultGraph) else f"GRAPH {quad.graph_name} {{ {triple} }}"
+
+
+def _blanks(quad: ox.Quad) -> Iterator[ox.BlankNode]:
+    return (t for t in (quad.subject, quad.object, quad.graph_name) if isinstance(t, ox.BlankNode))
+
+
+def _graph_ref(graph: Any) -> str:
+    return "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
+
+
+def change_update(old: set[ox.Quad], new: set[ox.Quad], old_graphs: set[Any], new_graphs: set[Any]) -> str:
+    """One SPARQL Update that turns the dataset ``old`` (its named graphs ``old_graphs``) into ``new``.
+
+    Quads are removed with ``DELETE DATA`` and added with ``INSERT DATA`` — except in graphs that
+    must be *rewritten*: cleared and filled again within the same update. A graph is rewritten when
+    the change removes all of its quads (a ``CLEAR`` is shorter than listing them), or when it
+    holds a blank node the change removes a quad of or adds a quad to: SPARQL cannot name a stored
+    blank node, so such a graph is sent whole, together with every graph sharing a blank node with
+    it (blank node labels hold within one ``INSERT DATA``, so the nodes stay shared). The quads
+    written are exactly ``new``'s.
+    """
+    added, removed = new - old, old - new
+    old_by_graph: dict[Any, set[ox.Quad]] = {}
+    new_by_graph: dict[Any, set[ox.Quad]] = {}
+    for quads, by_graph in ((old, old_by_graph), (new, new_by_graph)):
+        for q in quads:
+            by_graph.setdefault(q.graph_name, set()).add(q)
+    stored = {b for q in old for b in _blanks(q)}
+    holders: dict[ox.BlankNode, set[Any]] = {}  # the graphs holding each stored blank node after the change
+    for q in new:
+        for b in _blanks(q):
+            if b in stored:
+                holders.setdefault(b, set()).add(q.graph_name)
+    rewrite = {g for g, quads in old_by_graph.items() if quads <= removed}
+    pending = set(rewrite) | {q.graph_name for q in removed if any(_blanks(q))}
+    pending |= {q.graph_name for q in added if any(b in stored for b in _blanks(q))}
+    done: set[Any] = set()
+    while pending:  # a rewritten graph's stored blank nodes are written again: so is every graph holding them
+        graph = pending.pop()
+        done.add(graph)
+        rewrite.add(graph)
+        for q in new_by_graph.get(graph, ()):
+            for b in _blanks(q):
+                pending |= holders.get(b, set()) - done
+    parts = [f"DROP SILENT GRAPH {g}" for g in old_graphs - new_graphs]
+    parts += [f"CLEAR SILENT {_graph_ref(g)}" for g in rewrite
+              if isinstance(g, ox.DefaultGraph) or (g in old_graphs and g in new_graphs)]
+    deleted = [q for q in removed if q.graph_name not in rewrite]
+    inserted = [q for q in added if q.graph_name not in rewrite]
+    inserted += [q for g in rewrite for q in new_by_graph.get(g, ())]
+    if deleted:
+        parts.append("DELETE DATA {\n" + "\n".join(_quad_text(q) for q in deleted) + "\n}")
+    parts += [f"CREATE SILENT GRAPH {g}" for g in new_graphs - old_graphs]
+    if inserted:
+        parts.append("INSERT DATA {\n" + "\n".join(_quad_text(q) for q in inserted) + "\n}")
+    return " ;\n".join(parts)
 
 
 class RemoteStore:
@@ -273,22 +325,9 @@ class RemoteStore:
 
     def _send_change(self, before: ox.Store, after: ox.Store) -> None:
         """Write the difference between two states of the dataset as one SPARQL Update."""
-        old, new = set(before), set(after)
-        added, removed = new - old, old - new
-        old_graphs, new_graphs = set(before.named_graphs()), set(after.named_graphs())
-        stored_blanks = {t for q in old for t in (q.subject, q.object, q.graph_name) if isinstance(t, ox.BlankNode)}
-        if any(_has_blank(q) for q in removed) or any(
-                t in stored_blanks for q in added for t in (q.subject, q.object, q.graph_name)):
-            raise StoreError("value", "this change removes or extends a stored blank node, which a remote store "
-                                      "cannot be told exactly (SPARQL cannot name a blank node): not written")
-        parts = [f"DROP SILENT GRAPH {g}" for g in old_graphs - new_graphs]
-        if removed:
-            parts.append("DELETE DATA {\n" + "\n".join(_quad_text(q) for q in removed) + "\n}")
-        if added:
-            parts.append("INSERT DATA {\n" + "\n".join(_quad_text(q) for q in added) + "\n}")
-        parts += [f"CREATE SILENT GRAPH {g}" for g in new_graphs - old_graphs]
-        if parts:
-            self._update_http(" ;\n".join(parts))
+        text = change_update(set(before), set(after), set(before.named_graphs()), set(after.named_graphs()))
+        if text:
+            self._update_http(text)
 
     # -- operations -------------------------------------------------------------------------
 

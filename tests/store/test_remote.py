@@ -10,6 +10,8 @@ writes a valid one, and serves VoID and dumps. Both servers are real processes o
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,9 +21,11 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from service.store.remote import change_update
 from tests.canned.test_canned_golden import GOLDEN, TEXT
 from tests.canned_helpers import rows
-from tests.conftest import WRITE_TOKEN, LiveServer, OxigraphServer, start_live_server, start_oxigraph
+from tests.conftest import REPO, WRITE_TOKEN, LiveServer, OxigraphServer, start_live_server, start_oxigraph
+from tests.shared_helpers import W3C, needs_shared
 
 PREFIXES = """PREFIX dj: <https://w3id.org/dprk-japan-kg/ontology#>
 PREFIX djr: <https://w3id.org/dprk-japan-kg/id/>
@@ -182,3 +186,69 @@ def test_void_and_dumps(http: HttpClient) -> None:
     one = http.get("/store", query_string={"graph": "https://w3id.org/dprk-japan-kg/id/doc-000"},
                    headers={"Accept": "application/n-triples"})
     assert one.status_code == 200 and len(list(ox.parse(one.data, format=ox.RdfFormat.N_TRIPLES))) > 0
+
+
+@needs_shared(W3C)
+def test_the_w3c_suites_pass_through_the_service_as_over_the_embedded_store(
+        tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> None:
+    """Every W3C SPARQL 1.1 suite (protocol, query, update, graph store, service description) through our service
+    in front of an Oxigraph server passes at least the tests recorded for the embedded store (``--check-scores``).
+
+    The service runs as the conformance runner runs its own (empty store, no entailment, no union default graph,
+    writes unguarded), so the suites see plain SPARQL 1.1 semantics.
+    """
+    folder = tmp_path_factory.mktemp("remote-conformance")
+    store = start_oxigraph(folder / "oxigraph")
+    try:
+        service = start_live_server(folder / "store", "--no-data", "--entailment", "none", "--no-union-default-graph",
+                                    "--no-validate-writes", "--store-url", store.query_url, "--update-url",
+                                    store.update_url, "--graph-store-url", store.store_url,
+                                    env={"DPRK_KG_WRITE_TOKEN": WRITE_TOKEN})
+        try:
+            result = subprocess.run([sys.executable, "bench/conformance.py", "--w3c", str(W3C), "--url", service.url,
+                                     "--write-token", WRITE_TOKEN, "--target", "ours", "--check-scores",
+                                     "--list-failures"], cwd=REPO, capture_output=True, text=True, timeout=900)
+        finally:
+            service.stop()
+    finally:
+        store.stop()
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+# -- the change sent to the store, without servers: applied to an in-memory store, it gives exactly the new state --
+
+def _canonical(quads: set[ox.Quad]) -> set[ox.Quad]:
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return set(dataset)
+
+
+def _applied(old: set[ox.Quad], new: set[ox.Quad]) -> set[ox.Quad]:
+    store = ox.Store()
+    store.extend(old)
+    old_graphs = {q.graph_name for q in old if not isinstance(q.graph_name, ox.DefaultGraph)}
+    new_graphs = {q.graph_name for q in new if not isinstance(q.graph_name, ox.DefaultGraph)}
+    text = change_update(old, new, old_graphs, new_graphs)
+    if text:
+        store.update(text)
+    return set(store)
+
+
+N, B, P = ox.NamedNode, ox.BlankNode, ox.NamedNode("urn:x:p")
+G1, G2, DEFAULT = N("urn:x:g1"), N("urn:x:g2"), ox.DefaultGraph()
+SHARED = B("shared")
+OLD = {ox.Quad(SHARED, P, N("urn:x:o1"), G1), ox.Quad(SHARED, P, N("urn:x:o2"), G1),
+       ox.Quad(SHARED, P, N("urn:x:o1"), DEFAULT), ox.Quad(SHARED, P, N("urn:x:o2"), DEFAULT),
+       ox.Quad(N("urn:x:s"), P, ox.Literal("kept"), G2), ox.Quad(N("urn:x:s"), P, ox.Literal("kept"), DEFAULT)}
+
+
+@pytest.mark.parametrize("new", [
+    OLD | {ox.Quad(N("urn:x:s"), P, ox.Literal("added"), G2)},  # plain insert
+    OLD - {ox.Quad(N("urn:x:s"), P, ox.Literal("kept"), G2)},  # plain delete
+    OLD - {ox.Quad(SHARED, P, N("urn:x:o2"), G1)},  # a stored blank node loses a quad in one graph
+    OLD | {ox.Quad(SHARED, P, N("urn:x:o3"), G1), ox.Quad(SHARED, P, N("urn:x:o3"), DEFAULT)},  # and gains one
+    {q for q in OLD if q.graph_name != G1},  # a graph dropped; the default graph keeps the blank node
+    {ox.Quad(B("fresh"), P, N("urn:x:o9"), G1), ox.Quad(B("fresh"), P, N("urn:x:o9"), DEFAULT)},  # all replaced
+], ids=["insert", "delete", "blank-loses", "blank-gains", "drop-graph", "replace-all"])
+def test_the_update_sent_turns_the_old_state_into_the_new_one(new: set[ox.Quad]) -> None:
+    assert _canonical(_applied(OLD, new)) == _canonical(new)
