@@ -161,7 +161,12 @@ TRIG_PREFIXES = ("dj", "djr", "oa", "rdfs", "dct", "xsd", "org", "skos", "prov",
 
 
 def to_trig(document: str, located: Sequence[Located], *, source_note: str) -> str:
-    """The annotations of ``document`` as TriG in the document's own graph (deterministic text)."""
+    """The annotations of ``document`` as TriG in the document's own graph (deterministic text).
+
+    Offsets are written as plain integers (``xsd:integer``): the Web Annotation range is
+    ``xsd:nonNegativeInteger``, but Oxigraph keeps integer subtypes as ``xsd:integer``, and a dump must
+    give back the files' own triples. The shapes require them to be ≥ 0.
+    """
     doc = curie(RESOURCE_NS + document, brackets=True)
     lines = [f"# {line}" if line else "#" for line in source_note.splitlines()] + [""]
     lines += [f"@prefix {p}: <{PREFIXES[p]}> ." for p in TRIG_PREFIXES]
@@ -187,8 +192,8 @@ def to_trig(document: str, located: Sequence[Located], *, source_note: str) -> s
             f"            oa:suffix {_literal(item.suffix)}",
             "        ] , [",
             "            a oa:TextPositionSelector ;",
-            f'            oa:start "{item.start}"^^xsd:nonNegativeInteger ;',
-            f'            oa:end "{item.end}"^^xsd:nonNegativeInteger',
+            f"            oa:start {item.start} ;",
+            f"            oa:end {item.end}",
             "        ]",
             "    ] ;",
             f"    dct:source {doc} .",
