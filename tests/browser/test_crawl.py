@@ -10,8 +10,8 @@ dropped, redirects followed. What it does not follow, and why (the test prints t
 * the machine-readable twins of each page (``/id/x.ttl`` … ``.trig``, ``/queries/q.json`` … ``.xml``,
   ``/browse/C.json``): those of the first pages that link them are fetched, the rest counted; that every resource
   answers RDF is ``tests/web/test_resources.py``'s concern, every canned format ``tests/canned``'s;
-* ``/?query=…`` (the query page opened with a query in its editor, one per resource): the same page as ``/``;
-  the first is fetched;
+* ``/query?query=…`` and ``/?query=…`` (the query page or the home page's box opened with a query, one per example
+  or resource): the same page each time; the first is fetched;
 * canned queries that ask a remote SPARQL endpoint (``federated`` in ``/queries.json``): tests never go online;
   they are tested against a local endpoint in ``tests/canned``;
 * ``/store…``: the Graph Store Protocol's examples on ``/api`` name the graph that its PUT example creates, which
@@ -97,9 +97,9 @@ def test_a_crawl_from_the_home_page_meets_no_error(live_server):
         if parts.path.startswith("/queries/") and parts.path[len("/queries/"):].split(".")[0] in federated:
             skipped["federated canned queries"] += 1
             return False
-        if parts.path == "/" and parts.query:
+        if parts.path in ("/", "/query") and parts.query:
             if home_with_query:
-                skipped["/?query=… (the query page again)"] += 1
+                skipped["/query?query=… (the query page again, with another example)"] += 1
                 return False
             home_with_query = True
         if parts.path.startswith("/browse/"):

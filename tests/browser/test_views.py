@@ -312,3 +312,24 @@ def test_entity_pages_show_their_events_as_a_timeline_and_their_organizations_as
     iris = {row[v]["value"] for row in answer["results"]["bindings"] for v in ("event", "participant")}
     assert int(participants.locator("figure.network").get_attribute("data-nodes")) == len(iris) > 2
     watched.screenshot("entity-round-participants")
+
+
+def test_an_entity_timeline_draws_each_event_at_its_most_precise_stated_date_and_span(watched: Watched) -> None:
+    """Sources state the Pyongyang summit's date as 2002 and as 2002-09: the timeline draws the month, not
+    whichever the store returns first; the détente, stated from 2002 to 2006, is drawn as that span."""
+    page = watched.page
+    page.goto(f"{watched.base}/id/north-korea#timeline")
+    figure = page.locator("details.result-view[data-view=timeline][open] figure.timeline")
+    figure.locator("svg").first.wait_for()
+    tips = page.evaluate("""() => {
+        const found = {};
+        for (const link of document.querySelectorAll('figure.timeline svg a')) {
+            const title = link.querySelector('title');
+            const href = link.getAttribute('href') || link.getAttributeNS('http://www.w3.org/1999/xlink', 'href');
+            if (title) found[href] = title.textContent;
+        }
+        return found;
+    }""")
+    assert tips["/id/ev-2002-09-koizumi-pyongyang"].endswith("\n2002-09"), tips["/id/ev-2002-09-koizumi-pyongyang"]
+    assert tips["/id/ev-detente-2002-2006"].endswith("\n2002 – 2006"), tips["/id/ev-detente-2002-2006"]
+    assert watched.console_errors == []
