@@ -1,5 +1,6 @@
 """The application factory: settings, the store, the error map and every blueprint, imported by name; the query
-fast path, admission, compression and observation (request ids, metrics, the request log) wrap the finished app.
+fast path, admission, compression, the /sparql result cache and observation (request ids, metrics, the request log)
+wrap the finished app.
 """
 
 from __future__ import annotations
