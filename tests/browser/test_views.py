@@ -333,3 +333,28 @@ def test_an_entity_timeline_draws_each_event_at_its_most_precise_stated_date_and
     assert tips["/id/ev-2002-09-koizumi-pyongyang"].endswith("\n2002-09"), tips["/id/ev-2002-09-koizumi-pyongyang"]
     assert tips["/id/ev-detente-2002-2006"].endswith("\n2002 – 2006"), tips["/id/ev-detente-2002-2006"]
     assert watched.console_errors == []
+
+
+def test_the_network_zooms_and_moves_from_the_keyboard(watched: Watched) -> None:
+    """The drawing takes the focus (Tab reaches it) and answers + and - (zoom), 0 (reset) and the arrow keys
+    (move), as the caption says; Ctrl with + is left to the browser."""
+    page = watched.page
+    page.goto(f"{watched.base}/id/ev-2012-11-mongolia-talks#network")
+    svg = page.locator("details.result-view[data-view=network][open] svg.network-svg")
+    svg.wait_for()
+    assert "+ and - keys" in page.inner_text("figure.network figcaption")
+    world = svg.locator("> g").first
+    assert svg.get_attribute("tabindex") == "0", "in the Tab order"
+    svg.focus()
+    assert page.evaluate("() => document.activeElement.classList.contains('network-svg')"), "the drawing takes focus"
+    page.keyboard.press("+")
+    assert "scale(1.5)" in world.get_attribute("transform")
+    page.keyboard.press("ArrowLeft")
+    moved = world.get_attribute("transform")
+    assert "scale(1.5)" in moved and not moved.startswith("translate(0,0)"), moved
+    page.keyboard.press("-")
+    page.keyboard.press("0")
+    assert world.get_attribute("transform") == "translate(0,0) scale(1)"
+    page.keyboard.press("Control+Minus")  # the browser's own zoom, not the drawing's
+    assert world.get_attribute("transform") == "translate(0,0) scale(1)"
+    assert watched.console_errors == []

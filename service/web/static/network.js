@@ -175,11 +175,13 @@
     const caption = document.createElement("figcaption");
     caption.textContent = `${nodes.length} nodes and ${edges.length} edges`
       + (nodes.length < all.length ? ` — the first ${nodes.length} of ${all.length} nodes are drawn` : "")
-      + ". Drag to move, scroll or use the buttons to zoom; a node opens its page.";
+      + ". Drag or use the arrow keys to move, scroll, the buttons or the + and - keys to zoom (0 resets);"
+      + " a node opens its page.";
     figure.append(caption);
     const svg = svgElement("svg", { width, height, role: "group", class: "network-svg",
       viewBox: `${minX - pad} ${minY - pad} ${maxX - minX + 2 * pad + (named ? 200 : 0)} ${maxY - minY + 2 * pad}`,
-      "aria-label": `Network of ${nodes.length} nodes` });
+      "aria-label": `Network of ${nodes.length} nodes`, tabindex: "0",
+      "aria-keyshortcuts": "+ - 0 ArrowUp ArrowDown ArrowLeft ArrowRight" });
     const world = svgElement("g", {}, svg);
     const edgeGroup = svgElement("g", { stroke: "#8a94a6", "stroke-opacity": "0.7", "aria-label": "edges" }, world);
     for (const edge of edges) {
@@ -207,6 +209,20 @@
     }
     const zoom = d3.zoom().scaleExtent([0.1, 12]).on("zoom", (event) => world.setAttribute("transform", event.transform));
     d3.select(svg).call(zoom);
+    // The keyboard does what the mouse does (WCAG 2.1.1): with the drawing or one of its nodes focused, + and −
+    // zoom, 0 resets, the arrow keys move the drawing. Keys with Ctrl, Alt or Meta are left to the browser.
+    const step = 40; // pixels of the drawing per arrow key, whatever the zoom
+    svg.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.altKey || event.metaKey) return;
+      const k = d3.zoomTransform(svg).k;
+      const moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      if (event.key === "+" || event.key === "=") d3.select(svg).call(zoom.scaleBy, 1.5);
+      else if (event.key === "-" || event.key === "_") d3.select(svg).call(zoom.scaleBy, 1 / 1.5);
+      else if (event.key === "0") d3.select(svg).call(zoom.transform, d3.zoomIdentity);
+      else if (moves[event.key]) d3.select(svg).call(zoom.translateBy, moves[event.key][0] / k, moves[event.key][1] / k);
+      else return;
+      event.preventDefault();
+    });
     figure.append(svg);
     const legend = document.createElement("ul");
     legend.className = "network-legend";
