@@ -72,9 +72,32 @@ class Dialect:
     """
 
     empty_graphs: bool = True
+    #: ASK answered as a one-column table (``__ASK_RETVAL``: one row when true, none when false), as Virtuoso 7 does.
+    ask_as_table: bool = False
+    #: Why the service cannot yet run in front of this store (it then refuses to start), or ``None``.
+    unsupported: str | None = None
     #: A POST of N-Quads to the Graph Store URL itself (no ``graph``/``default`` parameter) adds a whole
     #: dataset in one request (Oxigraph does); otherwise the first load is one ``INSERT DATA``.
     dataset_post: bool = True
+
+    @classmethod
+    def of(cls, server: str) -> Dialect:
+        """The dialect of a store, from its HTTP ``Server`` header."""
+        if server.lower().startswith("virtuoso"):
+            return cls(empty_graphs=False, ask_as_table=True, dataset_post=False, unsupported=(
+                "Virtuoso is not supported yet: its default graph is the union of all its graphs, its own system "
+                "graphs included, and the service's default graph is not mapped onto a graph of its own"))
+        return cls()
+
+    def results(self, solutions: Any) -> Any:
+        """Parsed results as the standard has them (Virtuoso's ASK table becomes a boolean)."""
+        if self.ask_as_table and isinstance(solutions, ox.QuerySolutions) and [
+                v.value for v in solutions.variables] == ["__ASK_RETVAL"]:
+            rows = list(solutions)
+            value = bool(rows) and rows[0][0] is not None and rows[0][0].value not in ("0", "false")
+            return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if value else b"false"),
+                                          format=ox.QueryResultsFormat.JSON)
+        return solutions
 
     def named_graphs_query(self) -> str:
         if self.empty_graphs:
@@ -198,12 +221,18 @@ class RemoteStore:
         self.response_limit: int = int(settings.get("STORE_RESPONSE_LIMIT") or 256 * 2**20)
         self.union = bool(settings.get("UNION_DEFAULT_GRAPH", True))
         self.dialect = Dialect()
+        self.server = ""  # the store's Server header, once it has answered
         self.generation = 0
         self.worker_generation = 1  # no worker to restart (metrics count restarts from this)
         self.on_round_trip: Callable[[str, float], None] | None = None
         self._write_lock = threading.Lock()  # one write at a time from this process: snapshot, validate, send
         user, password = store_credentials()
         self._auth = ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()) if user else None
+        self._query_http("ASK {}", timeout=self.query_timeout)  # the store answers, and says what it is
+        self.dialect = Dialect.of(self.server)
+        if self.dialect.unsupported:
+            raise RuntimeError(f"{self.dialect.unsupported} (the store at {self.query_url} says it is "
+                               f"{self.server.strip()!r})")
         if settings.get("LOAD_DATA", True):
             self._load_if_empty()
 
@@ -229,6 +258,7 @@ class RemoteStore:
                 if len(body) > self.response_limit:
                     raise StoreError("value", f"the store's answer is larger than {self.response_limit} bytes "
                                               f"(STORE_RESPONSE_LIMIT)")
+                self.server = response.headers.get("Server", "")
                 return response.headers.get_content_type(), body
         except urllib.error.HTTPError as exc:
             text = exc.read(4096).decode("utf-8", "replace").strip()
@@ -262,7 +292,7 @@ class RemoteStore:
                                  content_type="application/x-www-form-urlencoded",
                                  accept=f"{RESULTS_JSON}, {N_TRIPLES};q=0.9", timeout=timeout or self.query_timeout)
         if media in (RESULTS_JSON, "application/json"):
-            return lambda: ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            return lambda: self.dialect.results(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
         if media in (N_TRIPLES, "text/plain"):
             return lambda: [ox.Triple(q.subject, q.predicate, q.object)
                             for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]

@@ -21,7 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from service.store.remote import change_update
+from service.store.remote import Dialect, change_update
 from tests.canned.test_canned_golden import GOLDEN, TEXT
 from tests.canned_helpers import rows
 from tests.conftest import REPO, WRITE_TOKEN, LiveServer, OxigraphServer, start_live_server, start_oxigraph
@@ -252,3 +252,17 @@ OLD = {ox.Quad(SHARED, P, N("urn:x:o1"), G1), ox.Quad(SHARED, P, N("urn:x:o2"), 
 ], ids=["insert", "delete", "blank-loses", "blank-gains", "drop-graph", "replace-all"])
 def test_the_update_sent_turns_the_old_state_into_the_new_one(new: set[ox.Quad]) -> None:
     assert _canonical(_applied(OLD, new)) == _canonical(new)
+
+
+def test_virtuosos_ask_table_reads_as_a_boolean_and_virtuoso_is_refused_for_now() -> None:
+    dialect = Dialect.of("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu")
+    table = ('{ "head": { "link": [], "vars": ["__ASK_RETVAL"] }, "results": { "distinct": false, "ordered": true, '
+             '"bindings": [%s] } }')
+    row = '{ "__ASK_RETVAL": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema#integer", ' \
+          '"value": "1" }}'
+    for bindings, expected in ((row, True), ("", False)):
+        parsed = ox.parse_query_results((table % bindings).encode(), format=ox.QueryResultsFormat.JSON)
+        answer = dialect.results(parsed)
+        assert isinstance(answer, ox.QueryBoolean) and bool(answer) is expected
+    assert dialect.unsupported and "Virtuoso" in dialect.unsupported
+    assert Dialect.of("Oxigraph/0.5").unsupported is None
