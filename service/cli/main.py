@@ -1,4 +1,8 @@
 """``dprk-kg``: the command group and the ``serve`` command; the other commands are imported by name.
+
+Why by name, when first used: ``dprk-kg serve`` is the supervisor of the web worker and stays resident for the
+service's whole life; importing every command (pyoxigraph, the HTTP client, the canned-query machinery) there would
+hold their memory for nothing. ``dprk-kg --help`` still lists every command (it imports them then).
 """
 
 from __future__ import annotations
@@ -8,13 +12,7 @@ from typing import Any
 import click
 
 from service import config as settings
-from service.cli.export import export_command
-from service.cli.link import link_group
-from service.cli.query import query_command
-from service.cli.sparql import sparql_command
-from service.cli.stats import stats_command
 from service.cli.store_lock import refuse_if_in_use
-from service.cli.validate import load_command, validate_command
 from service.rdf.dataset import MissingBundle
 
 #: Option names that read better than the mechanical ``--<key>`` form.
@@ -41,7 +39,34 @@ def _serve_options(func: Any) -> Any:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: The other commands: name → (module, attribute), imported when the command is used or listed.
+LAZY_COMMANDS = {
+    "stats": ("service.cli.stats", "stats_command"),
+    "validate": ("service.cli.validate", "validate_command"),
+    "load": ("service.cli.validate", "load_command"),
+    "query": ("service.cli.query", "query_command"),
+    "sparql": ("service.cli.sparql", "sparql_command"),
+    "link": ("service.cli.link", "link_group"),
+    "export": ("service.cli.export", "export_command"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands in :data:`LAZY_COMMANDS` are imported on first use (see the module docstring)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dprk-japan-kg")
 def main() -> None:
     """dprk-japan-kg: a sourced knowledge graph of North Korea–Japan relations."""
@@ -70,7 +95,3 @@ def serve_command(**options: Any) -> None:
     except MissingBundle as exc:
         raise click.ClickException(str(exc)) from exc
 
-
-for _command in (stats_command, validate_command, load_command, query_command, sparql_command, link_group,
-                 export_command):
-    main.add_command(_command)

@@ -41,7 +41,7 @@ from service.rdf.vocabulary import PREFIXES
 from service.sparql.answers import capped_answer, serialize_answer
 from service.sparql.lexer import lex, nesting_problem
 from service.store import ops
-from service.store.lifetime import die_with_parent
+from service.store.lifetime import die_with_parent, release_free_memory
 from service.store.writable import unwritable
 
 log = logging.getLogger("dprk_kg.store_worker")
@@ -469,6 +469,7 @@ def main() -> None:
     authkey = bytes.fromhex(os.environ["DPRK_KG_WORKER_KEY"])
     worker = Worker(settings)
     worker.bootstrap()
+    release_free_memory()  # what the first load, derivation and compaction freed
     listener = Listener(settings["SOCKET"], family="AF_UNIX", authkey=authkey)
     sys.stdout.write("ready\n")
     sys.stdout.flush()

@@ -23,6 +23,9 @@ of that one worker, which is restarted — instead of the kernel's out-of-memory
 choosing a victim on the machine. granian's own ``workers_max_rss`` samples memory every
 tens of seconds, far too late for a request that allocates gigabytes per second.
 
+The supervisor loads neither Flask nor the app (granian's worker builds it), so the memory of the modules
+only the app uses is held once, by the worker.
+
 Threads suit both, because the real work happens in the store worker, outside the GIL.
 """
 
@@ -36,14 +39,15 @@ import resource
 import tempfile
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from service import create_app, logs
+from service import logs
 from service.config import data_root, resolve
 from service.rdf import dataset
-from service.store.lifetime import die_with_parent
+from service.store.lifetime import die_with_parent, release_free_memory
+
+if TYPE_CHECKING:  # the app is built where it runs (granian's worker): the supervisor never loads Flask and the app
+    from flask import Flask
 
 #: The granian worker reads the serve command's settings from this variable (JSON).
 CONFIG_VARIABLE = "DPRK_KG_SERVE_CONFIG"
@@ -74,6 +78,8 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     # Checked here too, before a server starts: with granian the app is built in its worker process.
     dataset.require_parts(data_root(resolved), data=bool(resolved["LOAD_DATA"]))
     if resolved["SERVER"] == "waitress":
+        from service import create_app
+
         limit_memory(int(resolved["MEMORY_LIMIT"]))
         serve_waitress(create_app(config))
     else:
@@ -188,7 +194,10 @@ def granian_app() -> Flask:
     resolved = resolve(config)
     _configure_logging(resolved["LOG_FORMAT"])
     limit_memory(int(resolved["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
+    from service import create_app
+
     app = create_app(config)
+    release_free_memory()  # what building the app freed
     _announce(app.config)
     ready = os.environ.get(READY_VARIABLE)
     if ready:
