@@ -20,7 +20,10 @@ ARTIFACTS = ARTIFACTS / "screenshots"
 @pytest.fixture(scope="module")
 def chromium_browser(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The session's Chromium of tests/browser/conftest.py (``browser``) where it is there; else Debian's Chromium
-    driven by Playwright here (never a downloaded browser), skipped where either is missing."""
+    driven by Playwright here (never a downloaded browser). Where either is missing the test skips, or fails where
+    the browser is required (``DPRK_KG_REQUIRE_SHARED=1``, as in CI), as conftest.py's fixture does."""
+    from tests.browser.conftest import missing_browser, skip_or_fail
+
     try:
         shared = request.getfixturevalue("browser")
     except pytest.FixtureLookupError:
@@ -28,11 +31,13 @@ def chromium_browser(request: pytest.FixtureRequest) -> Iterator[Any]:
     if shared is not None:
         yield shared
         return
+    problem = missing_browser()
+    if problem:
+        skip_or_fail(problem)
+    from playwright.sync_api import sync_playwright
+
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield browser
         browser.close()
