@@ -292,3 +292,12 @@ def test_audit_the_song_nakai_meetings_informal_level_is_marked_as_our_reading(a
         SELECT ?d WHERE { GRAPH djr:doc-000 { ?d a dj:DerivedValue ; rdf:subject djr:ev-2012-01-song-nakai ;
           rdf:predicate dj:level . ?a a oa:Annotation ; oa:hasBody ?d } }""")
     assert len(evidenced) == 1
+
+
+def test_audit_the_november_delegates_department_keeps_this_translations_name(app):
+    # "the Japanese delegate was the director of the Foreign Ministry’s Asia-Pacific department": doc-000 never
+    # says "Asian and Oceanian Affairs Bureau" (doc-001's wording), so its graph does not label it so.
+    rows = select(app, """SELECT ?l WHERE { GRAPH djr:doc-000 {
+        djr:mofa-japan-asia-bureau rdfs:label|skos:altLabel ?l } }""")
+    assert rows and all("Oceanian" not in r["l"] for r in rows)
+    assert any("Asia-Pacific department" in r["l"] for r in rows)
