@@ -188,6 +188,33 @@ def test_void_and_dumps(http: HttpClient) -> None:
     assert one.status_code == 200 and len(list(ox.parse(one.data, format=ox.RdfFormat.N_TRIPLES))) > 0
 
 
+def _void_linksets(client: HttpClient) -> set[ox.Triple]:
+    response = client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    return {t for t in (ox.Triple(q.subject, q.predicate, q.object)
+                        for q in ox.parse(response.data, format=ox.RdfFormat.N_TRIPLES))
+            if isinstance(t.subject, ox.NamedNode) and "/linkset-" in t.subject.value}
+
+
+def test_links_and_linksets_are_the_embedded_services(http: HttpClient, live_server: LiveServer) -> None:
+    """The links to Wikidata and DBpedia (the links graph, an entity's exactMatch, VoID's linksets) read alike over
+    the remote store and over the embedded store of the shared live server."""
+    embedded = HttpClient(live_server.url)
+    links = PREFIXES + ("SELECT ?s ?p ?o WHERE { GRAPH <https://w3id.org/dprk-japan-kg/graph/links> { ?s ?p ?o } } "
+                        "ORDER BY ?s ?p ?o")
+    answers = [c.get("/sparql", query_string={"query": links}, headers={"Accept": RESULTS_JSON})
+               for c in (http, embedded)]
+    assert answers[0].status_code == answers[1].status_code == 200
+    remote_rows, embedded_rows = (a.get_json()["results"]["bindings"] for a in answers)
+    assert remote_rows == embedded_rows and len(remote_rows) > 0
+    pages = [c.get("/id/song-il-ho", headers={"Accept": "application/n-triples"}) for c in (http, embedded)]
+    matches = [{t.object for t in ox.parse(p.data, format=ox.RdfFormat.N_TRIPLES)
+                if t.predicate.value == "http://www.w3.org/2004/02/skos/core#exactMatch"} for p in pages]
+    assert matches[0] == matches[1] and len(matches[0]) > 0
+    linksets = _void_linksets(http)
+    assert linksets == _void_linksets(embedded) and len(linksets) > 0
+
+
 @needs_shared(W3C)
 def test_the_w3c_suites_pass_through_the_service_as_over_the_embedded_store(
         tmp_path_factory: pytest.TempPathFactory, starts_processes: None) -> None:
