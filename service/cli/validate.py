@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -164,17 +165,29 @@ def _names_source(message: str) -> bool:
     return "source" in message.lower()
 
 
-def _load_local(client: Any, path: Path, source: str, token_name: str) -> Outcome:
-    """Ingest one file into a local store through the same guarded write the service uses."""
+def _progress(step: str, path: Path, message: str) -> None:
+    """One line of progress on standard error (the summary stays alone on standard output)."""
+    click.echo(f"{step} {path.name}: {message}", err=True)
+
+
+def _load_local(client: Any, path: Path, source: str, token_name: str, step: str = "") -> Outcome:
+    """Ingest one file into a local store through the same guarded write the service uses.
+
+    Progress is said at each stage — read, then checked and committed — because a large batch
+    spends most of its time in the check, with nothing else to show it is working.
+    """
     from service.problems import ApiError
     from service.store.writes import ingest_batch
 
+    started = time.monotonic()
     try:
         quads = read_file(path)
     except Unreadable as exc:
         return Outcome(path, "unreadable", reason=exc.message)
     if not quads:
         return Outcome(path, "unreadable", reason="the file contains no triples")
+    _progress(step, path, f"{len(quads):,} triple(s) read in {time.monotonic() - started:.1f} s; "
+                          f"checking them against the shapes and committing…")
     try:
         result = ingest_batch(client, quads, token_name=token_name, source=source)
     except ApiError as exc:
@@ -198,8 +211,9 @@ def load_command(files: tuple[Path, ...], endpoint: str | None, token: str | Non
     """Load FILES, each as one validated, all-or-nothing batch, and print a summary.
 
     Each file is checked against the shapes in the context of the graph it joins; a
-    file that breaks a rule is refused whole and the others still load. Exit 0 when
-    every file loaded, 1 when one was refused, 2 when one could not be read.
+    file that breaks a rule is refused whole and the others still load. Progress (each
+    file's stages, with times) goes to standard error, the summary to standard output.
+    Exit 0 when every file loaded, 1 when one was refused, 2 when one could not be read.
     """
     if not endpoint and not store_dir:
         raise click.UsageError("Give --endpoint URL (a running service) or --store DIR (a local store).")
@@ -216,14 +230,19 @@ def load_command(files: tuple[Path, ...], endpoint: str | None, token: str | Non
         client = open_local_store(settings, "Send the files to that service instead (dprk-kg load --endpoint "
                                             "http://HOST:PORT --token … FILES), or stop it and load again.")
     try:
-        with click.progressbar(files, label="Loading", item_show_func=lambda p: p.name if p else "",
-                               file=sys.stderr) as bar:
-            for path in bar:
-                note = source or path.name
-                if endpoint:
-                    outcomes.append(_post(endpoint, path, token, note))
-                else:
-                    outcomes.append(_load_local(client, path, note, client.settings.get("WRITE_TOKEN_NAME") or "cli"))
+        for number, path in enumerate(files, 1):
+            note = source or path.name
+            step = f"[{number}/{len(files)}]"
+            started = time.monotonic()
+            if endpoint:
+                _progress(step, path, f"sending to {endpoint}…")
+                outcome = _post(endpoint, path, token, note)
+            else:
+                _progress(step, path, "reading…")
+                outcome = _load_local(client, path, note, client.settings.get("WRITE_TOKEN_NAME") or "cli", step)
+            done = f"{outcome.triples:,} triple(s) loaded" if outcome.status == "loaded" else outcome.status
+            _progress(step, path, f"{done} ({time.monotonic() - started:.1f} s)")
+            outcomes.append(outcome)
     finally:
         if client is not None:
             client.close()

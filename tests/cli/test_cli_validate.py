@@ -123,3 +123,18 @@ def test_load_against_a_running_service(files: dict[str, Path], make_live_server
     assert "HTTP 422" in result.output and "HTTP 400" in result.output
     denied = run("load", "--endpoint", server.url, "--token", "wrong", str(files["good.nt"]))
     assert denied.exit_code == 2 and "HTTP 403" in denied.output
+
+
+def test_load_says_each_files_progress_on_standard_error(files: dict[str, Path], tmp_path: Path) -> None:
+    """A large batch spends minutes being checked: each stage is said as it starts, with times, on standard error,
+    so the summary on standard output stays clean for a script."""
+    result = run("load", "--store", str(tmp_path / "store"), str(files["good.ttl"]), str(files["bad.ttl"]))
+    assert result.exit_code == 1, result.output
+    progress = result.stderr.splitlines()
+    assert progress[0] == "[1/2] good.ttl: reading…"
+    assert progress[1].startswith("[1/2] good.ttl: 6 triple(s) read in ")
+    assert progress[1].endswith("checking them against the shapes and committing…")
+    assert progress[2].startswith("[1/2] good.ttl: 6 triple(s) loaded (") and progress[2].endswith(" s)")
+    assert progress[3] == "[2/2] bad.ttl: reading…" and "checking" in progress[4]
+    assert progress[5].startswith("[2/2] bad.ttl: refused (")
+    assert "[1/2]" not in result.stdout and "1 of 2 file(s) loaded" in result.stdout
