@@ -358,3 +358,38 @@ def test_the_network_zooms_and_moves_from_the_keyboard(watched: Watched) -> None
     page.keyboard.press("Control+Minus")  # the browser's own zoom, not the drawing's
     assert world.get_attribute("transform") == "translate(0,0) scale(1)"
     assert watched.console_errors == []
+
+
+#: 10,000 rows, each with a year (from 1000 to 1900, made from the length of its object) and a number.
+LARGE_DATED = ("PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
+               "SELECT ?s ?year ?n WHERE { GRAPH ?g { ?s ?p ?o }\n"
+               "  BIND(STRLEN(SUBSTR(STR(?o), 1, 900)) AS ?n)\n"
+               "  BIND(STRDT(STR(1000 + ?n), xsd:gYear) AS ?year) } LIMIT 10000\n")
+
+
+@pytest.mark.parametrize(("view", "selector", "said"), [
+    ("timeline", "figure.timeline", "the first 1000 are drawn"),
+    ("chart", "figure.chart", "the first 200 of"),
+])
+def test_a_large_answer_in_the_timeline_and_the_chart_is_capped_and_says_so(watched: Watched, view: str,
+                                                                             selector: str, said: str) -> None:
+    """10,000 dated rows: the view gets the first 2,000 (the status says so), draws at most its cap (1,000 timeline
+    items, 200 bars) within seconds, says so in its caption, and the page still answers at once."""
+    page = watched.page
+    page.goto(watched.base + "/query?" + urllib.parse.urlencode({"query": LARGE_DATED, "view": view}))
+    status = watched.wait_for_rows()
+    assert status.startswith("10,000 rows") and "hold the first 2,000" in status
+    started = page.evaluate("performance.now()")
+    page.wait_for_selector(f"{selector} svg", timeout=30_000)
+    assert page.evaluate("performance.now()") - started < 8000
+    assert said in page.inner_text(f"{selector} figcaption")
+    if view == "timeline":
+        assert page.get_attribute(selector, "data-items") == "1000"
+    else:
+        assert page.locator(f"{selector} svg a").count() <= 200 * 2
+    # responsive: a script turn on the page comes back at once
+    started = page.evaluate("performance.now()")
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 0))")
+    assert page.evaluate("performance.now()") - started < 1000
+    watched.screenshot(f"{view}-large")
+    assert watched.console_errors == []
