@@ -9,19 +9,24 @@ writes a valid one, and serves VoID and dumps. Both servers are real processes o
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pyoxigraph as ox
 import pytest
 
-from service.store.remote import Dialect, change_update
+from service.config import SETTINGS, resolve
+from service.store.client import StoreError
+from service.store.remote import Dialect, RemoteStore, change_update
 from tests.canned.test_canned_golden import GOLDEN, TEXT
 from tests.canned_helpers import rows
 from tests.conftest import REPO, WRITE_TOKEN, LiveServer, OxigraphServer, start_live_server, start_oxigraph
@@ -293,3 +298,58 @@ def test_virtuosos_ask_table_reads_as_a_boolean_and_virtuoso_is_refused_for_now(
         assert isinstance(answer, ox.QueryBoolean) and bool(answer) is expected
     assert dialect.unsupported and "Virtuoso" in dialect.unsupported
     assert Dialect.of("Oxigraph/0.5").unsupported is None
+
+
+# -- credentials: from the environment only, sent as HTTP Basic over a real socket -----------------------------------
+
+class _AuthStore(BaseHTTPRequestHandler):
+    """A stand-in SPARQL endpoint that wants one user: it answers every query ``true`` once authorized."""
+
+    seen: ClassVar[list[str | None]] = []
+    wanted = "Basic " + base64.b64encode(b"reader:s3cret").decode()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append(self.headers.get("Authorization"))
+        if self.headers.get("Authorization") != self.wanted:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b'{"head":{},"boolean":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", RESULTS_JSON)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def auth_store() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AuthStore)
+    _AuthStore.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    server.shutdown()
+    server.server_close()
+
+
+def test_credentials_come_from_the_environment(auth_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPRK_KG_STORE_USER", "reader")
+    monkeypatch.setenv("DPRK_KG_STORE_PASSWORD", "s3cret")
+    store = RemoteStore(resolve({"STORE_URL": auth_store, "LOAD_DATA": False}))
+    assert store.ask("ASK { ?s ?p ?o }") is True
+    assert _AuthStore.seen and set(_AuthStore.seen) == {_AuthStore.wanted}
+    assert not any(s.env in ("DPRK_KG_STORE_USER", "DPRK_KG_STORE_PASSWORD") for s in SETTINGS), \
+        "credentials are never settings (a setting is also a command-line option)"
+
+
+def test_wrong_credentials_are_named_at_start(auth_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPRK_KG_STORE_USER", "reader")
+    monkeypatch.setenv("DPRK_KG_STORE_PASSWORD", "wrong")
+    with pytest.raises(StoreError, match="DPRK_KG_STORE_PASSWORD"):
+        RemoteStore(resolve({"STORE_URL": auth_store, "LOAD_DATA": False}))
