@@ -357,6 +357,10 @@ def test_the_network_zooms_and_moves_from_the_keyboard(watched: Watched) -> None
     assert world.get_attribute("transform") == "translate(0,0) scale(1)"
     page.keyboard.press("Control+Minus")  # the browser's own zoom, not the drawing's
     assert world.get_attribute("transform") == "translate(0,0) scale(1)"
+    page.keyboard.press("Tab")  # from the drawing to its first node, a link to the node's page
+    assert page.evaluate("() => document.activeElement.classList.contains('network-node')")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/id/**")
     assert watched.console_errors == []
 
 
