@@ -335,3 +335,16 @@ def test_audit_the_foreign_ministry_rebuttal_names_no_hostile_policy(app):
     # that denigrates even the dignity of Supreme Leader Kim Jong-un.”" — nothing about a hostile policy.
     rows = select(app, "SELECT ?i WHERE { GRAPH djr:doc-004 { djr:ev-2021-dprk-fm-response dj:discussedIssue ?i } }")
     assert slugs(rows, "i") == ["human-rights-dprk"]
+
+
+def test_audit_who_undertook_the_singapore_commitment_is_marked_as_our_reading(app):
+    # "the joint statement agreed to by Trump and Kim Jong-un ... they rejected commitments “to work toward complete
+    # denuclearization of the Korean Peninsula.”" — which side undertook them is not said.
+    stated = select(app, """SELECT ?party WHERE { GRAPH djr:doc-004 {
+        djr:cm-singapore-denuclearization dj:committedParty ?party
+        FILTER NOT EXISTS { ?d a dj:DerivedValue ; rdf:subject djr:cm-singapore-denuclearization ;
+                               rdf:predicate dj:committedParty ; rdf:object ?party } } }""")
+    assert stated == []
+    parties = select(app, """SELECT ?party WHERE { GRAPH djr:doc-004 {
+        djr:cm-singapore-denuclearization dj:committedParty ?party } } ORDER BY ?party""")
+    assert slugs(parties, "party") == ["north-korea", "united-states"]
