@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import tempfile
 import threading
 import time
 import urllib.error
@@ -463,9 +464,10 @@ class RemoteStore:
             return
         store = ox.Store()
         load_into(store, data_root(self.settings), bulk=True)
-        mirror = _Mirror(self.settings, store)
-        if not mirror.bulk_derive():
-            mirror.rebuild_derived()
+        with tempfile.TemporaryDirectory(prefix="dprk-kg-load-") as scratch:  # the worker's derivation may spill here
+            mirror = _Mirror({**self.settings, "STORE_DIR": scratch}, store)
+            if not mirror.bulk_derive():
+                mirror.rebuild_derived()
         started = time.perf_counter()
         self._post_dataset(list(store))
         log.info("loaded the bundled graph into the remote store (%d quads) in %.1f s", len(store),
