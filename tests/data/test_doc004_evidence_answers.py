@@ -348,3 +348,13 @@ def test_audit_who_undertook_the_singapore_commitment_is_marked_as_our_reading(a
     parties = select(app, """SELECT ?party WHERE { GRAPH djr:doc-004 {
         djr:cm-singapore-denuclearization dj:committedParty ?party } } ORDER BY ?party""")
     assert slugs(parties, "party") == ["north-korea", "united-states"]
+
+
+def test_audit_the_may_31_commentarys_issues_are_marked_as_our_reading(app):
+    # "a commentary released by the DPRK criticized the proceedings of the US-ROK summit and made it clear that there
+    # had been no change in its view that the United States was its greatest enemy" — no issue named.
+    stated = select(app, """SELECT ?i WHERE { GRAPH djr:doc-004 {
+        djr:ev-2021-05-31-dprk-commentary dj:discussedIssue ?i
+        FILTER NOT EXISTS { ?d a dj:DerivedValue ; rdf:subject djr:ev-2021-05-31-dprk-commentary ;
+                               rdf:predicate dj:discussedIssue ; rdf:object ?i } } }""")
+    assert stated == []
