@@ -110,7 +110,7 @@ def run_queries(servers: list[Server], params: dict, args: argparse.Namespace, s
                 for server in servers:
                     runs[server.name].append(drive(server, paths[server.name], concurrency,
                                                    args.duration / args.rounds))
-            row: dict = {"query": name, "concurrency": concurrency, "rows": sizes["oxigraph"]}
+            row: dict = {"query": name, "concurrency": concurrency, "rows": sizes}
             for server_name, server_runs in runs.items():
                 pooled = [x for run in server_runs for x in run.latencies]
                 row[server_name] = {"rps": statistics.median(_answered(run) for run in server_runs),
@@ -137,7 +137,7 @@ def render(reports: list[dict]) -> str:
         for row in report.get("queries", []):
             c, u, x = row["cached"], row["uncached"], row["oxigraph"]
             verdict = "met" if row["cached_ratio"] >= TARGET else "NOT met"
-            lines.append(f"| {report['size']} | {row['query']} | {row['concurrency']} | {row['rows']} "
+            lines.append(f"| {report['size']} | {row['query']} | {row['concurrency']} | {row['rows']['oxigraph']} "
                          f"| {c['rps']:.0f} | {u['rps']:.0f} | {x['rps']:.0f} "
                          f"| **{row['cached_ratio']:.2f}** ({verdict}) | {row['uncached_ratio']:.2f} "
                          f"| {c['p50_ms']:.2f} / {x['p50_ms']:.2f} | {c['errors']} / {u['errors']} / {x['errors']} |")
