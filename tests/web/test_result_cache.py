@@ -79,6 +79,14 @@ def test_each_negotiated_format_has_its_own_entry_and_headers_picking_the_same_f
     assert again_csv.headers["X-Cache"] == "hit" and again_csv.data == csv_answer.data
 
 
+def test_the_host_is_part_of_the_key_as_relative_iris_resolve_against_it(client):
+    query = "SELECT ?v WHERE { BIND(<relative> AS ?v) }"
+    first = client.get(url(query), headers={**SELECT_JSON, "Host": "one.example"})
+    second = client.get(url(query), headers={**SELECT_JSON, "Host": "two.example"})
+    assert second.headers["X-Cache"] == "miss"
+    assert values(first, "v") == ["http://one.example/relative"] and values(second, "v") == ["http://two.example/relative"]
+
+
 # -- writes invalidate ------------------------------------------------------------------------------------------
 
 def _label_after(client: Any, write: Any) -> tuple[list[str], list[str]]:
