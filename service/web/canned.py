@@ -196,8 +196,9 @@ def run_query(target: str) -> ResponseReturnValue:
         binding = runner().bind(query, args)
     except ParamError as exc:
         if fmt == "html":
-            # Opened with no value at all (a link to the query): the empty form to fill in, not an error page.
-            if not any(v for k, vs in args.items() if k not in RESERVED for v in vs):
+            # Opened with no value at all (a GET: a link to the query): the empty form to fill in, not an error
+            # page. A POST is a submission: one without its required values is refused (400) with the form.
+            if request.method == "GET" and not any(v for k, vs in args.items() if k not in RESERVED for v in vs):
                 return _query_page(query, None, args)
             return _query_page(query, None, args, error=str(exc), status=400)
         raise bad_request(str(exc), details={"parameter": exc.param, "problem": exc.detail}) from exc

@@ -64,3 +64,13 @@ def test_every_download_link_of_the_query_page_works(app) -> None:
             assert response.status_code == 200, (fmt, response.data)
             assert response.headers["Content-Disposition"] == f'attachment; filename="results.{fmt["extension"]}"'
             assert response.headers["Content-Type"].split(";")[0] == fmt["label"]
+
+
+def test_a_canned_page_opened_bare_is_its_form_but_a_bare_post_is_refused(client) -> None:
+    """A link to a canned query (GET, no values) opens its empty form; a POST is a submission, so one without the
+    required values is a 400 naming the parameter (schemathesis: a schema-violating request must not be accepted)."""
+    assert client.get("/queries/entity-mentions", headers={"Accept": BROWSER}).status_code == 200
+    refused = client.post("/queries/entity-mentions", data={"_format": "html"}, headers={"Accept": BROWSER})
+    assert refused.status_code == 400 and "entity" in refused.get_data(as_text=True)
+    assert client.post("/queries/entity-mentions", data={"_format": "html", "entity": "djr:japan"},
+                       headers={"Accept": BROWSER}).status_code == 200
