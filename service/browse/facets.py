@@ -419,10 +419,12 @@ def rows_query(cls: str, selection: Selection) -> str:
     order = (f"(!BOUND(?date)) {direction}(?date) ?label ?x" if key == "date"
              else f"(!BOUND(?label)) {direction}(?label) ?x")
     dates = (f"OPTIONAL {{ {_DATES} BIND(STR(?d) AS ?dk) }}" if key == "date" else "")
+    # ?label is "<lower-cased name>\t<name>": it orders by the lower-cased name and carries the name itself, so
+    # the page shows each row under the name it was sorted by.
     return (f"SELECT ?x (MIN(?lk) AS ?label) (MIN(?dk) AS ?date) WHERE {{ "
             f"{{ SELECT DISTINCT ?x WHERE {{ {base_pattern(cls, selection.filters)} }} }} "
             f"OPTIONAL {{ {names} FILTER(isLiteral(?l) && (LANG(?l) = \"\" || LANGMATCHES(LANG(?l), \"en\"))) "
-            f"BIND(LCASE(STR(?l)) AS ?lk) }} {dates} }} GROUP BY ?x ORDER BY {order} "
+            f"BIND(CONCAT(LCASE(STR(?l)), \"\\t\", STR(?l)) AS ?lk) }} {dates} }} GROUP BY ?x ORDER BY {order} "
             f"LIMIT {selection.size} OFFSET {(selection.page - 1) * selection.size}")
 
 
@@ -453,6 +455,8 @@ class Row:
     types: list[str] = field(default_factory=list)
     dates: list[Any] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    #: The name the label sort used (a resource named differently by two documents sorts, and shows, by one).
+    name: str | None = None
 
 
 @dataclass
@@ -536,8 +540,10 @@ class Browser:
             facet_counts.append(FacetCounts(facet, values))
         rows: list[Row] = []
         if total and selection.page <= max(1, -(-total // selection.size)):
-            order = [row[0].value for row in self._select(rows_query(info.iri, selection))]
-            rows = self._details(order, catalog)
+            found = [(row[0].value, row[1]) for row in self._select(rows_query(info.iri, selection))]
+            rows = self._details([iri for iri, _ in found], catalog)
+            for row, (_, label) in zip(rows, found, strict=True):
+                row.name = label.value.partition("\t")[2] or None if label is not None else None
         return ClassPage(info, selection, total, facet_counts, rows, sorts(catalog, info))
 
     def _details(self, order: list[str], catalog: Catalog) -> list[Row]:

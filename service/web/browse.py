@@ -179,6 +179,8 @@ def _answer(page: ClassPage, name: str) -> dict[str, Any]:
     results = []
     for row in page.rows:
         entry = _term(row.iri, names)
+        if row.name:
+            entry["label"] = row.name
         entry["types"] = [_term(t, names) for t in row.types]
         entry["dates"] = [{"value": d.value, "datatype": curie(d.datatype.value),
                            "text": display.format_literal(d.value, d.datatype.value)} for d in row.dates]

@@ -161,30 +161,3 @@ def test_canned_forms_suggest_iris_of_the_parameters_class(client):
     answer = client.get("/queries/contacts-timeline.json?participant=" + suggestions["results"][0]["id"])
     assert answer.status_code == 200, "a suggested value is one the form accepts"
     assert client.get("/assets/autocomplete.js").status_code in (200, 301, 302, 308)
-
-
-@pytest.mark.slow
-def test_in_a_browser_the_box_finds_the_chinese_form_and_the_form_suggests(live_server):
-    import shutil
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.goto(live_server.url + "/stats")
-            page.fill("#site-search-q", "宋日昊")
-            page.press("#site-search-q", "Enter")
-            page.wait_for_selector(".search-results")
-            assert page.inner_text(".search-results li:first-child .search-title a") == "Song Il-ho"
-            page.goto(live_server.url + "/queries/contacts-timeline")
-            page.fill("input[name=participant]", "song")
-            options = "#suggest-contacts-timeline-participant option"
-            page.wait_for_function(f"document.querySelectorAll('{options}').length > 0", timeout=10_000)
-            assert page.get_attribute(options, "value") == "djr:song-il-ho"
-            assert page.get_attribute(options, "label") == "Song Il-ho (person)"
-        finally:
-            browser.close()
