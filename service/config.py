@@ -162,6 +162,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Bytes of address space (RLIMIT_AS) the web worker and the store worker may each use; a runaway "
             "request then fails (or its worker dies and is restarted) instead of exhausting the machine. 0: none."),
     Setting("CORS_ORIGINS", "*", str, "Value of Access-Control-Allow-Origin on read responses ('' = no CORS)."),
+    Setting("TRUSTED_PROXIES", 0, int,
+            "Reverse proxies in front of the service whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix headers are "
+            "believed (each proxy appends one value). 0: the headers are ignored, since any client can send them; "
+            "set 1 behind one proxy, so that links, VoID and the OpenAPI server name the address clients use."),
     Setting("SERVICE_ALLOWLIST", DEFAULT_SERVICE_ALLOWLIST, _json_or_mapping,
             "JSON object: SPARQL endpoints allowed in SERVICE, each with its timeout (s) and row_cap."),
     Setting("CANNED_CACHE_SIZE", 512, int, "Entries in the canned-query result cache (0 disables it)."),

@@ -26,6 +26,7 @@ from service.web import (
     metrics,
     observe,
     ontology_page,
+    proxy,
     query_page,
     query_path,
     resources,
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         compression.init_app(app)  # every answer, from whichever layer, is compressed once
         result_cache.init_app(app)  # repeated /sparql GETs answered as compression last sent them
         observe.init_app(app)  # outermost: request ids, metrics and the request log see every answer as sent
+        proxy.init_app(app)  # around everything: every layer sees the address clients used (TRUSTED_PROXIES)
     except BaseException:
         app.extensions[client.EXTENSION_KEY].close()  # a refused start leaves no store worker behind
         raise

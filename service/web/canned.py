@@ -287,14 +287,14 @@ def _query_page(query: CannedQuery, binding: Binding | None, args: dict[str, lis
 @bp.get("/openapi.json")
 def openapi_json() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of the canned-query API, generated from the query headers."""
-    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
+    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.url_root.rstrip("/"))
     return responses.json_response(document, alternate=url_for("canned.api_page"))
 
 
 @bp.get("/api")
 def api_page() -> ResponseReturnValue:
     """A readable page of the API, rendered on the server from the OpenAPI document (no scripts, no CDN)."""
-    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.host_url.rstrip("/"))
+    document = openapi.build(list(runner().queries.values()), runner().lookups, server=request.url_root.rstrip("/"))
     return responses.page_response("canned/api.html", alternate=url_for("canned.openapi_json"), doc=document,
                                    operations=openapi.operations(document), openapi_url=url_for("canned.openapi_json"),
                                    index_url=url_for("canned.list_queries"))

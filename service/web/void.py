@@ -341,7 +341,7 @@ def _chosen(table: tuple[negotiation.Format, ...], default: negotiation.Format) 
 
 
 def _base_url() -> str:
-    return request.host_url.rstrip("/")
+    return request.url_root.rstrip("/")
 
 
 @bp.get(VOID_PATH)
