@@ -33,6 +33,7 @@ Where a store deviates from the standard, the adaptation belongs in :class:`Dial
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import logging
 import tempfile
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 #: Media types asked of the store: SPARQL JSON results for SELECT and ASK, N-Triples for graphs.
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
+#: Statuses that say the store cannot answer now (a retry later may succeed): mapped to 503, not 500.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -268,13 +271,18 @@ class RemoteStore:
             if exc.code in (401, 403):
                 raise StoreError("internal", f"the store refused the service's credentials ({exc.code}): "
                                              f"check DPRK_KG_STORE_USER and DPRK_KG_STORE_PASSWORD") from exc
+            if exc.code in UNAVAILABLE_STATUSES:  # the store (or a proxy before it) says: not now, try again
+                raise StoreError("unavailable", f"the store at {url} answered {exc.code}: {text[:200]}") from exc
             raise StoreError("os", f"the store answered {exc.code}: {text[:500]}") from exc
         except TimeoutError as exc:
             raise StoreTimeout(timeout) from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
                 raise StoreTimeout(timeout) from exc
-            raise StoreError("os", f"the store at {url} could not be reached: {exc.reason}") from exc
+            raise StoreError("unavailable", f"the store at {url} could not be reached: {exc.reason}") from exc
+        except (ConnectionError, http.client.HTTPException) as exc:  # the store went away during the exchange
+            raise StoreError("unavailable", f"the store at {url} broke off the exchange: "
+                                            f"{type(exc).__name__}: {exc}") from exc
 
     def _query_http(self, sparql: str, *, default_graph: Iterable[Any] | None = None,
                     named_graphs: Iterable[Any] | None = None, base_iri: str | None = None,

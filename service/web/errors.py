@@ -52,7 +52,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
     """Turn the store's errors into protocol errors (the one place that maps them).
 
     Syntax and value errors are the client's (400, with the store's position); a
-    timeout is 503 naming the setting; a refused write is 403; anything else is a 500
+    timeout is 503 naming the setting; a refused write is 403; a remote store that
+    cannot be reached is 503 with ``Retry-After`` (:func:`store_unavailable`); anything else is a 500
     whose details stay in the server log. ``remote`` names a federated request: an OS
     error during it is a remote call that failed, answered 502 with that name and the
     failure (never a trace).
@@ -74,6 +75,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
             raise ApiError(409, f"The {what} was refused: {exc.message}", title="Conflict") from exc
         if exc.kind == "forbidden":
             raise problems.forbidden(exc.message) from exc
+        if exc.kind == "unavailable":  # a remote store that cannot be reached or says it cannot answer now
+            raise store_unavailable(exc, what) from exc
         if exc.kind == "os" and "restarted" in exc.message:
             message = exc.message[:1].upper() + exc.message[1:] + "."
             raise ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
@@ -82,6 +85,23 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
         log.error("store error (%s) during a %s: %s", exc.kind, what, exc.message)
         raise ApiError(500, f"The store failed to run the {what}; the details are in the server log.",
                        title="Internal Server Error") from exc
+
+
+#: Seconds a client is asked to wait (``Retry-After``) when the remote store is unavailable.
+STORE_RETRY_AFTER = 5
+
+
+def store_unavailable(exc: StoreError, what: str = "request") -> ApiError:
+    """503 with ``Retry-After``: the remote store could not be reached or answered 502/503/504.
+
+    Why not 500: nothing is wrong with the request or the service, and the same request may succeed once the
+    store is back — load balancers and clients retry a 503. The store's address and the low-level reason go to
+    the log, not to the client.
+    """
+    log.warning("the store is unavailable during a %s: %s", what, exc.message)
+    return ApiError(503, f"The store behind this service is unavailable right now, so the {what} could not run; "
+                         f"try again in a few seconds.", title="Service Unavailable",
+                    headers={"Retry-After": str(STORE_RETRY_AFTER)})
 
 
 def bad_gateway(remote: str, message: str) -> ApiError:
@@ -244,6 +264,14 @@ def init_app(app: Flask) -> None:
         if status == 404:
             message = f"{request.method} {request.path} is not a resource of this service."
         return to_response(ApiError(status, message, title=error.name))
+
+    @app.errorhandler(StoreError)
+    def _store_error(error: StoreError) -> Response:
+        # A store error that no view mapped (pages, VoID, /health ... call the store outside store_errors): an
+        # unavailable remote store is still the 503 of the one map; any other is unexpected here.
+        if error.kind == "unavailable":
+            return to_response(store_unavailable(error))
+        return _unexpected(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

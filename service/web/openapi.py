@@ -294,7 +294,8 @@ def _responses(query: CannedQuery) -> dict[str, Any]:
                                "(an HTML page with the form when the HTML format was asked for).",
                 "content": {**error, "text/html": {"schema": {"type": "string"}}}},
         "406": {"description": "The Accept header matches no format of this query.", "content": error},
-        "503": {"description": "The query was stopped at the time limit (setting QUERY_TIMEOUT).", "content": error},
+        "503": {"description": "The query was stopped at the time limit (setting QUERY_TIMEOUT), or (remote mode) the "
+                               "store cannot be reached; `Retry-After` says when to try again.", "content": error},
     }
     if query.federated:
         responses["502"] = {"description": "The remote SPARQL endpoint failed.", "content": error}

@@ -92,8 +92,9 @@ def _errors(*statuses: int, html: bool = False) -> dict[str, Any]:
         422: "Well formed, but it breaks a SHACL shape: nothing was written; the report says which node broke "
              "which rule.",
         502: "A SERVICE endpoint failed.",
-        503: "Stopped at a time limit, the store is restarting, or this kind of work is at its admission limit "
-             "(`Retry-After` says when to try again).",
+        503: "Stopped at a time limit, the store is restarting, this kind of work is at its admission limit, or "
+             "(remote mode, STORE_URL) the store cannot be reached or answers 502/503/504 (`Retry-After` says "
+             "when to try again).",
     }
     return {str(s): {"description": reasons[s], "content": content} for s in statuses}
 
@@ -101,6 +102,30 @@ def _errors(*statuses: int, html: bool = False) -> dict[str, Any]:
 def _graph_list(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "style": "form", "explode": True,
             "description": description, "schema": {"type": "array", "items": _IRI}}
+
+
+#: The /sparql result cache's request headers (:mod:`service.web.result_cache`), on ``GET /sparql`` with a query.
+_CACHE_REQUEST_HEADERS: list[dict[str, Any]] = [
+    {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "Entity tags from earlier answers (`ETag`): when one matches the answer's current tag "
+                    "(weak comparison), the answer is 304 with no body."},
+    {"name": "Cache-Control", "in": "header", "required": False, "schema": {"type": "string"},
+     "example": "no-cache",
+     "description": "`no-cache` (or `Pragma: no-cache`): the query is evaluated afresh, not answered from the "
+                    "result cache (the fresh answer is kept); `no-store`: also not kept."},
+]
+#: The /sparql result cache's response headers on a ``200`` to ``GET /sparql`` with a query.
+_CACHE_RESPONSE_HEADERS: dict[str, Any] = {
+    "ETag": {"description": "A strong tag of the query string, the negotiated formats, the store's write "
+                            "generation and this process (weak, `W/`, when the body is gzipped); absent on "
+                            "non-deterministic queries (SERVICE, NOW(), RAND() …), which are never cached, and "
+                            "when the cache is off (RESULT_CACHE_BYTES 0).",
+             "schema": {"type": "string"}},
+    "X-Cache": {"description": "`hit`: answered from the result cache; `miss`: evaluated and kept; `bypass`: "
+                               "not looked up (`Cache-Control: no-cache`, or a non-deterministic query). Absent "
+                               "when the cache is off (RESULT_CACHE_BYTES 0).",
+                "schema": {"type": "string", "enum": ["hit", "miss", "bypass"]}},
+}
 
 
 def _sparql_paths() -> dict[str, Any]:
@@ -133,8 +158,12 @@ def _sparql_paths() -> dict[str, Any]:
             _graph_list("default-graph-uri", "Graphs whose merge is the default graph (replaces the dataset)."),
             _graph_list("named-graph-uri", "Named graphs of the dataset (replaces the dataset)."),
             download,
+            *_CACHE_REQUEST_HEADERS,
         ],
-        "responses": {"200": {**query_ok, "content": {**ok_content, **describe}},
+        "responses": {"200": {**query_ok, "content": {**ok_content, **describe}, "headers": _CACHE_RESPONSE_HEADERS},
+                      "304": {"description": "Not Modified: `If-None-Match` names the answer's current `ETag` (the "
+                                             "store has had no write since); no body, the query is not run.",
+                              "headers": {"ETag": _CACHE_RESPONSE_HEADERS["ETag"]}},
                       **_errors(400, 405, 406, 502, 503)},
     }
     form = {"type": "object", "properties": {

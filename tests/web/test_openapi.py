@@ -216,3 +216,25 @@ def test_the_iri_length_limit_counts_the_value_as_sent_as_the_document_states():
     for sent in (" " + iri, f"<{iri}>"):
         with pytest.raises(ValueError, match="at most 2048"):
             parse_iri(sent)
+
+
+def test_get_sparql_declares_the_result_cache_headers_and_304_it_answers_with(client):
+    """The document's GET /sparql names the cache's request headers, its ETag and X-Cache, 304 and the 503 of an
+    unreachable remote store — and a real exchange uses exactly those."""
+    document = client.get("/openapi.json").get_json()
+    operation = document["paths"]["/sparql"]["get"]
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert {"If-None-Match", "Cache-Control"} <= headers
+    declared = operation["responses"]["200"]["headers"]
+    assert {"ETag", "X-Cache"} <= set(declared)
+    assert "ETag" in operation["responses"]["304"]["headers"]
+    assert "store cannot be reached" in operation["responses"]["503"]["description"]
+    url = "/sparql?" + urlencode({"query": "ASK { ?s ?p ?o } # openapi cache headers"})
+    first = client.get(url, headers={"Accept": "application/sparql-results+json"})
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert first.headers["X-Cache"] in declared["X-Cache"]["schema"]["enum"]
+    again = client.get(url, headers={"Accept": "application/sparql-results+json",
+                                     "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+    fresh = client.get(url, headers={"Accept": "application/sparql-results+json", "Cache-Control": "no-cache"})
+    assert fresh.status_code == 200 and fresh.headers["X-Cache"] == "bypass"
