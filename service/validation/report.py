@@ -11,19 +11,24 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
-from rdflib.term import Node
 
 from service.rdf.terms import from_rdflib, to_rdflib
 from service.rdf.vocabulary import PREFIXES, XSD_STRING, curie
-from service.validation.scope import AfterView
-from service.validation.shapes import ShapesModel
 
-SEVERITY_NAMES = {str(SH.Violation): "Violation", str(SH.Warning): "Warning", str(SH.Info): "Info"}
+if TYPE_CHECKING:  # rdflib is imported where a report graph is built or pySHACL's results are read
+    from rdflib import Graph
+    from rdflib.term import Node
+
+    from service.validation.scope import AfterView
+    from service.validation.shapes import ShapesModel
+
+#: The SHACL namespace, spelled out: the web tier reads and writes reports without loading rdflib
+#: (it only needs rdflib for a report graph, in :meth:`ValidationReport.to_graph`).
+SHACL = "http://www.w3.org/ns/shacl#"
+SEVERITY_NAMES = {f"{SHACL}Violation": "Violation", f"{SHACL}Warning": "Warning", f"{SHACL}Info": "Info"}
 
 
 def short_text(term: Any) -> str:
@@ -195,6 +200,9 @@ class ValidationReport:
 
     def to_graph(self) -> Graph:
         """The report as a SHACL ``sh:ValidationReport`` graph (W3C SHACL §3.6)."""
+        from rdflib import BNode, Graph, Literal, URIRef
+        from rdflib.namespace import RDF, SH
+
         graph = Graph()
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace)
@@ -241,6 +249,8 @@ def _result_order(r: ValidationResult) -> tuple[int, str, str]:
 
 
 def _node_from_text(text: str) -> Node:
+    from rdflib import BNode, URIRef
+
     return BNode(text[2:]) if text.startswith("_:") else URIRef(text)
 
 
@@ -256,6 +266,8 @@ def _parse_term(text: str) -> Any:
 
 def node_text(term: Node) -> str:
     """An rdflib term as the report writes it: the bare IRI, or ``_:id`` for a blank node."""
+    from rdflib import BNode
+
     if isinstance(term, BNode):
         return f"_:{term}"
     return str(term)
@@ -265,6 +277,8 @@ def build_report(model: ShapesModel, view: AfterView, reports: list[tuple[Any, A
                  focus_count: int, context_count: int, started: float, reason: str | None = None
                  ) -> ValidationReport:
     """Turn pySHACL's result tuples into a :class:`ValidationReport` with labels and names."""
+    from rdflib.namespace import SH
+
     results: list[ValidationResult] = []
     seen: set[tuple] = set()
     for _text, _node, parts in reports:
