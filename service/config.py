@@ -122,6 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Graph Store Protocol endpoint of the remote store (its first load goes there when set)."),
     Setting("STORE_RESPONSE_LIMIT", 256 * 2**20, int,
             "Largest answer (bytes) read from the remote store; a larger one fails the request."),
+    Setting("STORE_VERSION_TTL", 1.0, float,
+            "Seconds the remote store's version is trusted before it is read again (one small query): caches follow "
+            "writes made through other service instances within this time. 0: read it at every cache look-up."),
     Setting("DATA_ROOT", None, _optional_str,
             "Folder holding ontology/, data/ and queries/ (the bundled graph and canned queries); "
             "default: the repository in a checkout, the package's own copy when installed from a wheel."),

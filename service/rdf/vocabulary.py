@@ -32,8 +32,12 @@ GENID_NS = "https://w3id.org/dprk-japan-kg/.well-known/genid/"
 #: statements each graph carries (:data:`DJ_STATEMENTS_OF`).
 PROVENANCE_GRAPH = GRAPH_NS + "provenance"
 
-#: Graphs the service derives itself; clients may not write them.
-DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH})
+#: In front of a remote store: the store's version (what caches are keyed by, checked and bumped by every guarded
+#: write) and the service instances' write lock (service.store.remote). Never data: hidden like a derived graph.
+STORE_STATE_GRAPH = "urn:x-dprk-kg:service"
+
+#: Graphs the service derives or keeps itself; clients may not write them.
+DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH, STORE_STATE_GRAPH})
 
 # -- W3C and community namespaces ------------------------------------------------------------
 

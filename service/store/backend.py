@@ -22,7 +22,8 @@ class StoreBackend(Protocol):
     settings: dict[str, Any]
     query_timeout: float
     update_timeout: float
-    #: Bumped on every write made through this backend: the key caches are invalidated by.
+    #: The key caches are invalidated by: bumped on every write made through this backend (embedded), or whenever
+    #: the store's version changes (remote: a write through any service instance on that store).
     generation: int
     #: Called with (operation, seconds) when the store's first answer to an operation arrives (metrics).
     on_round_trip: Callable[[str, float], None] | None

@@ -42,9 +42,9 @@ class Unwritable:
         """What the client is told, the same on every path."""
         if self.reason == "derived":
             graphs = ", ".join(f"<{g}>" for g in self.graphs)
-            return (f"The {what} would change {graphs}, which the service derives itself (materialized "
-                    "inferences) and rebuilds after every write, so it cannot be written; write the asserted "
-                    "triples instead.")
+            return (f"The {what} would change {graphs}, which the service derives or keeps itself (materialized "
+                    "inferences rebuilt after every write; the remote store's version), so it cannot be written; "
+                    "write the asserted triples instead.")
         if self.reason == "service":
             graphs = ", ".join(f"<{g}>" for g in self.graphs)
             return (f"The {what} would change {graphs}, which the service writes itself: the provenance record of "
