@@ -19,9 +19,17 @@ Oxigraph server (or another store) exactly as in front of the embedded one.
   graphs up to a few hundred thousand triples, not more.
 * Blank nodes cannot be named in ``DELETE DATA``: a graph whose stored blank nodes the change
   touches is cleared and written again whole in the same update (:func:`change_update`).
-* The version caches are keyed by is :attr:`RemoteStore.generation`, a count of the writes made
-  through this process (as the embedded store's). Writes made to the store by anyone else — other
-  clients, other service instances — are not seen by it: caches may then answer from before them.
+* Several service instances may share one store (a stateless web tier). The store holds a version
+  (a token in :data:`~service.rdf.vocabulary.STORE_STATE_GRAPH`, hidden like a derived graph) that
+  every guarded write replaces: a write is validated against the version read before its snapshot
+  and sent as an update conditional on it, under a short write lock kept in the same graph (the
+  check and the update only; :meth:`RemoteStore._lock` says why). Where another instance wrote in
+  between, nothing is changed and the operation runs again on a fresh snapshot, at most
+  :data:`WRITE_ATTEMPTS` times, then fails with 409. Caches are keyed by
+  :attr:`RemoteStore.generation`, which follows the store's version (read again every
+  STORE_VERSION_TTL seconds), so every instance's caches follow every instance's writes. Writes
+  made to the store by other clients do not replace the version: caches may answer from before them
+  until the next write through the service (README).
 * Bounded: every request has a timeout (QUERY_TIMEOUT, UPDATE_TIMEOUT) and every answer a size
   limit (STORE_RESPONSE_LIMIT), past which the request fails instead of filling memory.
 * Credentials come from the environment only (:func:`service.config.store_credentials`), sent as
@@ -35,13 +43,16 @@ from __future__ import annotations
 import base64
 import http.client
 import io
+import json
 import logging
+import random
 import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +64,9 @@ from service.rdf import derived
 from service.rdf.bundle import load_into
 from service.rdf.formats import STORE_FORMATS
 from service.rdf.terms import decode, encode
-from service.rdf.vocabulary import PREFIXES
+from service.rdf.vocabulary import PREFIXES, STORE_STATE_GRAPH
 from service.sparql.answers import capped_answer, serialize_answer
+from service.sparql.lexer import lex
 from service.store.client import QueryResult, StoreClient, StoreError, StoreTimeout
 from service.store.worker import OPERATIONS, Worker
 
@@ -66,6 +78,55 @@ N_TRIPLES = "application/n-triples"
 #: Statuses that say the store cannot answer now (a retry later may succeed): mapped to 503, not 500.
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
+# -- the store's version and the instances' write lock, in the store (STORE_STATE_GRAPH) ----------------------------
+#: ``<STORE_NODE> <VERSION> "token"``: a fresh token per guarded write; what caches are keyed by.
+STATE = ox.NamedNode(STORE_STATE_GRAPH)
+STORE_NODE = ox.NamedNode("urn:x-dprk-kg:store")
+VERSION = ox.NamedNode(STORE_STATE_GRAPH + "#version")
+#: ``<urn:x-dprk-kg:writer:…> <SINCE> ms``: a service instance's claim on the write lock, since when (epoch ms).
+SINCE = ox.NamedNode(STORE_STATE_GRAPH + "#since")
+WRITER_NS = "urn:x-dprk-kg:writer:"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+#: Times a guarded write is run again (fresh snapshot, validated again) when the store changed under it; then 409.
+WRITE_ATTEMPTS = 5
+
+
+_STATE_IRIS = (STORE_STATE_GRAPH.encode(), STORE_NODE.value.encode(), WRITER_NS.encode())
+
+
+def _state_term(term: dict[str, Any]) -> bool:
+    value = term.get("value", "")
+    return term.get("type") == "uri" and (value in (STORE_STATE_GRAPH, STORE_NODE.value) or value.startswith(WRITER_NS))
+
+
+def _without_state(media: str, body: bytes) -> bytes:
+    """A query's answer without the rows or triples of the service's own graph (:data:`STATE`).
+
+    Why here: the Oxigraph server answers ``GRAPH ?g`` over every graph, and empties the default graph when a
+    query is given only named graphs, so the graph cannot be left out of the dataset; its version and lock claims
+    are then left out of the answers instead: every row binding one of its IRIs, every triple about them. An
+    aggregate over ``GRAPH ?g`` still counts them (README). Answers naming none of them (a byte search) pass as
+    they came.
+    """
+    if not any(iri in body for iri in _STATE_IRIS):
+        return body
+    if media in (RESULTS_JSON, "application/json"):
+        data = json.loads(body)
+        results = data.get("results")
+        if isinstance(results, dict) and isinstance(results.get("bindings"), list):
+            results["bindings"] = [row for row in results["bindings"]
+                                   if not any(_state_term(t) for t in row.values() if isinstance(t, dict))]
+            return json.dumps(data).encode()
+        return body
+    if media in (N_TRIPLES, "text/plain"):
+        return b"".join(line for line in body.splitlines(keepends=True) if not any(
+            line.startswith(b"<" + iri) for iri in _STATE_IRIS))
+    return body
+
+
+class _Conflict(Exception):
+    """The store's version is not the one the write was validated against: the write changed nothing."""
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -73,25 +134,85 @@ class Dialect:
 
     ``empty_graphs``: the store keeps empty named graphs and ``GRAPH ?g {}`` lists them (Oxigraph
     does); otherwise named graphs are those that hold a triple.
+
+    Virtuoso 7 (:meth:`of`) deviates from SPARQL 1.1 in these ways, each met here:
+
+    * Its default graph is the union of ALL its graphs, its own system graphs included, and an
+      update cannot write to it without ``GRAPH``: the service's default graph is a named graph
+      of its own (:attr:`default_graph`), quads go to and come from it (:meth:`to_store`,
+      :meth:`from_store`), and every query without a dataset of its own is given one
+      (:meth:`dataset`): that graph as default, the service's named graphs as named graphs.
+    * Its system graphs (:data:`VIRTUOSO_SYSTEM_GRAPHS`) are left out of snapshots, dumps and the
+      named graphs (:attr:`system_graphs`, :meth:`ours`).
+    * ``FROM`` in a query and ``default-graph-uri`` are merged instead of the protocol's winning:
+      a query naming its dataset is sent without one; given only ``default-graph-uri``, ``GRAPH ?g``
+      ranges over every graph: the named graphs are then always given (an empty list as a graph
+      nobody has).
+    * ASK is answered as a one-column table (:meth:`results`); blank nodes in SPARQL JSON results are
+      ``nodeID://b…``, not labels (:meth:`results_json`).
+    * Empty named graphs do not exist (``empty_graphs``).
+    * Asked for SPARQL JSON results or N-Triples, it answers a CONSTRUCT with a table of ``?s ?p ?o`` and a
+      SELECT with a result set written as RDF: each query form is asked for its own format (:meth:`accept`).
+    * A stored blank node can be named in an update as ``<nodeID://b…>`` (the label its results give):
+      deletions and additions of its quads are then sent as such (:meth:`stored_node`), not by rewriting
+      every graph that holds it (which, the union default graph holding every node, would be the whole
+      dataset, past Virtuoso's size limit).
+    * Fresh blank nodes are refused in ``INSERT DATA`` ("not allowed in a constant clause"), and an
+      ``INSERT`` template fails (SR002, after writing!) where one graph's ``GRAPH`` block recurs with a
+      blank node shared between them (templates have one block per graph: :func:`_quads_text`), or a
+      blank node spans two graphs and the WHERE binds no variable: quads are
+      added with ``INSERT { … } WHERE { BIND(1 AS ?one) }`` (:meth:`insert`), one solution, so each
+      label is one fresh node throughout the template. A ``DELETE { … } INSERT { … } WHERE { … }``
+      whose WHERE matches once works alike where the WHERE binds a variable (a WHERE of constants
+      fails as an empty one does: the guarded writes' version pattern binds ``?now``).
+    * An update whose SQL translation passes about 10,000 lines is refused: the first load is
+      sent in batches (:attr:`update_quads`, :func:`batches`).
     """
 
     empty_graphs: bool = True
     #: ASK answered as a one-column table (``__ASK_RETVAL``: one row when true, none when false), as Virtuoso 7 does.
     ask_as_table: bool = False
-    #: Why the service cannot yet run in front of this store (it then refuses to start), or ``None``.
-    unsupported: str | None = None
     #: A POST of N-Quads to the Graph Store URL itself (no ``graph``/``default`` parameter) adds a whole
-    #: dataset in one request (Oxigraph does); otherwise the first load is one ``INSERT DATA``.
+    #: dataset in one request (Oxigraph does); otherwise the first load is sent as SPARQL Update (:meth:`insert`).
     dataset_post: bool = True
+    #: The named graph the service's default graph is kept in, where the store's own default graph is not a graph
+    #: of its own (Virtuoso); ``None``: the store's default graph is the service's.
+    default_graph: str | None = None
+    #: The store's own graphs, never the service's (left out of snapshots, dumps and the named graphs); the graph
+    #: of the store's version and write lock (:data:`STORE_STATE_GRAPH`) always among them.
+    system_graphs: frozenset[str] = frozenset({STORE_STATE_GRAPH})
+    #: Blank nodes may be written with ``INSERT DATA`` (otherwise :meth:`insert` uses ``INSERT … WHERE``).
+    blank_data: bool = True
+    #: Most quads one update should add (``0``: no limit); the first load is split in batches of about this many.
+    update_quads: int = 0
+    #: Ask each query form for its one format (results for SELECT and ASK, N-Triples for graphs) instead of
+    #: offering both and reading the answer's media type.
+    accept_by_form: bool = False
+    #: What the store puts before its blank node labels in SPARQL JSON results (:meth:`results_json`).
+    bnode_prefix: str = ""
 
     @classmethod
     def of(cls, server: str) -> Dialect:
         """The dialect of a store, from its HTTP ``Server`` header."""
         if server.lower().startswith("virtuoso"):
-            return cls(empty_graphs=False, ask_as_table=True, dataset_post=False, unsupported=(
-                "Virtuoso is not supported yet: its default graph is the union of all its graphs, its own system "
-                "graphs included, and the service's default graph is not mapped onto a graph of its own"))
+            return cls(empty_graphs=False, ask_as_table=True, dataset_post=False, default_graph=VIRTUOSO_DEFAULT_GRAPH,
+                       system_graphs=VIRTUOSO_SYSTEM_GRAPHS | {STORE_STATE_GRAPH}, blank_data=False,
+                       update_quads=VIRTUOSO_UPDATE_QUADS,
+                       accept_by_form=True, bnode_prefix="nodeID://")
         return cls()
+
+    def results_json(self, body: bytes) -> bytes:
+        """SPARQL JSON results as the standard has them: Virtuoso labels blank nodes ``nodeID://b10001``, which is
+        no blank node label (``_:`` labels are names: letters, digits, ``_``, ``-``, ``.``): they are read as
+        ``nodeID-b10001`` (:data:`STORED_BNODE`), which :meth:`stored_node` turns back into the store's name."""
+        if not self.bnode_prefix or self.bnode_prefix.encode() not in body:
+            return body
+        data = json.loads(body)
+        for row in data.get("results", {}).get("bindings", ()):
+            for term in row.values():
+                if term.get("type") == "bnode" and term.get("value", "").startswith(self.bnode_prefix):
+                    term["value"] = STORED_BNODE + term["value"][len(self.bnode_prefix):]
+        return json.dumps(data).encode()
 
     def results(self, solutions: Any) -> Any:
         """Parsed results as the standard has them (Virtuoso's ASK table becomes a boolean)."""
@@ -103,10 +224,156 @@ class Dialect:
                                           format=ox.QueryResultsFormat.JSON)
         return solutions
 
+    def accept(self, sparql: str) -> str:
+        """The ``Accept`` header of a query."""
+        if self.accept_by_form:
+            return N_TRIPLES if lex(sparql).kind in ("construct", "describe") else RESULTS_JSON
+        return f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"
+
+    # -- graphs: the service's as the store keeps them ------------------------------------------------------
+
+    def to_store(self, quad: ox.Quad) -> ox.Quad:
+        """A quad as the store keeps it: the service's default graph mapped onto :attr:`default_graph`, and
+        blank nodes read from the store named as the store names them (:meth:`stored_node`)."""
+        if self.bnode_prefix:
+            quad = ox.Quad(self.stored_node(quad.subject), quad.predicate, self.stored_node(quad.object),
+                           self.stored_node(quad.graph_name))
+        if self.default_graph and isinstance(quad.graph_name, ox.DefaultGraph):
+            return ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(self.default_graph))
+        return quad
+
+    def stored_node(self, term: Any) -> Any:
+        """A blank node read from the store (:meth:`results_json` labelled it ``nodeID-b…``) as the IRI the store
+        names it by in updates (``<nodeID://b…>``: Virtuoso's own name for a stored blank node), so that a
+        change deletes or adds quads of it without rewriting every graph holding it; others unchanged. (Blank
+        nodes a write creates are labelled afresh by the engine, never so.)"""
+        if self.bnode_prefix and isinstance(term, ox.BlankNode) and term.value.startswith(STORED_BNODE):
+            return ox.NamedNode(self.bnode_prefix + term.value[len(STORED_BNODE):])
+        return term
+
+    def store_graph(self, graph: Any) -> Any:
+        """A graph name of the service as the store knows it (its default graph may be a named graph there)."""
+        if self.default_graph and isinstance(graph, ox.DefaultGraph):
+            return ox.NamedNode(self.default_graph)
+        return graph
+
+    def from_store(self, graph: Any) -> Any:
+        """A graph name read from the store as the service knows it: ``None`` (an unbound ``?g``) and
+        :attr:`default_graph` are the default graph; the store's own graphs are ``None`` (not the service's)."""
+        if graph is None:
+            return ox.DefaultGraph()
+        if self.default_graph and isinstance(graph, ox.NamedNode) and graph.value == self.default_graph:
+            return ox.DefaultGraph()
+        if isinstance(graph, ox.NamedNode) and graph.value in self.system_graphs:
+            return None
+        return graph
+
+    def ours(self, variable: str = "?g") -> str:
+        """A FILTER keeping ``variable`` to the service's graphs ('' where every graph is)."""
+        hidden = sorted(self.system_graphs | ({self.default_graph} if self.default_graph else set()))
+        if not hidden:
+            return ""
+        return f"FILTER({variable} NOT IN (" + ", ".join(f"<{g}>" for g in hidden) + "))"
+
     def named_graphs_query(self) -> str:
+        """The service's named graphs (never the store's own, nor the graph holding the default graph)."""
         if self.empty_graphs:
-            return "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
-        return "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+            return f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} {self.ours()} }}"
+        return f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.ours()} }}"
+
+    def all_quads_query(self) -> str:
+        """Every quad of the service's dataset, ``?g`` naming its graph as the store does (see :meth:`from_store`)."""
+        if self.default_graph:
+            hidden = sorted(self.system_graphs)
+            keep = ("FILTER(?g NOT IN (" + ", ".join(f"<{g}>" for g in hidden) + "))") if hidden else ""
+            return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {keep} }}"
+        return "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+
+    def dataset(self, sparql: str, default_graph: list[Any] | None, named_graphs: list[Any] | None,
+                service_graphs: Callable[[], list[Any]]) -> tuple[list[Any] | None, list[Any] | None]:
+        """The dataset to send with a query (``None``: none), as graph names of the store.
+
+        Where the store's default graph is the service's (``default_graph`` unset), the query's
+        dataset goes as it came. Otherwise a query naming its own dataset (``FROM``) is sent as it
+        is (Virtuoso would merge protocol graphs into it); one given a dataset by the protocol gets
+        both of its parts (a part left out is empty, as the protocol has it); one without gets
+        the service's: its default graph, and its named graphs (``service_graphs``, asked only when
+        the query says ``GRAPH``).
+        """
+        if not self.default_graph:
+            return default_graph, named_graphs
+        if default_graph is None and named_graphs is None:
+            if "FROM" in lex(sparql).words:
+                return None, None
+            return [ox.NamedNode(self.default_graph)], (service_graphs() if "GRAPH" in lex(sparql).words else [])
+        return ([self.store_graph(g) for g in default_graph or []],
+                [self.store_graph(g) for g in named_graphs or []])
+
+    # -- writes -----------------------------------------------------------------------------------------------
+
+    def kept(self, dataset: ox.Store) -> tuple[set[ox.Quad], set[Any]]:
+        """A state of the service's dataset as the store keeps it: its quads (:meth:`to_store`) and its named
+        graphs, the graph holding the default graph among them (it always exists: never created or dropped)."""
+        quads = {self.to_store(q) for q in dataset}
+        graphs = set(dataset.named_graphs())
+        if self.default_graph:
+            graphs.add(ox.NamedNode(self.default_graph))
+        return quads, graphs
+
+    def insert(self, quads: Iterable[ox.Quad]) -> str:
+        """The update operation adding these quads (mapped with :meth:`to_store`), blank nodes kept as one node
+        each throughout: ``INSERT DATA``, or where the store refuses blank nodes there, an ``INSERT`` template
+        over one solution."""
+        body = _quads_text(self.to_store(q) for q in quads)
+        if self.blank_data:
+            return f"INSERT DATA {{\n{body}\n}}"
+        return f"INSERT {{\n{body}\n}} WHERE {{ BIND(1 AS ?one) }}"
+
+
+#: How a blank node read from a store that names its blank nodes (Virtuoso's ``nodeID://``) is labelled here.
+STORED_BNODE = "nodeID-"
+#: The named graph Virtuoso keeps the service's default graph in.
+VIRTUOSO_DEFAULT_GRAPH = "urn:x-dprk-kg:default-graph"
+#: Virtuoso's own graphs in a fresh database (its RDF views' metadata, the LDP vocabulary, its service description;
+#: the OWL vocabulary where a VAD package loaded it).
+VIRTUOSO_SYSTEM_GRAPHS = frozenset({"http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
+                                    "http://localuriqaserver/sparql", "http://www.w3.org/2002/07/owl#"})
+#: Quads per update Virtuoso accepts with room to spare (its limit is on the SQL an update translates to).
+VIRTUOSO_UPDATE_QUADS = 1000
+
+
+def batches(quads: list[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    """``quads`` in batches of about ``size`` (all at once when 0), the quads sharing a blank node always in one.
+
+    Why: a blank node label holds within one update only, so a node split over two updates would become two.
+    """
+    if not size:
+        yield quads
+        return
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def root(b: ox.BlankNode) -> ox.BlankNode:
+        while parent.setdefault(b, b) != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        return b
+
+    for q in quads:
+        blanks = list(_blanks(q))
+        for other in blanks[1:]:
+            parent[root(other)] = root(blanks[0])
+    groups: dict[Any, list[ox.Quad]] = {}
+    for i, q in enumerate(quads):
+        first = next(_blanks(q), None)
+        groups.setdefault(root(first) if first is not None else i, []).append(q)
+    batch: list[ox.Quad] = []
+    for group in groups.values():
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 class _Capture:
@@ -153,6 +420,19 @@ def _quad_text(quad: ox.Quad) -> str:
     return triple if isinstance(quad.graph_name, ox.DefaultGraph) else f"GRAPH {quad.graph_name} {{ {triple} }}"
 
 
+def _quads_text(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of ``INSERT DATA``/``DELETE DATA`` or of a template: ONE ``GRAPH`` block per graph.
+
+    Why grouped: Virtuoso fails (after writing) a template in which one graph's block recurs with a blank node
+    shared between the blocks (see :class:`Dialect`); one block per graph is the same update for every store.
+    """
+    by_graph: dict[Any, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return "\n".join("\n".join(triples) if isinstance(g, ox.DefaultGraph) else
+                     f"GRAPH {g} {{\n" + "\n".join(triples) + "\n}" for g, triples in by_graph.items())
+
+
 def _blanks(quad: ox.Quad) -> Iterator[ox.BlankNode]:
     return (t for t in (quad.subject, quad.object, quad.graph_name) if isinstance(t, ox.BlankNode))
 
@@ -161,7 +441,9 @@ def _graph_ref(graph: Any) -> str:
     return "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
 
 
-def change_update(old: set[ox.Quad], new: set[ox.Quad], old_graphs: set[Any], new_graphs: set[Any]) -> str:
+def change_update(old: set[ox.Quad], new: set[ox.Quad], old_graphs: set[Any], new_graphs: set[Any],
+                  insert: Callable[[list[ox.Quad]], str] | None = None,
+                  guard: tuple[tuple[str, ...], str] | None = None) -> str:
     """One SPARQL Update that turns the dataset ``old`` (its named graphs ``old_graphs``) into ``new``.
 
     Quads are removed with ``DELETE DATA`` and added with ``INSERT DATA`` — except in graphs that
@@ -170,7 +452,18 @@ def change_update(old: set[ox.Quad], new: set[ox.Quad], old_graphs: set[Any], ne
     holds a blank node the change removes a quad of or adds a quad to: SPARQL cannot name a stored
     blank node, so such a graph is sent whole, together with every graph sharing a blank node with
     it (blank node labels hold within one ``INSERT DATA``, so the nodes stay shared). The quads
-    written are exactly ``new``'s.
+    written are exactly ``new``'s. ``insert``: the operation adding quads (:meth:`Dialect.insert`; default
+    ``INSERT DATA``).
+
+    ``guard`` = (the store's version the change was validated against, a fresh one): the update is
+    then conditional (optimistic concurrency in the update itself). Its first operation swaps the
+    read version for the fresh one only where the read one is there; every other operation is a
+    ``DELETE``/``INSERT … WHERE`` matching once only where the fresh version is there — so where the
+    store changed since it was read, the update changes nothing. ``CLEAR`` and ``DROP`` become
+    conditional deletions of the graph's quads; what SPARQL cannot make conditional is left out
+    (removing a dropped graph that is then empty, :meth:`RemoteStore._send_change`) or harmless
+    (``CREATE SILENT`` of a new graph left empty). An ``INSERT`` template over one solution keeps
+    each blank node label one node throughout, as ``INSERT DATA`` does.
     """
     added, removed = new - old, old - new
     old_by_graph: dict[Any, set[ox.Quad]] = {}
@@ -195,6 +488,8 @@ def change_update(old: set[ox.Quad], new: set[ox.Quad], old_graphs: set[Any], ne
         for q in new_by_graph.get(graph, ()):
             for b in _blanks(q):
                 pending |= holders.get(b, set()) - done
+    if guard is not None:
+        return _guarded_update(guard, old_graphs, new_graphs, rewrite, removed, added, new_by_graph)
     parts = [f"DROP SILENT GRAPH {g}" for g in old_graphs - new_graphs]
     parts += [f"CLEAR SILENT {_graph_ref(g)}" for g in rewrite
               if isinstance(g, ox.DefaultGraph) or (g in old_graphs and g in new_graphs)]
@@ -205,7 +500,48 @@ def change_update(old: set[ox.Quad], new: set[ox.Quad], old_graphs: set[Any], ne
         parts.append("DELETE DATA {\n" + "\n".join(_quad_text(q) for q in deleted) + "\n}")
     parts += [f"CREATE SILENT GRAPH {g}" for g in new_graphs - old_graphs]
     if inserted:
-        parts.append("INSERT DATA {\n" + "\n".join(_quad_text(q) for q in inserted) + "\n}")
+        parts.append(insert(inserted) if insert else "INSERT DATA {\n" + "\n".join(_quad_text(q) for q in inserted)
+                     + "\n}")
+    return " ;\n".join(parts)
+
+
+def _version_is(token: str) -> str:
+    return f"GRAPH {STATE} {{ {STORE_NODE} {VERSION} {ox.Literal(token)} }}"
+
+
+def _version_where(token: str) -> str:
+    """The pattern matching once where the store's version is ``token``. It binds a variable: Virtuoso fails an
+    ``INSERT`` template with a blank node twice over a WHERE without one (see :class:`Dialect`)."""
+    return f"GRAPH {STATE} {{ {STORE_NODE} {VERSION} ?now FILTER(?now = {ox.Literal(token)}) }}"
+
+
+def _guarded_update(guard: tuple[tuple[str, ...], str], old_graphs: set[Any], new_graphs: set[Any], rewrite: set[Any],
+                    removed: set[ox.Quad], added: set[ox.Quad], new_by_graph: dict[Any, set[ox.Quad]]) -> str:
+    """The conditional form of :func:`change_update`'s update (its docstring)."""
+    read, fresh = guard
+    now = _version_is(fresh)
+    now_where = _version_where(fresh)
+    if read:
+        values = ", ".join(str(ox.Literal(v)) for v in read)
+        parts = [f"DELETE {{ GRAPH {STATE} {{ {STORE_NODE} {VERSION} ?v }} }} INSERT {{ {now} }} "
+                 f"WHERE {{ GRAPH {STATE} {{ {STORE_NODE} {VERSION} ?v }} FILTER(?v IN ({values})) }}"]
+    else:  # no write has been made through the service yet: the version is set only where there still is none
+        none = f"FILTER NOT EXISTS {{ GRAPH {STATE} {{ {STORE_NODE} {VERSION} ?v }} }}"
+        parts = [f"INSERT {{ {now} }} WHERE {{ {none} }}"]
+    emptied = (old_graphs - new_graphs) | {g for g in rewrite
+                                           if isinstance(g, ox.DefaultGraph) or (g in old_graphs and g in new_graphs)}
+    for g in sorted(emptied, key=str):
+        pattern = "?s ?p ?o" if isinstance(g, ox.DefaultGraph) else f"GRAPH {g} {{ ?s ?p ?o }}"
+        parts.append(f"DELETE {{ {pattern} }} WHERE {{ {now_where} {pattern} }}")
+    deleted = [q for q in removed if q.graph_name not in rewrite]
+    inserted = [q for q in added if q.graph_name not in rewrite]
+    inserted += [q for g in rewrite for q in new_by_graph.get(g, ())]
+    if deleted:
+        parts.append("DELETE {\n" + _quads_text(deleted) + f"\n}} WHERE {{ {now_where} }}")
+    filled = {q.graph_name for q in inserted}
+    parts += [f"CREATE SILENT GRAPH {g}" for g in new_graphs - old_graphs - filled]
+    if inserted:
+        parts.append("INSERT {\n" + _quads_text(inserted) + f"\n}} WHERE {{ {now_where} }}")
     return " ;\n".join(parts)
 
 
@@ -248,17 +584,23 @@ class RemoteStore:
         self.union = bool(settings.get("UNION_DEFAULT_GRAPH", True))
         self.dialect = Dialect()
         self.server = ""  # the store's Server header, once it has answered
-        self.generation = 0
         self.worker_generation = 1  # no worker to restart (metrics count restarts from this)
         self.on_round_trip: Callable[[str, float], None] | None = None
         self._write_lock = threading.Lock()  # one write at a time from this process: snapshot, validate, send
+        # The store's version as last read (:attr:`generation`): a count of the versions seen, and when to read again.
+        self.version_ttl = max(0.0, float(settings.get("STORE_VERSION_TTL", 1.0) or 0.0))
+        self._token: str | None = None
+        self._seen = 0
+        self._version_due = 0.0
+        self._version_lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        #: Called after a write was validated, before it is sent (tests force conflicts here); ``None`` in service.
+        self.before_send: Callable[[], None] | None = None
         user, password = store_credentials()
         self._auth = ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()) if user else None
         self._query_http("ASK {}", timeout=self.query_timeout)  # the store answers, and says what it is
         self.dialect = Dialect.of(self.server)
-        if self.dialect.unsupported:
-            raise RuntimeError(f"{self.dialect.unsupported} (the store at {self.query_url} says it is "
-                               f"{self.server.strip()!r})")
+        self._graphs: tuple[int, list[Any]] | None = None  # (generation, the service's named graphs)
         if settings.get("LOAD_DATA", True):
             self._load_if_empty()
 
@@ -309,8 +651,16 @@ class RemoteStore:
 
     def _query_http(self, sparql: str, *, default_graph: Iterable[Any] | None = None,
                     named_graphs: Iterable[Any] | None = None, base_iri: str | None = None,
-                    timeout: float | None = None) -> Callable[[], Any]:
-        """Run a query at the store; a function that parses its answer (called again if the cap needs it)."""
+                    timeout: float | None = None, raw: bool = False) -> Callable[[], Any]:
+        """Run a query at the store; a function that parses its answer (called again if the cap needs it).
+
+        The dataset is the one :meth:`Dialect.dataset` gives; ``raw``: the query reads the store's graphs as they
+        are, with no dataset added (the snapshot, the named graphs: their graphs are mapped by the caller).
+        """
+        if not raw:
+            default_graph, named_graphs = self.dialect.dataset(
+                sparql, None if default_graph is None else list(default_graph),
+                None if named_graphs is None else list(named_graphs), self.named_graphs)
         text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
         form: list[tuple[str, str]] = [("query", text)]
         # An empty list is an explicit dataset (no graph of that kind): the protocol cannot say so, hence
@@ -322,9 +672,12 @@ class RemoteStore:
             form += [("named-graph-uri", g.value) for g in named_graphs] or [("named-graph-uri", nothing)]
         media, body = self._http("query", self.query_url, data=urllib.parse.urlencode(form).encode(),
                                  content_type="application/x-www-form-urlencoded",
-                                 accept=f"{RESULTS_JSON}, {N_TRIPLES};q=0.9", timeout=timeout or self.query_timeout)
+                                 accept=self.dialect.accept(sparql), timeout=timeout or self.query_timeout)
+        if not raw:
+            body = _without_state(media, body)
         if media in (RESULTS_JSON, "application/json"):
-            return lambda: self.dialect.results(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+            return lambda: self.dialect.results(ox.parse_query_results(self.dialect.results_json(body),
+                                                                       format=ox.QueryResultsFormat.JSON))
         if media in (N_TRIPLES, "text/plain"):
             return lambda: [ox.Triple(q.subject, q.predicate, q.object)
                             for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
@@ -369,32 +722,161 @@ class RemoteStore:
     update = StoreClient.update
     apply = StoreClient.apply
 
-    def _solutions(self, sparql: str, timeout: float | None = None) -> Iterator[Any]:
-        return iter(self._query_http(sparql, timeout=timeout)())
+    def _solutions(self, sparql: str, timeout: float | None = None, raw: bool = False) -> Iterator[Any]:
+        return iter(self._query_http(sparql, timeout=timeout, raw=raw)())
 
     # -- the dataset as a snapshot ---------------------------------------------------------
 
     def _snapshot(self) -> ox.Store:
         """The store's whole dataset (empty named graphs included) in an in-memory pyoxigraph store."""
         store = ox.Store()
-        rows = self._solutions("SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
-                               timeout=self.update_timeout)
-        default = ox.DefaultGraph()
-        store.extend(ox.Quad(r["s"], r["p"], r["o"], r["g"] or default) for r in rows)
+        rows = self._solutions(self.dialect.all_quads_query(), timeout=self.update_timeout, raw=True)
+        from_store = self.dialect.from_store
+        store.extend(ox.Quad(r["s"], r["p"], r["o"], g) for r in rows if (g := from_store(r["g"])) is not None)
         for graph in self.named_graphs():
             store.add_graph(graph)
         return store
 
-    def _send_change(self, before: ox.Store, after: ox.Store) -> None:
-        """Write the difference between two states of the dataset as one SPARQL Update."""
-        text = change_update(set(before), set(after), set(before.named_graphs()), set(after.named_graphs()))
-        if text:
+    # -- the store's version and the instances' write lock (STORE_STATE_GRAPH) --------------------------------
+
+    def _state(self) -> tuple[tuple[str, ...], list[tuple[ox.NamedNode, int]]]:
+        """The store's version (its values, sorted; none before the first write through the service) and the
+        write lock's claims (writer, since when in epoch ms), in one small query."""
+        rows = self._solutions(f"SELECT ?s ?p ?o WHERE {{ GRAPH {STATE} {{ ?s ?p ?o }} }}", raw=True)
+        version, claims = [], []
+        for r in rows:
+            if r["s"] == STORE_NODE and r["p"] == VERSION:
+                version.append(r["o"].value)
+            elif r["p"] == SINCE and isinstance(r["s"], ox.NamedNode) and r["s"].value.startswith(WRITER_NS):
+                try:
+                    claims.append((r["s"], int(r["o"].value)))
+                except ValueError:
+                    continue
+        return tuple(sorted(version)), claims
+
+    def _saw(self, version: tuple[str, ...]) -> None:
+        """Note the store's version: a version not seen last time is a new :attr:`generation`."""
+        token = "|".join(version)
+        with self._version_lock:
+            if token != self._token:
+                self._token = token
+                self._seen += 1
+
+    @property
+    def generation(self) -> int:
+        """What caches are keyed by: bumped whenever the store's version (a token every guarded write through any
+        service instance replaces) differs from the one seen before.
+
+        The version is read again once :attr:`version_ttl` seconds (STORE_VERSION_TTL) have passed since the last
+        reading, by the first look-up after that (one small query; the others meanwhile use the value they have);
+        a write through this process is seen at once. Writes made to the store by other clients do not change the
+        version (README: limits).
+        """
+        if time.monotonic() >= self._version_due and self._refreshing.acquire(blocking=False):
+            try:
+                self._version_due = time.monotonic() + self.version_ttl
+                self._saw(self._state()[0])
+            except StoreError as exc:  # the store is unreachable: requests will say so; keep the last version
+                log.warning("could not read the store's version: %s", exc)
+            finally:
+                self._refreshing.release()
+        return self._seen
+
+    def _lease_ms(self) -> int:
+        """How long a claim on the write lock holds: past it, the claimant is taken for dead and its claim ignored."""
+        return int((3 * self.update_timeout + 2 * self.query_timeout) * 1000)
+
+    def _lock(self) -> tuple[ox.Quad, tuple[str, ...], float]:
+        """Take the store's write lock: this instance's claim, the store's version read under it, and when.
+
+        Why a lock: a store need not run concurrent updates in isolation — the Oxigraph server does not (two
+        conditional updates arriving together both see the old version and both apply) — so the version check
+        in the update alone cannot keep two instances from both writing. Each instance writes its claim, THEN
+        reads every claim: of two that do so at once, the later reader sees the earlier's claim, so at most one
+        sees none but its own and goes on; the others take theirs back and try again after a random pause.
+        Only the check and the update are under the lock; snapshots and validation are not.
+        """
+        deadline = time.monotonic() + self.update_timeout
+        pause = 0.005
+        while True:
+            since = int(time.time() * 1000)
+            claim = ox.Quad(ox.NamedNode(WRITER_NS + uuid.uuid4().hex), SINCE, ox.Literal(str(since),
+                            datatype=XSD_INTEGER), STATE)
+            self._update_http(f"INSERT DATA {{ {_quad_text(claim)} }}")
+            taken = time.monotonic()
+            try:
+                version, claims = self._state()
+                now, lease = int(time.time() * 1000), self._lease_ms()
+                stale = [ox.Quad(w, SINCE, ox.Literal(str(t), datatype=XSD_INTEGER), STATE)
+                         for w, t in claims if now - t > lease]
+                if stale:
+                    log.warning("removing %d stale claims on the store's write lock (older than %d ms)", len(stale),
+                                lease)
+                    self._update_http("DELETE DATA {\n" + "\n".join(_quad_text(q) for q in stale) + "\n}")
+            except BaseException:
+                self._unlock(claim)  # never left behind to block the others until it expires
+                raise
+            if not [w for w, t in claims if w != claim.subject and now - t <= lease]:
+                return claim, version, taken
+            self._unlock(claim)
+            if time.monotonic() > deadline:
+                raise StoreError("conflict", f"other service instances kept the store's write lock for "
+                                             f"{self.update_timeout:g} s (setting UPDATE_TIMEOUT); try again")
+            time.sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.25)
+
+    def _unlock(self, claim: ox.Quad) -> None:
+        self._update_http(f"DELETE DATA {{ {_quad_text(claim)} }}")
+
+    def _send_change(self, before: ox.Store, after: ox.Store, read: tuple[str, ...] = (),
+                     held: tuple[ox.Quad, tuple[str, ...], float] | None = None) -> None:
+        """Write the difference between two states of the dataset as one conditional SPARQL Update.
+
+        ``read``: the store's version read before ``before`` was. Under the store's write lock
+        (:meth:`_lock`): the version is checked (another → :class:`_Conflict`, nothing sent), the update
+        sent (:func:`change_update` with a fresh version), the version read back (ours → committed);
+        graphs the change drops are then removed, empty, with ``DROP`` (not conditional in SPARQL: the
+        lock and the read-back make it safe). Raises :class:`_Conflict` when the store had changed.
+        ``held``: the lock, taken by the caller before its snapshot (:meth:`call`'s last attempt).
+        """
+        (old, old_graphs), (new, new_graphs) = self.dialect.kept(before), self.dialect.kept(after)
+        if old == new and old_graphs == new_graphs:
+            return
+        fresh = uuid.uuid4().hex
+        text = change_update(old, new, old_graphs, new_graphs, insert=self.dialect.insert, guard=(read, fresh))
+        dropped = sorted(old_graphs - new_graphs, key=str) if self.dialect.empty_graphs else []
+        if held is None:
+            claim, version, taken = self._lock()
+        else:
+            (claim, _, taken), version = held, self._state()[0]  # writes behind the lock still show here
+        try:
+            if version != read:
+                raise _Conflict
+            if time.monotonic() - taken > self.update_timeout:  # the claim must outlive the update: take it again
+                raise _Conflict
             self._update_http(text)
+            committed = self._state()[0]
+            if committed != (fresh,):
+                raise _Conflict
+            if dropped:
+                self._update_http(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in dropped))
+        finally:
+            if held is None:
+                self._unlock(claim)
+        self._saw((fresh,))
 
     # -- operations -------------------------------------------------------------------------
 
     def call(self, op: str, *, timeout: float | None = None, **payload: Any) -> Any:
-        """Run an operation of the worker's table: reads at the store, the others on a snapshot (module docstring)."""
+        """Run an operation of the worker's table: reads at the store, the others on a snapshot (module docstring).
+
+        A write is validated on a snapshot and sent conditional on the store's version read before it
+        (:meth:`_send_change`); where the store changed meanwhile — another service instance wrote — the
+        whole operation runs again on a fresh snapshot, up to :data:`WRITE_ATTEMPTS` times, then fails with
+        a ``conflict`` (409) and nothing changed. The last attempt takes the store's write lock before its
+        snapshot, so that instances writing all the time cannot starve a write whose validation is slow;
+        only a write made behind the lock (by another client) can then still refuse it.
+        """
         local = {"ping": lambda: self.ping(), "graphs": lambda: [encode(g) for g in self.named_graphs()],
                  "graph_exists": lambda: self.graph_exists(decode(payload["graph"])),
                  "quads": lambda: [tuple(encode(t) for t in (q.subject, q.predicate, q.object, q.graph_name))
@@ -410,30 +892,49 @@ class RemoteStore:
         too_deep = Worker._too_deep(request, operation)
         if too_deep:
             raise StoreError("value", too_deep)
-        lock = self._write_lock if operation.writes else threading.Lock()
-        try:
-            with lock:
-                store = self._snapshot()
-                before = ox.Store()
-                if operation.writes:
+        if not operation.writes:
+            return self._run(op, operation, request, self._snapshot())[0]
+        with self._write_lock:
+            for attempt in range(WRITE_ATTEMPTS):
+                held = self._lock() if attempt == WRITE_ATTEMPTS - 1 else None
+                try:
+                    # read before the snapshot: any write after this reading is a conflict
+                    read = held[1] if held is not None else self._state()[0]
+                    store = self._snapshot()
+                    before = ox.Store()
                     before.extend(store)
                     for graph in store.named_graphs():
                         before.add_graph(graph)
-                conn = _Capture()
-                try:
-                    operation.handler(_Mirror(self.settings, store), conn, request)  # type: ignore[arg-type]
-                except Exception as exc:
-                    raise _error_from(exc) from exc
-                kind, *rest = conn.messages[-1]
-                if kind != "ok":
-                    raise StoreError("internal", f"no answer to {op}")
-                answer = rest[0]
-                if operation.writes and not (isinstance(answer, dict) and answer.get("applied") is False):
-                    self._send_change(before, store)
+                    answer = self._run(op, operation, request, store)
+                    if isinstance(answer, dict) and answer.get("applied") is False:
+                        return answer
+                    if self.before_send is not None:
+                        self.before_send()
+                    self._send_change(before, store, read, held)
+                except _Conflict:
+                    log.info("the store changed while a %s was validated (attempt %d of %d)", op, attempt + 1,
+                             WRITE_ATTEMPTS)
+                    time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+                    continue
+                finally:
+                    if held is not None:
+                        self._unlock(held[0])
                 return answer
-        finally:
-            if operation.writes:
-                self.generation += 1
+        raise StoreError("conflict", f"the store kept changing while the {op.replace('_', ' ')} was validated "
+                                     f"(other service instances writing): tried {WRITE_ATTEMPTS} times; nothing "
+                                     "was changed, send it again")
+
+    def _run(self, op: str, operation: Any, request: dict[str, Any], store: ox.Store) -> Any:
+        """One worker operation on a snapshot; its answer (a refusal raised as the worker's error)."""
+        conn = _Capture()
+        try:
+            operation.handler(_Mirror(self.settings, store), conn, request)  # type: ignore[arg-type]
+        except Exception as exc:
+            raise _error_from(exc) from exc
+        kind, *rest = conn.messages[-1]
+        if kind != "ok":
+            raise StoreError("internal", f"no answer to {op}")
+        return rest[0]
 
     # -- inspection ---------------------------------------------------------------------------
 
@@ -442,8 +943,9 @@ class RemoteStore:
         fmt = STORE_FORMATS[media_type]
         sink = io.BytesIO()
         if graph is not None:
-            pattern = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH {graph} {{ ?s ?p ?o }} }}"
-            rows = self._solutions(f"SELECT ?s ?p ?o WHERE {pattern}", timeout=self.update_timeout)
+            kept = self.dialect.store_graph(graph)
+            pattern = "{ ?s ?p ?o }" if isinstance(kept, ox.DefaultGraph) else f"{{ GRAPH {kept} {{ ?s ?p ?o }} }}"
+            rows = self._solutions(f"SELECT ?s ?p ?o WHERE {pattern}", timeout=self.update_timeout, raw=True)
             triples = [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]
             ox.serialize(triples, sink, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TURTLE else None)
         else:
@@ -452,7 +954,19 @@ class RemoteStore:
         return iter([sink.getvalue()])
 
     def named_graphs(self) -> list[Any]:
-        return [r["g"] for r in self._solutions(self.dialect.named_graphs_query())]
+        """The service's named graphs (as the store keeps them: :meth:`Dialect.named_graphs_query`).
+
+        Asked once per :attr:`generation` where the dialect gives queries a dataset (it names them in each).
+        """
+        cached = self._graphs
+        if cached is not None and cached[0] == self.generation:
+            return list(cached[1])
+        graphs = [g for g in (self.dialect.from_store(r["g"]) for r in
+                              self._solutions(self.dialect.named_graphs_query(), raw=True))
+                  if isinstance(g, ox.NamedNode)]
+        if self.dialect.default_graph:
+            self._graphs = (self.generation, graphs)
+        return list(graphs)
 
     def graph_exists(self, graph: Any) -> bool:
         if isinstance(graph, ox.DefaultGraph):
@@ -464,16 +978,19 @@ class RemoteStore:
         """Quads matching a pattern (``None`` = any), asked of the store as one SELECT."""
         s, p, o = (str(t) if t is not None else v for t, v in ((subject, "?s"), (predicate, "?p"), (object, "?o")))
         triple = f"{s} {p} {o}"
-        if graph is None:
+        kept = self.dialect.store_graph(graph)
+        if graph is None:  # the dataset the dialect gives (the service's graphs)
             where = f"{{ {triple} }} UNION {{ GRAPH ?g {{ {triple} }} }}"
-        elif isinstance(graph, ox.DefaultGraph):
+        elif isinstance(kept, ox.DefaultGraph):
             where = triple
         else:
-            where = f"GRAPH {graph} {{ {triple} }}"
+            where = f"GRAPH {kept} {{ {triple} }}"
         text = f"SELECT * WHERE {{ {where} }}" + (f" LIMIT {int(limit)}" if limit else "")
         found = []
-        for row in self._solutions(text):
-            g = graph if graph is not None else (row["g"] or ox.DefaultGraph())
+        for row in self._solutions(text, raw=graph is not None):
+            g = graph if graph is not None else self.dialect.from_store(row["g"])
+            if g is None:  # one of the store's own graphs
+                continue
             found.append(ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"], g))
         return found
 
@@ -501,18 +1018,22 @@ class RemoteStore:
                 mirror.rebuild_derived()
         started = time.perf_counter()
         self._post_dataset(list(store))
+        self._graphs = None
         log.info("loaded the bundled graph into the remote store (%d quads) in %.1f s", len(store),
                  time.perf_counter() - started)
 
     def _post_dataset(self, quads: list[ox.Quad]) -> None:
-        """Add quads to the store in ONE request, so that a blank node shared by two graphs stays one node.
+        """Add quads to the store so that a blank node shared by two graphs stays one node.
 
-        (Blank node labels are scoped to one document or one update.) Through the Graph Store as N-Quads where
-        the store accepts a dataset there (:class:`Dialect`), else as one ``INSERT DATA``.
+        (Blank node labels are scoped to one document or one update.) Through the Graph Store as N-Quads in one
+        request where the store accepts a dataset there (:class:`Dialect`), else as SPARQL Update
+        (:meth:`Dialect.insert`): one, or batches of about :attr:`Dialect.update_quads` quads where the store
+        limits an update's size, the quads of each blank node in one batch (:func:`batches`).
         """
         if self.graph_store_url and self.dialect.dataset_post:
             self._http("load", self.graph_store_url, data=_nquads_stream(quads), content_type="application/n-quads",
                        timeout=self.update_timeout)
             return
-        self._update_http("INSERT DATA {\n" + "\n".join(_quad_text(q) for q in quads) + "\n}")
+        for batch in batches(quads, self.dialect.update_quads):
+            self._update_http(self.dialect.insert(batch))
 
