@@ -1,11 +1,12 @@
 """Memory at idle: our service's whole process tree beside the Oxigraph server, same data, one run.
 
-Why the whole tree: the service is three processes (the ``dprk-kg serve`` supervisor, granian's
-web worker, the store worker), and a reader sizing a machine needs their sum. Two sums are
-printed per server:
+Why the whole tree: the service is two processes (``dprk-kg serve``, which runs granian and the
+app, and the store worker it starts), and a reader sizing a machine needs their sum; every
+process below the one started is counted, whatever the tree's shape. Two sums are printed
+per server:
 
 * **RSS** (VmRSS from ``/proc``, the figure the issue's target names): a page shared by
-  two processes — granian's worker is forked from the supervisor — counts in both;
+  two processes (a shared library's code) counts in both;
 * **PSS** (``/proc/<pid>/smaps_rollup``): each shared page divided among the processes
   sharing it, so the sum is what the tree really occupies.
 

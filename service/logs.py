@@ -2,7 +2,7 @@
 
 Why JSON lines: a log shipper (journald, Loki, Elasticsearch, CloudWatch) reads fields, not sentences; a request
 line then carries its request id, route, status, duration and bytes as fields to search and aggregate. Why one
-module at the bottom of the layers: the web worker, the supervising server and the store worker all configure
+module at the bottom of the layers: the serving process (the app and granian) and the store worker both configure
 their logging here, so every process of one service writes one format.
 
 The request id of the request a thread is answering lives in :data:`REQUEST_ID` (set by the web tier's outer
@@ -52,7 +52,7 @@ class JsonFormatter(logging.Formatter):
 def configure(log_format: str = "text", text_format: str = "%(asctime)s %(name)s %(levelname)s %(message)s") -> None:
     """Configure the root logger of this process (INFO, to stderr) in ``log_format``: ``text`` lines in
     ``text_format``, or ``json`` objects (:class:`JsonFormatter`). Replaces handlers set before, so a process
-    configured twice (granian's worker) writes each record once."""
+    configured twice writes each record once."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(text_format))
     root = logging.getLogger()

@@ -1,6 +1,6 @@
 """``dprk-kg``: the command group and the ``serve`` command; the other commands are imported by name.
 
-Why by name, when first used: ``dprk-kg serve`` is the supervisor of the web worker and stays resident for the
+Why by name, when first used: ``dprk-kg serve`` is the web process and stays resident for the
 service's whole life; importing every command (pyoxigraph, the HTTP client, the canned-query machinery) there would
 hold their memory for nothing. ``dprk-kg --help`` still lists every command (it imports them then).
 """

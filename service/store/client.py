@@ -142,8 +142,8 @@ class StoreClient:
         # that started it (PR_SET_PDEATHSIG is per thread), and a server's request threads come and go.
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-spawner")
         self._start()
-        # Closed at interpreter exit — also in granian's worker, a multiprocessing child that skips
-        # atexit handlers but runs multiprocessing's finalizers (which atexit runs in other processes).
+        # Closed at interpreter exit — also in a multiprocessing child (which skips atexit handlers
+        # but runs multiprocessing's finalizers, which atexit runs in other processes).
         multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     # -- worker lifecycle ---------------------------------------------------------------

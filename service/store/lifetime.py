@@ -1,7 +1,6 @@
 """Child processes that die with their parent, so a killed service never leaves an orphan holding the store.
 
-Why one helper: two processes need it — the store worker (child of the web process) and
-granian's worker (child of ``dprk-kg serve``). On Linux ``PR_SET_PDEATHSIG`` kills the child
+Why here: the store worker (child of the web process) needs it. On Linux ``PR_SET_PDEATHSIG`` kills the child
 the moment its parent dies, even by ``kill -9``; a watch thread covers other systems (and
 the case where the parent died before the request). Note that the death signal follows the
 parent *thread* that forked: see :class:`service.store.client.StoreClient`, which therefore

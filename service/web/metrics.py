@@ -17,11 +17,11 @@ What is counted, and where:
 Why one registry per app, not the library's global one: tests build many apps in one process, and each app's
 figures are its own.
 
-Why no multiprocess mode: every request of a service is answered by one process — granian runs exactly one web
-worker (:func:`service.web.server.serve_granian` says why), waitress runs in the serving process, and the store
-worker is only ever timed from the web process. The figures are that process's: when a crashed web worker is
-started again they begin from zero, which Prometheus's ``rate()`` and ``increase()`` read as a counter reset
-(``process_start_time_seconds`` shows when). Several instances behind a proxy are scraped one by one.
+Why no multiprocess mode: every request of a service is answered by one process — granian and waitress both
+run in the ``dprk-kg serve`` process (:func:`service.web.server.serve_granian` says why), and the store worker is
+only ever timed from it. The figures are that process's: when it is started again they begin from zero, which
+Prometheus's ``rate()`` and ``increase()`` read as a counter reset (``process_start_time_seconds`` shows when).
+Several instances behind a proxy are scraped one by one.
 """
 
 from __future__ import annotations

@@ -7,36 +7,30 @@ Two servers, chosen by the SERVER setting:
   the same app, the more so the more clients (figures in ``bench/README.md``), because
   the GIL is no longer spent on HTTP. Request bodies are streamed to the app (our own
   MAX_BODY_BYTES check answers 413 before reading), large responses are streamed with
-  back-pressure. It runs the app in a worker process under a small supervisor; that
-  worker dies with the supervisor (``PR_SET_PDEATHSIG``) and the store worker with it.
-  The supervisor never gives up on a worker: a worker that dies (killed, or out of memory)
-  is started again at once, and when granian itself stops after a crash loop (a worker
-  dying twice within a few seconds), :func:`serve_granian` starts it again — unless the
-  worker never came up at all (a broken configuration still ends the command).
-* **waitress**: pure Python, for platforms without granian's wheels. It has no supervisor:
-  if its process dies, the service stays down until something outside restarts it.
+  back-pressure. granian runs here in the ``dprk-kg serve`` process itself, its worker a
+  thread (granian's ``MTServer``), not a second process under a supervisor: each Python
+  process holds its own interpreter, granian and native libraries (about 29 MB for the
+  supervisor alone), and the issue's memory target for the whole tree has no room for
+  one more. What that gives up: nothing restarts the web tier if this process dies
+  (killed, out of memory); run it under systemd, a container runtime or another process
+  manager that restarts it, as for waitress. The store worker is still restarted by the
+  store client whenever it dies.
+* **waitress**: pure Python, for platforms without granian's wheels.
 
-Memory: MEMORY_LIMIT bounds the address space of the process that runs the app (granian's
-worker, or waitress's process) and of the store worker it starts (each inherits its own
-copy of the limit), so a runaway request ends in ``MemoryError`` — or at worst in the death
-of that one worker, which is restarted — instead of the kernel's out-of-memory killer
-choosing a victim on the machine. granian's own ``workers_max_rss`` samples memory every
-tens of seconds, far too late for a request that allocates gigabytes per second.
-
-The supervisor loads neither Flask nor the app (granian's worker builds it), so the memory of the modules
-only the app uses is held once, by the worker.
+Memory: MEMORY_LIMIT bounds the address space of the process that runs the app and of the
+store worker it starts (each inherits its own copy of the limit), so a runaway request ends
+in ``MemoryError`` — or at worst in the death of one process — instead of the kernel's
+out-of-memory killer choosing a victim on the machine. granian's own ``workers_max_rss``
+samples memory every tens of seconds, far too late for a request that allocates gigabytes
+per second.
 
 Threads suit both, because the real work happens in the store worker, outside the GIL.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
 import resource
-import tempfile
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,18 +38,12 @@ from typing import TYPE_CHECKING, Any
 from service import logs
 from service.config import data_root, resolve
 from service.rdf import dataset
-from service.store.lifetime import die_with_parent, release_free_memory
+from service.store.lifetime import release_free_memory
 
-if TYPE_CHECKING:  # the app is built where it runs (granian's worker): the supervisor never loads Flask and the app
+if TYPE_CHECKING:
     from flask import Flask
 
-#: The granian worker reads the serve command's settings from this variable (JSON).
-CONFIG_VARIABLE = "DPRK_KG_SERVE_CONFIG"
-#: ... and the supervisor's pid, to die with it.
-PARENT_VARIABLE = "DPRK_KG_SERVE_PARENT"
-#: ... and a file it creates once the app is built: proof that the configuration works.
-READY_VARIABLE = "DPRK_KG_SERVE_READY"
-#: Seconds between granian stopping after a crash loop and its next start.
+#: Seconds between granian stopping (its worker thread ended unexpectedly) and its next start.
 RESTART_PAUSE = 1.0
 
 log = logging.getLogger("dprk_kg")
@@ -75,7 +63,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with the configured server until interrupted."""
     resolved = resolve(config)
     _configure_logging(resolved["LOG_FORMAT"])
-    # Checked here too, before a server starts: with granian the app is built in its worker process.
+    # Checked before anything starts, so that a missing bundle is named before the store worker is started.
     dataset.require_parts(data_root(resolved), data=bool(resolved["LOAD_DATA"]))
     if resolved["SERVER"] == "waitress":
         from service import create_app
@@ -118,49 +106,52 @@ def limit_memory(limit: int) -> None:
 
 
 def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any]) -> None:
-    """granian: this process supervises one worker process that builds the app with :func:`granian_app`.
+    """granian in this process: the app is built here, and granian serves it from one worker thread.
 
     One worker, not several: the store worker behind it is the one process that may open
-    the store, and the web tier's threads already overlap their waits on it. A worker that
-    dies is respawned by granian; if granian stops on a crash loop, it is started again here
-    (after RESTART_PAUSE), as long as a worker has come up once — see the module docstring.
+    the store, and the web tier's threads already overlap their waits on it. If granian
+    stops because its worker thread ended unexpectedly, it is started again here (after
+    RESTART_PAUSE) on the same app; a signal (SIGTERM, SIGINT) stops it for good.
     """
-    os.environ[CONFIG_VARIABLE] = json.dumps(config)
-    os.environ[PARENT_VARIABLE] = str(os.getpid())
-    ready_dir = tempfile.mkdtemp(prefix="dprk-kg-serve-")
-    ready = os.path.join(ready_dir, "ready")
-    os.environ[READY_VARIABLE] = ready
-    logging.getLogger("_granian").addFilter(_not_the_thread_count_warning)
-    try:
-        while True:
-            server = _granian(resolved)
-            try:
-                server.serve()
-                return  # stopped by a signal
-            except SystemExit:
-                if server.interrupt_signal or not os.path.exists(ready):
-                    raise  # stopped on purpose, or the app never started: a restart would not help
-            log.error("granian stopped after its worker crashed repeatedly; starting it again in %g s",
-                      RESTART_PAUSE)
-            time.sleep(RESTART_PAUSE)
-            if server.interrupt_signal:  # its signal handlers are still the ones installed
-                return
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(ready)
-        with contextlib.suppress(OSError):
-            os.rmdir(ready_dir)
+    limit_memory(int(resolved["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
+    from service import create_app
+
+    app = create_app(config)
+    release_free_memory()  # what building the app freed
+    logging.getLogger("_granian").addFilter(_not_the_free_threading_warning)
+    while True:
+        server = _granian(resolved)
+        server.on_startup(lambda: _announce(app.config))  # the socket is bound by then
+        try:
+            server.serve(target_loader=lambda: app, wrap_loader=False)
+            return  # stopped by a signal
+        except SystemExit:
+            if server.interrupt_signal:
+                raise  # stopped on purpose
+        log.error("granian stopped after its worker ended unexpectedly; starting it again in %g s", RESTART_PAUSE)
+        time.sleep(RESTART_PAUSE)
+        if server.interrupt_signal:  # its signal handlers are still the ones installed
+            return
 
 
 def _granian(resolved: Mapping[str, Any]) -> Any:
-    """One granian server with the service's settings (a new one per start: granian's run once)."""
-    from granian import Granian
+    """One granian server with the service's settings (a new one per start: granian's run once).
+
+    granian's ``MTServer`` runs its workers as threads of this process; granian picks it only on
+    free-threaded Python builds and refuses it elsewhere. Here the GIL is no obstacle: the worker
+    thread runs the same Rust server a worker process would, and the app's threads spend their time
+    waiting on the store worker, outside the GIL (``bench/bench_sparql.py`` compares the two).
+    """
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
+    from granian.server.mt import MTServer
 
-    return Granian(
-        "service.web.server:granian_app",
-        factory=True,
+    class OneProcessServer(MTServer):  # type: ignore[misc]
+        def _check_gil(self) -> None:
+            """Accept a Python with the GIL: see :func:`_granian`."""
+
+    return OneProcessServer(
+        "service.web.server:app",  # a label only: the app is handed to serve() already built
         address=resolved["HOST"],
         port=int(resolved["PORT"]),
         interface=Interfaces.WSGI,
@@ -172,35 +163,12 @@ def _granian(resolved: Mapping[str, Any]) -> Any:
         websockets=False,
         log_access=False,  # the service logs each request itself (LOG_FORMAT=json), with its route and request id
         log_dictconfig=logs.granian_config(resolved["LOG_FORMAT"]),
-        # A worker that dies (kill -9, the kernel's OOM killer, a crash in native code) is started again.
+        # A worker thread that ends unexpectedly is started again.
         respawn_failed_workers=True,
     )
 
 
-def _not_the_thread_count_warning(record: logging.LogRecord) -> bool:
-    """Drop granian's warning that THREADS exceeds twice the cores.
-
-    It assumes the threads compute; ours wait on the store worker (which computes outside
-    the GIL), so more threads than cores is the intended set-up, not a mistake to flag at
-    every start.
-    """
-    return "Python threads, which seems quite high" not in record.getMessage()
-
-
-def granian_app() -> Flask:
-    """The factory granian's worker calls: the app with the serve command's settings."""
-    die_with_parent(int(os.environ.get(PARENT_VARIABLE) or 0) or None)
-    config = json.loads(os.environ.get(CONFIG_VARIABLE) or "{}")
-    resolved = resolve(config)
-    _configure_logging(resolved["LOG_FORMAT"])
-    limit_memory(int(resolved["MEMORY_LIMIT"]))  # before the store worker starts: it inherits it
-    from service import create_app
-
-    app = create_app(config)
-    release_free_memory()  # what building the app freed
-    _announce(app.config)
-    ready = os.environ.get(READY_VARIABLE)
-    if ready:
-        with contextlib.suppress(OSError), open(ready, "w"):
-            pass
-    return app
+def _not_the_free_threading_warning(record: logging.LogRecord) -> bool:
+    """Drop granian's warning that free-threaded Python support is experimental: this Python has the GIL,
+    and granian's thread worker runs here by choice (:func:`_granian`)."""
+    return "free-threaded Python support is experimental" not in record.getMessage()
