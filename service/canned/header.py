@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -80,8 +82,42 @@ class CannedQueryError(ValueError):
 Analyser = Callable[[str], tuple[str, tuple[str, ...]]]
 
 
+#: rdflib's analysis of the bundled federated queries, by the SHA-256 of each file's text:
+#: ``{digest: [kind, [projected variables]]}``. Written by ``python scripts/canned_analysis.py``;
+#: tests/canned/test_canned_analysis.py fails when it differs from what rdflib answers for ``queries/``.
+ANALYSIS_TABLE = Path(__file__).with_name("rdflib-analysis.json")
+
+
+@functools.lru_cache(maxsize=1)
+def _analysed() -> dict[str, list[Any]]:
+    try:
+        return json.loads(ANALYSIS_TABLE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def text_digest(text: str) -> str:
+    """The key of ``text`` in :data:`ANALYSIS_TABLE`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @functools.lru_cache(maxsize=512)
 def rdflib_analyse(text: str) -> tuple[str, tuple[str, ...]]:
+    """rdflib's analysis of ``text``: from :data:`ANALYSIS_TABLE` when it holds this exact text, else parsed.
+
+    Why the table: rdflib and pyparsing take about 10 MB in the web process for as long as it
+    lives, and would be imported at every start only to analyse the bundled federated queries.
+    The table holds only what rdflib answered for those exact texts, so every answer is
+    rdflib's own; any other text (an edited file, a user's query) is parsed as before, with
+    the same errors.
+    """
+    known = _analysed().get(text_digest(text))
+    if known is not None:
+        return known[0], tuple(known[1])
+    return rdflib_parse(text)
+
+
+def rdflib_parse(text: str) -> tuple[str, tuple[str, ...]]:
     """Parse with rdflib's parser (slow, but evaluates nothing): used for federated queries only.
 
     Why: the other analysers run the query over an empty dataset, and a SERVICE clause
@@ -98,6 +134,18 @@ def rdflib_analyse(text: str) -> tuple[str, tuple[str, ...]]:
             "DescribeQuery": "describe"}.get(algebra.name, algebra.name)
     projected = tuple(str(v) for v in algebra.get("PV", ()) or ()) if kind == "select" else ()
     return kind, projected
+
+
+def analysis_table(folder: Path) -> dict[str, list[Any]]:
+    """What :data:`ANALYSIS_TABLE` must hold for the federated queries of ``folder``, parsed by rdflib now."""
+    table: dict[str, list[Any]] = {}
+    for path in query_files(folder):
+        text = path.read_text(encoding="utf-8")
+        reader = _Reader(path, text, {}, rdflib_parse)
+        if reader.read_switches(reader.load_header(reader.split()[0]))[0]:
+            kind, projected = rdflib_parse(text)
+            table[text_digest(text)] = [kind, list(projected)]
+    return table
 
 
 def construct_or_describe(text: str) -> str:
