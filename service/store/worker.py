@@ -461,12 +461,25 @@ def _batched(items: Any, size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def _hash_without_openssl() -> None:
+    """Make ``hashlib`` and ``hmac`` use Python's own hash code in this process, never OpenSSL's.
+
+    Why: the one hash this process computes is the HMAC-MD5 of each connection's handshake
+    (``multiprocessing.connection``, a few per start), and importing OpenSSL's ``_hashlib``
+    for it maps libcrypto, about 3 MB resident for the worker's whole life. Python's own MD5
+    gives the same digest. Done before anything imports ``hashlib``; nothing else here needs it.
+    """
+    if "hashlib" not in sys.modules and "hmac" not in sys.modules:
+        sys.modules.setdefault("_hashlib", None)  # type: ignore[assignment]  # import _hashlib: ImportError
+
+
 def main() -> None:
     """Entry point: open the store, bootstrap it, and serve connections forever."""
     die_with_parent()
     settings = json.loads(os.environ["DPRK_KG_WORKER"])
     logs.configure(settings.get("LOG_FORMAT") or "text", "%(asctime)s store-worker %(levelname)s %(message)s")
     authkey = bytes.fromhex(os.environ["DPRK_KG_WORKER_KEY"])
+    _hash_without_openssl()
     worker = Worker(settings)
     worker.bootstrap()
     release_free_memory()  # what the first load, derivation and compaction freed
