@@ -157,6 +157,9 @@ class StoreClient:
         env = dict(os.environ)
         env["DPRK_KG_WORKER"] = json.dumps(worker_settings)
         env["DPRK_KG_WORKER_KEY"] = self._authkey.hex()
+        # Two malloc arenas, not glibc's 8 per core: the worker's threads (one per web connection) each
+        # keep an arena's free pages otherwise; about 5 MB less resident at idle. A value set outside stays.
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), env.get("PYTHONPATH", "")]))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._socket)
