@@ -893,7 +893,7 @@ class RemoteStore:
         if too_deep:
             raise StoreError("value", too_deep)
         if not operation.writes:
-            return self._run(op, operation, request, self._snapshot())[0]
+            return self._run(op, operation, request, self._snapshot())
         with self._write_lock:
             for attempt in range(WRITE_ATTEMPTS):
                 held = self._lock() if attempt == WRITE_ATTEMPTS - 1 else None

@@ -109,6 +109,12 @@ def test_two_instances_answer_alike(instances: list[HttpClient]) -> None:
     page_a, page_b = a.get("/id/zhang-liangui"), b.get("/id/zhang-liangui")
     assert page_a.status_code == page_b.status_code == 200
     assert page_a.data == page_b.data
+    turtle = (PREFIXES + "<http://example.org/nobody> a dj:Person .").encode()  # no label, no source: violations
+    headers = {"Content-Type": "text/turtle", "Accept": "application/json"}
+    reports = [http.post("/validate", data=turtle, headers=headers) for http in (a, b)]
+    assert [r.status_code for r in reports] == [200, 200], reports[0].get_data(as_text=True)
+    first, second = ({k: v for k, v in r.get_json().items() if k != "elapsed_ms"} for r in reports)
+    assert first["conforms"] is False and first == second
 
 
 def test_a_write_through_one_instance_reaches_the_others_caches(instances: list[HttpClient]) -> None:
