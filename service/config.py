@@ -109,6 +109,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVER", "granian", _one_of(*SERVERS),
             "Production WSGI server: 'granian' (HTTP handled in Rust; the fastest) or 'waitress' (pure Python).",
             SERVERS),
+    Setting("SUPERVISE", False, _bool,
+            "Run a small supervisor process that starts the server again whenever it dies (killed, out of memory, "
+            "crashed) and gives up when it dies before serving a few times in a row; off: one process (with its "
+            "store worker), restarted by systemd, a container runtime or another process manager if it dies."),
     Setting("FAST_QUERY_PATH", True, _bool,
             "Answer SPARQL queries on /sparql without Flask's per-request dispatch (same answers, less overhead)."),
     Setting("STORE_DIR", None, _optional_str,
@@ -162,8 +166,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMISSION_WAIT", 2.0, float,
             "Seconds a query, write or validation waits for a free slot of its kind before it is answered 503."),
     Setting("MEMORY_LIMIT", 4 * 2**30, int,
-            "Bytes of address space (RLIMIT_AS) the web worker and the store worker may each use; a runaway "
-            "request then fails (or its worker dies and is restarted) instead of exhausting the machine. 0: none."),
+            "Bytes of address space (RLIMIT_AS) the serving process and the store worker may each use; a runaway "
+            "request then fails instead of exhausting the machine, or at worst one process dies: the store worker "
+            "is started again by the serving process, the serving process by SUPERVISE or a process manager. "
+            "0: none."),
     Setting("CORS_ORIGINS", "*", str, "Value of Access-Control-Allow-Origin on read responses ('' = no CORS)."),
     Setting("TRUSTED_PROXIES", 0, int,
             "Reverse proxies in front of the service whose X-Forwarded-For/-Proto/-Host/-Port/-Prefix headers are "

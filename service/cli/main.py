@@ -7,6 +7,7 @@ hold their memory for nothing. ``dprk-kg --help`` still lists every command (it 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -37,6 +38,21 @@ def _serve_options(func: Any) -> Any:
     for setting in reversed(settings.SETTINGS):
         func = _option_for(setting)(func)
     return func
+
+
+def _serve_command_line(ctx: click.Context) -> list[str]:
+    """``python -m service serve`` with the options this ``serve`` was given, SUPERVISE off: what the supervisor
+    runs (settings from the environment reach the child through its environment)."""
+    line = [sys.executable, "-m", "service", "serve"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if value is None or param.name == "supervise" or not isinstance(param, click.Option):
+            continue
+        if isinstance(value, bool):
+            line.append(param.opts[0] if value else param.secondary_opts[0])
+        else:
+            line += [param.opts[0], str(value)]
+    return [*line, "--no-supervise"]
 
 
 #: The other commands: name → (module, attribute), imported when the command is used or listed.
@@ -87,9 +103,14 @@ def serve_command(**options: Any) -> None:
             config[setting.key] = setting.parse(value) if isinstance(value, str) else value
         except (ValueError, TypeError) as exc:
             raise click.BadParameter(str(exc), param_hint=OPTION_NAMES.get(setting.key, key)) from exc
-    store_dir = settings.resolve(config).get("STORE_DIR")
+    resolved = settings.resolve(config)
+    store_dir = resolved.get("STORE_DIR")
     if store_dir:
         refuse_if_in_use(store_dir, "Serve another folder (--store DIR), or stop the running service first.")
+    if resolved["SUPERVISE"]:
+        from service.web.supervisor import exec_supervisor
+
+        exec_supervisor(_serve_command_line(click.get_current_context()), json_lines=resolved["LOG_FORMAT"] == "json")
     try:
         serve(config)
     except MissingBundle as exc:

@@ -11,10 +11,11 @@ Two servers, chosen by the SERVER setting:
   thread (granian's ``MTServer``), not a second process under a supervisor: each Python
   process holds its own interpreter, granian and native libraries (about 29 MB for the
   supervisor alone), and the issue's memory target for the whole tree has no room for
-  one more. What that gives up: nothing restarts the web tier if this process dies
-  (killed, out of memory); run it under systemd, a container runtime or another process
-  manager that restarts it, as for waitress. The store worker is still restarted by the
-  store client whenever it dies.
+  one more. What that gives up by default: nothing restarts the web tier if this process
+  dies (killed, out of memory); run it under systemd, a container runtime or another process
+  manager that restarts it, as for waitress, or turn on SUPERVISE, which puts a small
+  supervisor process above it (:mod:`service.web.supervisor`). The store worker is still
+  restarted by the store client whenever it dies.
 * **waitress**: pure Python, for platforms without granian's wheels.
 
 Memory: MEMORY_LIMIT bounds the address space of the process that runs the app and of the
@@ -32,13 +33,14 @@ from __future__ import annotations
 import logging
 import resource
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from service import logs
 from service.config import data_root, resolve
 from service.rdf import dataset
-from service.store.lifetime import release_free_memory
+from service.store.lifetime import die_with_parent, release_free_memory
+from service.web.supervisor import ready_notifier
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -49,18 +51,29 @@ RESTART_PAUSE = 1.0
 log = logging.getLogger("dprk_kg")
 
 
+def _nothing() -> None:
+    """No supervisor to tell."""
+
+
 def _configure_logging(log_format: str) -> None:
     logs.configure(log_format)
 
 
-def _announce(app_config: Mapping[str, Any]) -> None:
+def _announce(app_config: Mapping[str, Any], ready: Callable[[], None]) -> None:
+    """Say where the service listens (the socket is bound), and tell the supervisor, if there is one (SUPERVISE)."""
     host, port = app_config["HOST"], int(app_config["PORT"])
     log.info("serving on http://%s:%s/ (store: %s)", host, port, app_config.get("STORE_DIR"))
     print(f"dprk-kg: serving on http://{host}:{port}/", flush=True)
+    ready()
 
 
 def serve(config: Mapping[str, Any] | None = None) -> None:
     """Serve the app with the configured server until interrupted."""
+    ready = ready_notifier()  # first: nothing started from here on may hold the supervisor's pipe
+    if ready is None:
+        ready = _nothing
+    else:  # under SUPERVISE: if the supervisor is killed, this process ends too (as under a process manager)
+        die_with_parent()
     resolved = resolve(config)
     _configure_logging(resolved["LOG_FORMAT"])
     # Checked before anything starts, so that a missing bundle is named before the store worker is started.
@@ -69,17 +82,16 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
         from service import create_app
 
         limit_memory(int(resolved["MEMORY_LIMIT"]))
-        serve_waitress(create_app(config))
+        serve_waitress(create_app(config), ready)
     else:
-        serve_granian(dict(config or {}), resolved)
+        serve_granian(dict(config or {}), resolved, ready)
 
 
-def serve_waitress(app: Flask) -> None:
-    """waitress, in this process."""
-    from waitress import serve as waitress_serve
+def serve_waitress(app: Flask, ready: Callable[[], None] = lambda: None) -> None:
+    """waitress, in this process (``waitress.serve`` in steps, so that the socket is bound when it is announced)."""
+    from waitress import create_server
 
-    _announce(app.config)
-    waitress_serve(
+    server = create_server(
         app,
         host=app.config["HOST"],
         port=int(app.config["PORT"]),
@@ -90,6 +102,8 @@ def serve_waitress(app: Flask) -> None:
         ident="dprk-kg",
         channel_timeout=int(max(app.config["QUERY_TIMEOUT"], app.config["UPDATE_TIMEOUT"]) + 30),
     )
+    _announce(app.config, ready)
+    server.run()
 
 
 def limit_memory(limit: int) -> None:
@@ -105,7 +119,8 @@ def limit_memory(limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (new, hard))
 
 
-def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any]) -> None:
+def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any],
+                  ready: Callable[[], None] = lambda: None) -> None:
     """granian in this process: the app is built here, and granian serves it from one worker thread.
 
     One worker, not several: the store worker behind it is the one process that may open
@@ -121,7 +136,7 @@ def serve_granian(config: dict[str, Any], resolved: Mapping[str, Any]) -> None:
     logging.getLogger("_granian").addFilter(_not_the_free_threading_warning)
     while True:
         server = _granian(resolved)
-        server.on_startup(lambda: _announce(app.config))  # the socket is bound by then
+        server.on_startup(lambda: _announce(app.config, ready))  # the socket is bound by then
         try:
             server.serve(target_loader=lambda: app, wrap_loader=False)
             return  # stopped by a signal
