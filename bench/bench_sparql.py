@@ -22,8 +22,8 @@ For each data size (the bundled graph; synthetic graphs of 100k and 1M triples f
    of the same store — the before/after of the serving changes, measured side by side;
    with ``--minimal`` a minimal Flask app over pyoxigraph (``bench/minimal_app.py``, no
    worker process, no limits) does too — what the thinnest Python tier reaches;
-5. *resident memory*: VmRSS from /proc (ours: granian's supervisor and worker and the
-   store worker; Oxigraph).
+5. *resident memory*: VmRSS from /proc (ours: the serve process, which runs granian
+   and the app, and its store worker; Oxigraph).
 
 Our service runs with its /sparql result cache off (:data:`NO_RESULT_CACHE`): the queries repeat, and these
 figures are meant to say what answering a query costs; ``bench/bench_cache.py`` measures the cache.
@@ -103,8 +103,8 @@ class Server:
     pids: list[int] = field(default_factory=list)
 
     def rss_mb(self) -> float:
-        """Resident memory of the server's processes and all their descendants (ours: granian's
-        supervisor and worker, and the store worker)."""
+        """Resident memory of the server's processes and all their descendants (ours: the serve
+        process and its store worker, and the supervisor above them with ``--supervise``)."""
         total = 0
         for pid in _descendants(self.pids):
             try:

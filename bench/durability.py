@@ -5,7 +5,7 @@ next, including ``kill -9`` of the whole service mid-load — and that no attack
 corpus (``tests/attacks/``) turns into a server error. This starts ``dprk-kg serve`` (a free
 port, an address-space limit, a write token), runs concurrent readers, writers (each write
 carries a unique marker triple) and attackers for a bounded time and number of requests,
-``kill -9``s the supervisor (its store worker dies with it) one or more times mid-load,
+``kill -9``s the serve process (its store worker dies with it) one or more times mid-load,
 restarts it on the same store each time, and at the end kills it once more, restarts it and
 reads back every marker.
 
@@ -92,7 +92,7 @@ class Run:
     def kill(self) -> None:
         self.up.clear()
         assert self.server is not None
-        self.server.kill()  # SIGKILL of the supervisor: no shutdown code runs anywhere
+        self.server.kill()  # SIGKILL of the serve process: no shutdown code runs anywhere
 
     def watch(self) -> None:
         """Restart the service if it died by itself (as a process supervisor would), counting it."""
