@@ -47,8 +47,9 @@ def serving_child(server: LiveServer) -> int:
     return kids[0]
 
 
-def test_the_served_process_is_started_again_after_each_kill_9(make_live_server) -> None:
-    server = make_live_server("--supervise", memory_limit=CONTAINED_MEMORY)
+@pytest.mark.parametrize("server_name", ["granian", "waitress"])
+def test_the_served_process_is_started_again_after_each_kill_9(make_live_server, server_name: str) -> None:
+    server = make_live_server("--supervise", "--server", server_name, memory_limit=CONTAINED_MEMORY)
     supervisor = server.process.pid
     # The supervisor is a bare interpreter: no package of the service's environment is loaded into it.
     assert b"-I\0-S\0" in Path(f"/proc/{supervisor}/cmdline").read_bytes()
