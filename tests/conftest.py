@@ -173,7 +173,7 @@ class LiveServer:
 
 
 #: Address-space limit of a server that receives hostile payloads: each of its processes (the
-#: supervisor, the web worker, the store worker) inherits it, so an attack that gets past a
+#: serve process, its store worker, and the supervisor with --supervise) inherits it, so an attack that gets past a
 #: defence fails inside the server instead of taking the machine's memory.
 CONTAINED_MEMORY = 3 * 2**30
 
