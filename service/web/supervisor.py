@@ -1,6 +1,6 @@
 """SUPERVISE (``dprk-kg serve --supervise``): a supervisor that starts the serving process again when it dies, run as a
-fresh interpreter importing only os, _signal, sys and time, because the whole tree's memory target has no room for a
-second copy of the app."""
+fresh interpreter importing only a few built-in modules (os, _signal, sys, time), because the whole tree's memory
+target has no room for a second copy of the app."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def ready_notifier() -> Callable[[], None] | None:
 
 
 def _json_string(text: str) -> str:
-    """``text`` as a JSON string (the json module would cost this process more memory than the rest together)."""
+    """``text`` as a JSON string, written here: importing the json module would grow this process for four fields."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped) + '"'
 
