@@ -9,6 +9,8 @@ server this runner starts itself (an empty store, entailment off), or to ``--url
     python bench/conformance.py --check-scores        # fail if a suite passes fewer tests than recorded
     python bench/conformance.py --list-failures       # failing tests with a one-line reason
     python bench/conformance.py --record --target both  # measure both and rewrite the scores file
+    python bench/conformance.py --url URL --target ours --as ours-over-virtuoso --record
+                                                      # a server started elsewhere, scored under a name of its own
 
 Prints ``<suite>: N passed, N failed, N skipped`` per suite and the totals last, alone on
 a line. Exit code: 0 fine, 1 a suite fell below its recorded score, 2 bad usage.
@@ -38,10 +40,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--w3c", type=Path, default=DEFAULT_W3C,
                         help="folder of the W3C test suites (holding sparql/); default: ../shared/w3c")
-    parser.add_argument("--target", choices=["ours", "oxigraph", "both"], default="ours",
-                        help="which server to start and test (default: ours)")
+    parser.add_argument("--target", choices=["ours", "oxigraph", "both", "virtuoso"], default="ours",
+                        help="which server to start and test (default: ours); virtuoso: only with --url (a "
+                             "Virtuoso started elsewhere, e.g. by tests/store/virtuoso.py)")
     parser.add_argument("--url", help="test an already-running server at this URL instead of starting one")
     parser.add_argument("--write-token", help="write token of the server given with --url (target ours)")
+    parser.add_argument("--as", dest="score_name", metavar="NAME",
+                        help="with --url: check and record the scores under NAME instead of the target's (e.g. "
+                             "ours-over-virtuoso: our service in front of another store)")
     parser.add_argument("--suite", action="append", choices=list(SUITES),
                         help="run only this suite (repeatable); default: all")
     parser.add_argument("--only", help="run only tests whose IRI contains this text")
@@ -59,6 +65,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--w3c: {args.w3c} has no sparql/ folder of W3C test suites")
     if args.url and args.target == "both":
         parser.error("--url tests one server: give --target ours or --target oxigraph")
+    if args.target == "virtuoso" and not args.url:
+        parser.error("--target virtuoso tests a Virtuoso given with --url (this runner does not start one)")
+    if args.score_name and not args.url:
+        parser.error("--as names the scores of a server given with --url")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     return args
@@ -101,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     below: list[str] = []
     new_scores: dict[str, dict] = {}
     new_failures: dict[str, dict] = {}
+    names = {t: (args.score_name or t) for t in targets}
     for target_name in targets:
         if len(targets) > 1:
             print(f"== {target_name} ==")
@@ -128,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ({target_name}, {elapsed:.1f} s)", file=sys.stderr, flush=True)
             scores[suite] = {"passed": counts["pass"], "failed": counts["fail"], "skipped": counts["skip"],
                              "total": len(outcomes)}
-            floor = recorded.get("targets", {}).get(target_name, {}).get(suite, {}).get("passed")
+            floor = recorded.get("targets", {}).get(names[target_name], {}).get(suite, {}).get("passed")
             if args.check_scores and not args.only and floor is not None and counts["pass"] < floor:
-                below.append(f"{target_name} {suite}: {counts['pass']} passed, recorded minimum {floor}")
+                below.append(f"{names[target_name]} {suite}: {counts['pass']} passed, recorded minimum {floor}")
         print(f"{totals['pass']} passed, {totals['fail']} failed, {totals['skip']} skipped")
         new_scores[target_name] = scores
         new_failures[target_name] = failures
@@ -142,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             data["about"] = ("Tests passed per W3C SPARQL 1.1 suite by bench/conformance.py, per server. "
                              "--check-scores fails when a suite passes fewer tests than recorded here.")
             for target_name in targets:
-                data.setdefault("targets", {}).setdefault(target_name, {}).update(new_scores[target_name])
-                known = data.setdefault("known_failures", {}).setdefault(target_name, {})
+                data.setdefault("targets", {}).setdefault(names[target_name], {}).update(new_scores[target_name])
+                known = data.setdefault("known_failures", {}).setdefault(names[target_name], {})
                 for suite in suites:
                     for iri in [i for i, t in known.items() if t.get("suite") == suite]:
                         del known[iri]

@@ -122,7 +122,8 @@ class StoreAnalyser:
         try:
             result = self.client.query(text, format="terms", default_graph=[self.EMPTY_GRAPH], named_graphs=[],
                                        row_cap=1, timeout=self.timeout)
-            result.read()
+            for _ in result.chunks:  # drained, not read(): a "terms" answer comes in batches of rows, not bytes
+                pass
         except StoreTimeout:  # work that does not depend on the data (a huge VALUES product): parse only
             return rdflib_analyse(text)
         except StoreError as exc:

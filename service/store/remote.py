@@ -66,7 +66,7 @@ from service.rdf.formats import STORE_FORMATS
 from service.rdf.terms import decode, encode
 from service.rdf.vocabulary import PREFIXES, STORE_STATE_GRAPH
 from service.sparql.answers import capped_answer, serialize_answer
-from service.sparql.lexer import lex
+from service.sparql.lexer import Prologue, lex
 from service.store.client import QueryResult, StoreClient, StoreError, StoreTimeout
 from service.store.worker import OPERATIONS, Worker
 
@@ -151,6 +151,7 @@ class Dialect:
     * ASK is answered as a one-column table (:meth:`results`); blank nodes in SPARQL JSON results are
       ``nodeID://b…``, not labels (:meth:`results_json`).
     * Empty named graphs do not exist (``empty_graphs``).
+    * One ``BASE`` only, before any ``PREFIX`` (:meth:`with_base`).
     * Asked for SPARQL JSON results or N-Triples, it answers a CONSTRUCT with a table of ``?s ?p ?o`` and a
       SELECT with a result set written as RDF: each query form is asked for its own format (:meth:`accept`).
     * A stored blank node can be named in an update as ``<nodeID://b…>`` (the label its results give):
@@ -190,6 +191,8 @@ class Dialect:
     accept_by_form: bool = False
     #: What the store puts before its blank node labels in SPARQL JSON results (:meth:`results_json`).
     bnode_prefix: str = ""
+    #: The store takes one BASE only, before any PREFIX (:meth:`with_base`).
+    one_base: bool = False
 
     @classmethod
     def of(cls, server: str) -> Dialect:
@@ -198,7 +201,7 @@ class Dialect:
             return cls(empty_graphs=False, ask_as_table=True, dataset_post=False, default_graph=VIRTUOSO_DEFAULT_GRAPH,
                        system_graphs=VIRTUOSO_SYSTEM_GRAPHS | {STORE_STATE_GRAPH}, blank_data=False,
                        update_quads=VIRTUOSO_UPDATE_QUADS,
-                       accept_by_form=True, bnode_prefix="nodeID://")
+                       accept_by_form=True, bnode_prefix="nodeID://", one_base=True)
         return cls()
 
     def results_json(self, body: bytes) -> bytes:
@@ -223,6 +226,41 @@ class Dialect:
             return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if value else b"false"),
                                           format=ox.QueryResultsFormat.JSON)
         return solutions
+
+    def with_base(self, sparql: str, base_iri: str | None) -> str:
+        """The query text with the base IRI it is resolved against (``BASE`` before it), as the store takes it.
+
+        Where the store takes one ``BASE`` only, first (Virtuoso: a second one, or one after a ``PREFIX``, is a
+        syntax error), the opening declarations are written again: one ``BASE`` (the last in effect, resolved
+        against the earlier ones and ``base_iri``), then each ``PREFIX`` with its IRI made absolute as it was
+        resolved where it stood. What follows the declarations is unchanged.
+        """
+        if not self.one_base:
+            return f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
+        tokens = lex(sparql).tokens
+        prologue = Prologue(base=base_iri)
+
+        def absolute(token: Any) -> str:  # urljoin drops an empty fragment: <#> stays <base#>
+            iri = prologue.resolve(token) or ""
+            return iri + "#" if token.text.endswith("#>") and not iri.endswith("#") else iri
+
+        prefixes: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if tokens[i].is_word("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == "iri":
+                prologue.base = absolute(tokens[i + 1])
+                i += 2
+            elif (tokens[i].is_word("PREFIX") and i + 2 < len(tokens) and tokens[i + 1].kind == "pname"
+                  and tokens[i + 2].kind == "iri"):
+                prefixes.append(f"PREFIX {tokens[i + 1].text} <{absolute(tokens[i + 2])}>")
+                i += 3
+            else:
+                break
+        if not i and not base_iri:
+            return sparql
+        rest = sparql[tokens[i].start:] if i < len(tokens) else ""
+        head = ([f"BASE <{prologue.base}>"] if prologue.base else []) + prefixes
+        return "\n".join([*head, rest])
 
     def accept(self, sparql: str) -> str:
         """The ``Accept`` header of a query."""
@@ -661,7 +699,7 @@ class RemoteStore:
             default_graph, named_graphs = self.dialect.dataset(
                 sparql, None if default_graph is None else list(default_graph),
                 None if named_graphs is None else list(named_graphs), self.named_graphs)
-        text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
+        text = self.dialect.with_base(sparql, base_iri)
         form: list[tuple[str, str]] = [("query", text)]
         # An empty list is an explicit dataset (no graph of that kind): the protocol cannot say so, hence
         # a graph nobody has.
