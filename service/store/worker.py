@@ -17,6 +17,7 @@ reads its settings from the ``DPRK_KG_WORKER`` environment variable (JSON).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import logging
@@ -113,8 +114,8 @@ class Worker:
 
     # -- start-up -----------------------------------------------------------------
 
-    def bootstrap(self) -> None:
-        """Load the bundled graph into an empty store (first start only), then derive.
+    def bootstrap(self) -> bool:
+        """Load the bundled graph into an empty store (first start only), then derive; True if it wrote the store.
 
         The first load uses the bulk loader, which is fast but not transactional, so a
         state file beside the store records it: a first start that was killed half-way is
@@ -152,6 +153,7 @@ class Worker:
             # loaded store than on the same store compacted (bench/README.md).
             self.store.optimize()
         _write_state(marker, {"status": "ready", "derivation": derivation, "optimized": True})
+        return rewritten
 
     def bulk_derive(self) -> bool:
         """Write the derived graphs of a freshly loaded store with the bulk loader; False if not applicable.
@@ -473,6 +475,10 @@ def _hash_without_openssl() -> None:
         sys.modules.setdefault("_hashlib", None)  # type: ignore[assignment]  # import _hashlib: ImportError
 
 
+#: Set in the environment while the worker executes itself again after a first load (see :func:`main`).
+REEXECUTED = "DPRK_KG_WORKER_REEXECUTED"
+
+
 def main() -> None:
     """Entry point: open the store, bootstrap it, and serve connections forever."""
     die_with_parent()
@@ -481,7 +487,17 @@ def main() -> None:
     authkey = bytes.fromhex(os.environ["DPRK_KG_WORKER_KEY"])
     _hash_without_openssl()
     worker = Worker(settings)
-    worker.bootstrap()
+    if worker.bootstrap() and not os.environ.get(REEXECUTED):
+        # The first load, derivation and compaction leave this process with more resident memory than the
+        # same store opened afresh (allocator arenas, RocksDB's write buffers), which the store would then
+        # hold for its whole life. Closing the store and executing this module again — same pid, same pipe
+        # to the client, which is still waiting for "ready" — starts it as a restart would.
+        del worker
+        gc.collect()
+        os.environ[REEXECUTED] = "1"
+        sys.stdout.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "service.store.worker"])  # noqa: S606 (this module)
+    os.environ.pop(REEXECUTED, None)
     release_free_memory()  # what the first load, derivation and compaction freed
     listener = Listener(settings["SOCKET"], family="AF_UNIX", authkey=authkey)
     sys.stdout.write("ready\n")
