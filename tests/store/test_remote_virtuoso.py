@@ -168,6 +168,10 @@ def test_links_and_linksets_are_the_embedded_services(http: HttpClient, live_ser
     assert answers[0].status_code == answers[1].status_code == 200
     remote_rows, embedded_rows = (a.get_json()["results"]["bindings"] for a in answers)
     assert remote_rows == embedded_rows and len(remote_rows) > 0
+    pages = [c.get("/id/song-il-ho", headers={"Accept": "application/n-triples"}) for c in (http, embedded)]
+    matches = [{t.object for t in ox.parse(p.data, format=ox.RdfFormat.N_TRIPLES)
+                if t.predicate.value == "http://www.w3.org/2004/02/skos/core#exactMatch"} for p in pages]
+    assert matches[0] == matches[1] and len(matches[0]) > 0
     linksets = _void_linksets(http)
     assert linksets == _void_linksets(embedded) and len(linksets) > 0
 
