@@ -40,9 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--w3c", type=Path, default=DEFAULT_W3C,
                         help="folder of the W3C test suites (holding sparql/); default: ../shared/w3c")
-    parser.add_argument("--target", choices=["ours", "oxigraph", "both", "virtuoso"], default="ours",
-                        help="which server to start and test (default: ours); virtuoso: only with --url (a "
-                             "Virtuoso started elsewhere, e.g. by tests/store/virtuoso.py)")
+    parser.add_argument("--target", choices=["ours", "oxigraph", "both"], default="ours",
+                        help="which server to start and test (default: ours)")
     parser.add_argument("--url", help="test an already-running server at this URL instead of starting one")
     parser.add_argument("--write-token", help="write token of the server given with --url (target ours)")
     parser.add_argument("--as", dest="score_name", metavar="NAME",
@@ -65,8 +64,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--w3c: {args.w3c} has no sparql/ folder of W3C test suites")
     if args.url and args.target == "both":
         parser.error("--url tests one server: give --target ours or --target oxigraph")
-    if args.target == "virtuoso" and not args.url:
-        parser.error("--target virtuoso tests a Virtuoso given with --url (this runner does not start one)")
     if args.score_name and not args.url:
         parser.error("--as names the scores of a server given with --url")
     if args.jobs < 1:

@@ -14,7 +14,6 @@ dataset the query asks for is then in the store, as in any store-based harness.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,11 +93,6 @@ def fetches(text: str) -> bool:
     return re.search(r"\bLOAD\b(?!\s+SILENT\b)", compare.strip_query(text), re.I) is not None
 
 
-#: Virtuoso's own graphs (its RDF views' metadata among them): never dropped when the store is emptied.
-VIRTUOSO_OWN_GRAPHS = frozenset({"http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
-                                 "http://localuriqaserver/sparql"})
-
-
 class Harness:
     """Runs the tests of one suite against one target, keeping track of what the store holds."""
 
@@ -112,26 +106,10 @@ class Harness:
     # -- store state --------------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Empty the store (``DROP ALL``; Virtuoso: each graph but its own dropped, as its DROP ALL does nothing)."""
-        if self.target.name == "virtuoso":
-            self._clear_virtuoso()
-            return
+        """Empty the store (``DROP ALL``)."""
         response = self.target.update("DROP ALL")
         if not 200 <= response.status < 300:
             raise HarnessError(f"DROP ALL failed: {response.brief()}")
-        self.state = ()
-
-    def _clear_virtuoso(self) -> None:
-        listed = self.target.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                   "application/sparql-results+json")
-        if listed.status != 200:
-            raise HarnessError(f"listing Virtuoso's graphs failed: {listed.brief()}")
-        graphs = [b["g"]["value"] for b in json.loads(listed.body)["results"]["bindings"]]
-        drops = [f"DROP SILENT GRAPH <{g}>" for g in graphs if g not in VIRTUOSO_OWN_GRAPHS]
-        if drops:
-            response = self.target.update(" ;\n".join(drops))
-            if not 200 <= response.status < 300:
-                raise HarnessError(f"dropping Virtuoso's graphs failed: {response.brief()}")
         self.state = ()
 
     def _ntriples(self, file_iri: str, prefix: str) -> bytes:

@@ -138,9 +138,7 @@ def endpoints(name: str, url: str, write_token: str | None = None) -> Target:
                       headers={"Authorization": f"Bearer {write_token or WRITE_TOKEN}"})
     if name == "oxigraph":
         return Target(name, url, "/query", "/update", "/store")
-    if name == "virtuoso":  # OpenLink Virtuoso 7 with updates granted to its SPARQL user (tests/store/virtuoso.py)
-        return Target(name, url, "/sparql", "/sparql", "/sparql-graph-crud")
-    raise ValueError(f"--target must be 'ours', 'oxigraph' or 'virtuoso', got {name!r}")
+    raise ValueError(f"--target must be 'ours' or 'oxigraph', got {name!r}")
 
 
 def oxigraph_binary() -> str:
