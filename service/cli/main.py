@@ -64,6 +64,7 @@ LAZY_COMMANDS = {
     "sparql": ("service.cli.sparql", "sparql_command"),
     "link": ("service.cli.link", "link_group"),
     "export": ("service.cli.export", "export_command"),
+    "store-check": ("service.cli.store_check", "store_check_command"),
 }
 
 

@@ -41,6 +41,7 @@ Where a store deviates from the standard, the adaptation belongs in :class:`Dial
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import io
 import json
@@ -89,6 +90,10 @@ WRITER_NS = "urn:x-dprk-kg:writer:"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 #: Times a guarded write is run again (fresh snapshot, validated again) when the store changed under it; then 409.
 WRITE_ATTEMPTS = 5
+#: ``<STORE_NODE> <FINGERPRINT> "count hash"``: the dataset as the last write through the service left it
+#: (:class:`Fingerprint`); what detects writes made to the store behind the service's back.
+FINGERPRINT = ox.NamedNode(STORE_STATE_GRAPH + "#fingerprint")
+
 
 
 _STATE_IRIS = (STORE_STATE_GRAPH.encode(), STORE_NODE.value.encode(), WRITER_NS.encode())
@@ -553,6 +558,63 @@ def _version_where(token: str) -> str:
     return f"GRAPH {STATE} {{ {STORE_NODE} {VERSION} ?now FILTER(?now = {ox.Literal(token)}) }}"
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """A dataset's quad count and an order-independent hash of its quads: what a write through the service left.
+
+    Why this shape: it is computed from the snapshot every guarded write reads anyway, and compared with the one
+    the last write recorded (in the same conditional update as the version), so a write made to the store by
+    another client shows at the next write or ``dprk-kg store-check``. The hash is the sum (mod 2**128) of each
+    quad's BLAKE2b hash, so it needs no sort; a sum, not a xor, so two quads hashing alike do not cancel out.
+    Blank nodes are hashed without their labels (each as ``_:``): stores relabel them (Virtuoso names stored
+    nodes ``nodeID://…``), and canonical labelling costs far more than the rest; a change that only swaps
+    blank nodes around is therefore not seen. Empty named graphs are not counted.
+    """
+
+    count: int
+    digest: int
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.digest:032x}"
+
+    @classmethod
+    def parse(cls, text: str) -> Fingerprint | None:
+        """A fingerprint as recorded in the store (``None`` when it is not one)."""
+        count, _, digest = text.partition(" ")
+        try:
+            return cls(int(count), int(digest, 16))
+        except ValueError:
+            return None
+
+    @classmethod
+    def of(cls, quads: Iterable[ox.Quad]) -> Fingerprint:
+        """The fingerprint of these quads (the service's view of the dataset: its default graph as such)."""
+        count = total = 0
+        blank = ox.BlankNode
+        for q in quads:
+            if isinstance(q.subject, blank) or isinstance(q.object, blank) or isinstance(q.graph_name, blank):
+                text = " ".join("_:" if isinstance(t, blank) else str(t)
+                                for t in (q.subject, q.predicate, q.object, q.graph_name))
+            else:
+                text = str(q)
+            total += int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest(), "big")
+            count += 1
+        return cls(count, total % 2**128)
+
+
+def _quads(count: int) -> str:
+    return f"{count} quad" + ("" if count == 1 else "s")
+
+
+def _fingerprint_update(token: str, fingerprint: Fingerprint) -> str:
+    """Operations replacing the recorded fingerprint, applied only where the store's version is ``token``."""
+    where = _version_where(token)
+    recorded = f"GRAPH {STATE} {{ {STORE_NODE} {FINGERPRINT} ?f }}"
+    return (f"DELETE {{ {recorded} }} WHERE {{ {where} {recorded} }} ;\n"
+            f"INSERT {{ GRAPH {STATE} {{ {STORE_NODE} {FINGERPRINT} {ox.Literal(str(fingerprint))} }} }} "
+            f"WHERE {{ {where} }}")
+
+
 def _guarded_update(guard: tuple[tuple[str, ...], str], old_graphs: set[Any], new_graphs: set[Any], rewrite: set[Any],
                     removed: set[ox.Quad], added: set[ox.Quad], new_by_graph: dict[Any, set[ox.Quad]]) -> str:
     """The conditional form of :func:`change_update`'s update (its docstring)."""
@@ -624,6 +686,8 @@ class RemoteStore:
         self.server = ""  # the store's Server header, once it has answered
         self.worker_generation = 1  # no worker to restart (metrics count restarts from this)
         self.on_round_trip: Callable[[str, float], None] | None = None
+        #: Writes made behind the service's back that this process's writes found (a metric).
+        self.outside_writes = 0
         self._write_lock = threading.Lock()  # one write at a time from this process: snapshot, validate, send
         # The store's version as last read (:attr:`generation`): a count of the versions seen, and when to read again.
         self.version_ttl = max(0.0, float(settings.get("STORE_VERSION_TTL", 1.0) or 0.0))
@@ -640,7 +704,7 @@ class RemoteStore:
         self.dialect = Dialect.of(self.server)
         self._graphs: tuple[int, list[Any]] | None = None  # (generation, the service's named graphs)
         if settings.get("LOAD_DATA", True):
-            self._load_if_empty()
+            self._first_load()
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -820,6 +884,12 @@ class RemoteStore:
                 self._refreshing.release()
         return self._seen
 
+    @property
+    def version_token(self) -> str | None:
+        """The store's version as last read (``None`` before it was read): the same at every instance on this
+        store, where :attr:`generation` is a count of this process's — what shared ETags are made of."""
+        return self._token
+
     def _lease_ms(self) -> int:
         """How long a claim on the write lock holds: past it, the claimant is taken for dead and its claim ignored."""
         return int((3 * self.update_timeout + 2 * self.query_timeout) * 1000)
@@ -882,7 +952,14 @@ class RemoteStore:
             return
         fresh = uuid.uuid4().hex
         text = change_update(old, new, old_graphs, new_graphs, insert=self.dialect.insert, guard=(read, fresh))
+        text += " ;\n" + _fingerprint_update(fresh, Fingerprint.of(after))
         dropped = sorted(old_graphs - new_graphs, key=str) if self.dialect.empty_graphs else []
+        self._commit(text, read, fresh, held, dropped)
+
+    def _commit(self, text: str, read: tuple[str, ...], fresh: str,
+                held: tuple[ox.Quad, tuple[str, ...], float] | None = None, dropped: Iterable[Any] = ()) -> None:
+        """Send an update made conditional on the version ``read`` (it sets ``fresh``) under the write lock,
+        as :meth:`_send_change` says; :class:`_Conflict` when the store's version was no longer ``read``."""
         if held is None:
             claim, version, taken = self._lock()
         else:
@@ -902,6 +979,64 @@ class RemoteStore:
             if held is None:
                 self._unlock(claim)
         self._saw((fresh,))
+
+    # -- writes behind the service's back (the recorded fingerprint) --------------------------------------------
+
+    def _recorded(self) -> tuple[tuple[str, ...], Fingerprint | None]:
+        """The store's version and the fingerprint the last write through the service recorded, in one query."""
+        rows = self._solutions(f"SELECT ?p ?o WHERE {{ GRAPH {STATE} {{ {STORE_NODE} ?p ?o }} }}", raw=True)
+        version, recorded = [], None
+        for r in rows:
+            if r["p"] == VERSION:
+                version.append(r["o"].value)
+            elif r["p"] == FINGERPRINT:
+                recorded = Fingerprint.parse(r["o"].value)
+        return tuple(sorted(version)), recorded
+
+    def _record(self, read: tuple[str, ...], seen: Fingerprint,
+                held: tuple[ox.Quad, tuple[str, ...], float] | None = None) -> tuple[str, ...]:
+        """Record ``seen`` as the dataset's fingerprint and replace the version (so every instance's caches are
+        emptied), conditional on the version being ``read``; the new version (:class:`_Conflict` if it was not)."""
+        fresh = uuid.uuid4().hex
+        text = _guarded_update((read, fresh), set(), set(), set(), set(), set(), {})
+        self._commit(text + " ;\n" + _fingerprint_update(fresh, seen), read, fresh, held)
+        return (fresh,)
+
+    def _outside_write(self, read: tuple[str, ...], recorded: Fingerprint, seen: Fingerprint,
+                       held: tuple[ox.Quad, tuple[str, ...], float] | None) -> tuple[str, ...]:
+        """A snapshot is not what the last write through the service left: if the version still is ``read``
+        (not another instance's write since), another client wrote behind the service's back — warn, count it
+        (:attr:`outside_writes`, a metric) and record the new state with a new version; the version to go on with."""
+        if self._state()[0] != read:
+            raise _Conflict  # another instance wrote between our reading and our snapshot: not an outside write
+        self.outside_writes += 1
+        log.warning("the store was written to behind the service's back: the last write through the service left "
+                    "%s; it now holds %s (%+d quads); caches of every instance are emptied", _quads(recorded.count),
+                    _quads(seen.count), seen.count - recorded.count)
+        return self._record(read, seen, held)
+
+    def check(self, refresh: bool = False) -> tuple[Fingerprint | None, Fingerprint, bool]:
+        """Compare the store with the fingerprint the last write through the service recorded (``dprk-kg
+        store-check``): (recorded, as it is now, whether ``refresh`` recorded the new one and replaced the version).
+
+        Read again where another instance wrote between the version and the snapshot (the comparison would be
+        with a fingerprint older than the snapshot).
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            read, recorded = self._recorded()
+            seen = Fingerprint.of(self._snapshot())
+            if recorded == seen:
+                return recorded, seen, False
+            if self._state()[0] != read:
+                continue
+            if not refresh:
+                return recorded, seen, False
+            try:
+                self._record(read, seen)
+            except _Conflict:
+                continue
+            return recorded, seen, True
+        raise StoreError("conflict", f"the store kept changing while it was checked: tried {WRITE_ATTEMPTS} times")
 
     # -- operations -------------------------------------------------------------------------
 
@@ -937,8 +1072,11 @@ class RemoteStore:
                 held = self._lock() if attempt == WRITE_ATTEMPTS - 1 else None
                 try:
                     # read before the snapshot: any write after this reading is a conflict
-                    read = held[1] if held is not None else self._state()[0]
+                    read, recorded = self._recorded()
                     store = self._snapshot()
+                    seen = Fingerprint.of(store)
+                    if recorded is not None and recorded != seen:
+                        read = self._outside_write(read, recorded, seen, held)
                     before = ox.Store()
                     before.extend(store)
                     for graph in store.named_graphs():
@@ -1042,11 +1180,39 @@ class RemoteStore:
 
     # -- first start -----------------------------------------------------------------------
 
+    def _empty(self) -> bool:
+        """Whether the store holds no quad of the service's (its own graph's version and claims not counted)."""
+        return not bool(self._query_http(f"ASK {{ {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} "
+                                         f"FILTER(?g != {STATE}) }} }}", timeout=self.query_timeout)())
+
+    def _first_load(self) -> None:
+        """Load the bundled graph into an empty store, under the store's write lock (:meth:`_lock`).
+
+        Why the lock: instances started together on an empty store would each find it empty and each load the
+        bundled graph (blank nodes twice over, every count doubled). The first to hold the lock checks again that
+        the store is empty and loads; the others wait for the lock (at most a claim's lease, :meth:`_lease_ms`,
+        the time after which a claim is taken for a crashed instance's), then find it loaded.
+        """
+        if not self._empty():
+            return
+        deadline = time.monotonic() + self._lease_ms() / 1000
+        while True:
+            try:
+                claim = self._lock()[0]
+                break
+            except StoreError as exc:  # another instance holds the lock the whole UPDATE_TIMEOUT: most likely loading
+                if exc.kind != "conflict" or time.monotonic() > deadline:
+                    raise
+                log.info("another service instance holds the store's write lock (loading the bundled graph?); "
+                         "waiting for it")
+        try:
+            self._load_if_empty()
+        finally:
+            self._unlock(claim)
+
     def _load_if_empty(self) -> None:
         """Load the bundled graph (with its derived graphs, as the embedded store keeps them) into an empty store."""
-        empty = not bool(self._query_http("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }",
-                                          timeout=self.query_timeout)())
-        if not empty:
+        if not self._empty():
             return
         store = ox.Store()
         load_into(store, data_root(self.settings), bulk=True)

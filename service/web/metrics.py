@@ -99,6 +99,10 @@ class _Derived(Collector):
         yield CounterMetricFamily("dprk_kg_store_worker_restarts",
                                   "Times the store worker was started again (a query past its deadline, a crash, "
                                   "a kill) since this process started.", value=restarts)
+        yield CounterMetricFamily("dprk_kg_store_outside_writes",
+                                  "Writes made to the remote store behind the service's back (not through any "
+                                  "instance) that this process's guarded writes found, by the dataset's fingerprint.",
+                                  value=getattr(store, "outside_writes", 0))
 
 
 class Metrics:

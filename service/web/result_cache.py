@@ -23,8 +23,11 @@ the one compression sent — gzip or not — and every answer still gets its ``X
 
 ``Cache-Control: no-cache`` (or ``Pragma: no-cache``) on the request skips the look-up: the answer is computed
 afresh (and kept for the next request); ``no-store`` also keeps it out of the cache. Every answer to a
-deterministic GET carries a strong ``ETag`` derived from the key, the generation and this process's start (a
-restarted service may hold other data at generation 0), weakened when gzipped as compression does;
+deterministic GET carries a strong ``ETag`` derived from the key, the service's version, the settings that shape
+answers (:data:`ANSWER_SETTINGS`) and the store's state: in remote mode the store's version token, the same at every
+instance on that store (so any instance answers ``304`` to another's ETag while the store is unchanged); with the
+embedded store its generation and this process's start (a restarted service may hold other data at generation 0).
+It is weakened when gzipped as compression does;
 ``If-None-Match`` with it is answered ``304`` with no body, before the query runs. ``X-Cache`` says ``hit``,
 ``miss`` or ``bypass`` (not looked up).
 """
@@ -59,6 +62,9 @@ ENTRY_OVERHEAD = 512
 NONDETERMINISTIC = frozenset({"SERVICE", "NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 #: Headers of a kept answer that a ``304`` repeats (RFC 9110 §15.4.5), besides the ``ETag``.
 _NOT_MODIFIED_HEADERS = frozenset({"vary", "cache-control", "content-location", "expires"})
+#: Settings that change what a query answers, besides the store's state: part of every ETag (the store's URL: two
+#: stores may have the same version token).
+ANSWER_SETTINGS = ("STORE_URL", "ENTAILMENT", "UNION_DEFAULT_GRAPH", "RESULT_ROW_CAP")
 _HIT, _MISS, _BYPASS = ("X-Cache", "hit"), ("X-Cache", "miss"), ("X-Cache", "bypass")
 
 
@@ -154,7 +160,12 @@ class ResultCachePath:
         self.inner = inner
         self.cache = cache
         self.max_entry = max_entry
-        self.epoch = f"{config.VERSION}:{os.urandom(8).hex()}"  # another process: other ETags
+        # What besides the store's state and the request decides an answer: the service's version and the settings
+        # that shape answers. A store every instance shares (remote mode) names its state with a version token read
+        # from the store, so any instance answers 304 to another's ETag; the embedded store's generation is a count
+        # of this process's, so its ETags get a per-process salt (a restarted service may hold other data).
+        self.answers_by = repr((config.VERSION, *(app.config.get(k) for k in ANSWER_SETTINGS)))
+        self.epoch = f"{self.answers_by}:{os.urandom(8).hex()}"
         with app.app_context():
             cors = cors_headers("GET")
             vary = "Accept, Origin, Accept-Encoding" if varies_by_origin(cors) else "Accept, Accept-Encoding"
@@ -162,6 +173,14 @@ class ResultCachePath:
 
     def _generation(self) -> int:
         return self.app.extensions[client.EXTENSION_KEY].generation
+
+    def _state_of(self, generation: int) -> tuple[Any, ...]:
+        """What an ETag says of the store's state: its shared version token where it has one (read after
+        ``generation``, so never older than the state the answer is computed on), else this process's count."""
+        token = getattr(self.app.extensions[client.EXTENSION_KEY], "version_token", None)
+        if token is None:
+            return (self.epoch, generation)
+        return (self.answers_by, "store", token)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -189,7 +208,8 @@ class ResultCachePath:
         text = _query_text(query_string)
         if text is None or not deterministic(text):
             return self._pass(environ, start_response, _BYPASS)
-        etag = '"' + hashlib.blake2b(repr((self.epoch, generation, key)).encode(), digest_size=16).hexdigest() + '"'
+        etag = '"' + hashlib.blake2b(repr((*self._state_of(generation), key)).encode(),
+                                     digest_size=16).hexdigest() + '"'
         if if_none_match and not skip and _matches(if_none_match, etag):
             return self._304(start_response, if_none_match, etag, ())
         return self._compute(environ, start_response, key, generation, etag, keep=not no_store and method == "GET",
