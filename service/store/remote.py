@@ -44,15 +44,15 @@ import base64
 import hashlib
 import http.client
 import io
+import itertools
 import json
 import logging
 import random
+import select
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -198,6 +198,12 @@ class Dialect:
     bnode_prefix: str = ""
     #: The store takes one BASE only, before any PREFIX (:meth:`with_base`).
     one_base: bool = False
+    #: A query parameter that turns the dataset POST (:attr:`dataset_post`) into the store's own bulk load, not
+    #: transactional (the Oxigraph server's ``POST /store?no_transaction``: its bulk loader, several times faster
+    #: than the transactional POST). Used for the FIRST load only, into an empty store that nothing else reads yet
+    #: (the service answers nothing before it is done); a first load broken off leaves part of the dataset in the
+    #: store, which is then not empty: empty it and start again (README). ``""``: none.
+    bulk_post: str = ""
 
     @classmethod
     def of(cls, server: str) -> Dialect:
@@ -207,6 +213,8 @@ class Dialect:
                        system_graphs=VIRTUOSO_SYSTEM_GRAPHS | {STORE_STATE_GRAPH}, blank_data=False,
                        update_quads=VIRTUOSO_UPDATE_QUADS,
                        accept_by_form=True, bnode_prefix="nodeID://", one_base=True)
+        if server.lower().startswith("oxigraph"):
+            return cls(bulk_post="no_transaction")
         return cls()
 
     def results_json(self, body: bytes) -> bytes:
@@ -649,22 +657,100 @@ def _guarded_update(guard: tuple[tuple[str, ...], str], old_graphs: set[Any], ne
 STREAM_QUADS = 50_000
 
 
-def _nquads_stream(quads: list[ox.Quad]) -> Iterator[bytes]:
-    """The quads as N-Quads, chunk by chunk, logging progress: the body of ONE streamed (chunked) request.
+def _nquads_stream(quads: Iterable[ox.Quad]) -> Iterator[bytes]:
+    """The quads as N-Quads, chunk by chunk as they come, logging progress: the body of ONE streamed (chunked)
+    request.
 
     Why streamed: the whole body at once is about 170 bytes a quad — at a million triples (some 3.5 million quads
-    with the derived graphs) it no longer fits the web worker's MEMORY_LIMIT and the first start failed. N-Quads is
-    line-based and blank node labels are the nodes' own ids, so the chunks concatenate to one valid document in
-    which a blank node shared by two graphs stays one node.
+    with the derived graphs) it no longer fits the web worker's MEMORY_LIMIT and the first start failed; and the
+    quads may still be being computed (the derived graphs, :meth:`RemoteStore._load_if_empty`) while the store
+    takes the first chunks. N-Quads is line-based and blank node labels are the nodes' own ids, so the chunks
+    concatenate to one valid document in which a blank node shared by two graphs stays one node.
     """
-    total = len(quads)
     started = time.perf_counter()
-    for first in range(0, total, STREAM_QUADS):
-        yield ox.serialize(quads[first:first + STREAM_QUADS], format=ox.RdfFormat.N_QUADS) or b""
-        sent = min(first + STREAM_QUADS, total)
-        if (total > 4 * STREAM_QUADS and (sent // STREAM_QUADS) % 10 == 0) or sent == total:
-            log.info("first load: %d of %d quads sent to the store (%.0f s)", sent, total,
-                     time.perf_counter() - started)
+    sent = 0
+    source = iter(quads)
+    while chunk := list(itertools.islice(source, STREAM_QUADS)):
+        yield ox.serialize(chunk, format=ox.RdfFormat.N_QUADS) or b""
+        sent += len(chunk)
+        if sent % (10 * STREAM_QUADS) == 0:
+            log.info("first load: %d quads sent to the store (%.0f s)", sent, time.perf_counter() - started)
+    log.info("first load: %d quads sent to the store in all (%.1f s)", sent, time.perf_counter() - started)
+
+
+def _dropped(sock: Any) -> bool:
+    """Whether an idle keep-alive connection was closed by the store (or is out of step): readable while idle."""
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
+class _Connections:
+    """Keep-alive HTTP connections to the store: one per thread and host, reused request after request.
+
+    Why: a new TCP connection per request (as ``urllib`` makes) costs the store and us a connect, a thread hand-off
+    at the store and Python-side set-up each time — a visible share of a query that takes the store 2 ms. One
+    connection per thread needs no locking (a thread runs one request at a time). A connection the store closed
+    while idle is found before it is used (:func:`_dropped`) and replaced.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: set[http.client.HTTPConnection] = set()  # every thread's, for :meth:`close`
+        self._lock = threading.Lock()
+
+    def get(self, scheme: str, netloc: str, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's connection to ``netloc`` (not yet connected when new), and whether it was used before."""
+        mine: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("conns", {})
+        conn = mine.get((scheme, netloc))
+        if conn is not None and conn.sock is not None and _dropped(conn.sock):
+            self.discard(conn)
+            conn = None
+        if conn is None:
+            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            conn = kind(netloc, timeout=timeout)
+            mine[(scheme, netloc)] = conn
+            with self._lock:
+                self._all.add(conn)
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn, conn.sock is not None
+
+    def discard(self, conn: http.client.HTTPConnection) -> None:
+        """Close a connection and forget it (an error, an answer not read to its end, a dropped connection)."""
+        conn.close()
+        mine = self._local.__dict__.get("conns", {})
+        for key in [k for k, c in mine.items() if c is conn]:
+            del mine[key]
+        with self._lock:
+            self._all.discard(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = list(self._all), set()
+        for conn in conns:
+            conn.close()
+
+
+class _Answer:
+    """A store's answer to a query: its media type and body as they came; calling it parses the body (again, where
+    the row cap needs a second pass)."""
+
+    __slots__ = ("_parse", "body", "media")
+
+    def __init__(self, media: str, body: bytes, parse: Callable[[], Any]) -> None:
+        self.media, self.body, self._parse = media, body, parse
+
+    def __call__(self) -> Any:
+        return self._parse()
+
+
+#: Errors of a request on a kept-alive connection that say the store had closed it (sent again once, see ``_http``).
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 class RemoteStore:
@@ -700,6 +786,7 @@ class RemoteStore:
         self.before_send: Callable[[], None] | None = None
         user, password = store_credentials()
         self._auth = ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()) if user else None
+        self._connections = _Connections()
         self._query_http("ASK {}", timeout=self.query_timeout)  # the store answers, and says what it is
         self.dialect = Dialect.of(self.server)
         self._graphs: tuple[int, list[Any]] | None = None  # (generation, the service's named graphs)
@@ -719,10 +806,46 @@ class RemoteStore:
             headers["Accept"] = accept
         if self._auth:
             headers["Authorization"] = self._auth
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 (checked)
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the configured store)
+        parts = urllib.parse.urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        replayable = data is None or isinstance(data, bytes)  # a streamed body cannot be sent twice
+        for attempt in (1, 2):
+            conn, reused = self._connections.get(parts.scheme, parts.netloc, timeout)
+            again = reused and replayable and attempt == 1
+            started = time.perf_counter()
+            keep = False
+            try:
+                try:
+                    if conn.sock is None:
+                        conn.connect()
+                except TimeoutError as exc:
+                    raise StoreTimeout(timeout) from exc
+                except OSError as exc:
+                    raise StoreError("unavailable", f"the store at {url} could not be reached: {exc}") from exc
+                try:
+                    conn.request(method, target, body=data, headers=headers)
+                except _STALE:
+                    if again:  # the store had closed the kept connection: the request did not reach it
+                        continue
+                    raise
+                try:
+                    response = conn.getresponse()
+                except _STALE:
+                    if again and op == "query":  # a query is safe to send again; an update may have been applied
+                        continue
+                    raise
+                if not 200 <= response.status < 300:
+                    text = response.read(4096).decode("utf-8", "replace").strip()
+                    if response.status == 400:
+                        raise StoreError("syntax" if op == "query" else "value", text or "refused by the store")
+                    if response.status in (401, 403):
+                        raise StoreError("internal", f"the store refused the service's credentials "
+                                                     f"({response.status}): check DPRK_KG_STORE_USER and "
+                                                     f"DPRK_KG_STORE_PASSWORD")
+                    if response.status in UNAVAILABLE_STATUSES:  # the store (or a proxy before it): not now
+                        raise StoreError("unavailable", f"the store at {url} answered {response.status}: "
+                                                        f"{text[:200]}")
+                    raise StoreError("os", f"the store answered {response.status}: {text[:500]}")
                 if self.on_round_trip is not None:
                     self.on_round_trip(op, time.perf_counter() - started)
                 body = response.read(self.response_limit + 1)
@@ -730,26 +853,17 @@ class RemoteStore:
                     raise StoreError("value", f"the store's answer is larger than {self.response_limit} bytes "
                                               f"(STORE_RESPONSE_LIMIT)")
                 self.server = response.headers.get("Server", "")
+                keep = response.isclosed()  # read to its end: the connection serves the next request
                 return response.headers.get_content_type(), body
-        except urllib.error.HTTPError as exc:
-            text = exc.read(4096).decode("utf-8", "replace").strip()
-            if exc.code == 400:
-                raise StoreError("syntax" if op == "query" else "value", text or "refused by the store") from exc
-            if exc.code in (401, 403):
-                raise StoreError("internal", f"the store refused the service's credentials ({exc.code}): "
-                                             f"check DPRK_KG_STORE_USER and DPRK_KG_STORE_PASSWORD") from exc
-            if exc.code in UNAVAILABLE_STATUSES:  # the store (or a proxy before it) says: not now, try again
-                raise StoreError("unavailable", f"the store at {url} answered {exc.code}: {text[:200]}") from exc
-            raise StoreError("os", f"the store answered {exc.code}: {text[:500]}") from exc
-        except TimeoutError as exc:
-            raise StoreTimeout(timeout) from exc
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
+            except TimeoutError as exc:
                 raise StoreTimeout(timeout) from exc
-            raise StoreError("unavailable", f"the store at {url} could not be reached: {exc.reason}") from exc
-        except (ConnectionError, http.client.HTTPException) as exc:  # the store went away during the exchange
-            raise StoreError("unavailable", f"the store at {url} broke off the exchange: "
-                                            f"{type(exc).__name__}: {exc}") from exc
+            except (ConnectionError, http.client.HTTPException) as exc:  # the store went away during the exchange
+                raise StoreError("unavailable", f"the store at {url} broke off the exchange: "
+                                                f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                if not keep:
+                    self._connections.discard(conn)
+        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def _query_http(self, sparql: str, *, default_graph: Iterable[Any] | None = None,
                     named_graphs: Iterable[Any] | None = None, base_iri: str | None = None,
@@ -778,15 +892,16 @@ class RemoteStore:
         if not raw:
             body = _without_state(media, body)
         if media in (RESULTS_JSON, "application/json"):
-            return lambda: self.dialect.results(ox.parse_query_results(self.dialect.results_json(body),
-                                                                       format=ox.QueryResultsFormat.JSON))
+            return _Answer(media, body, lambda: self.dialect.results(ox.parse_query_results(
+                self.dialect.results_json(body), format=ox.QueryResultsFormat.JSON)))
         if media in (N_TRIPLES, "text/plain"):
-            return lambda: [ox.Triple(q.subject, q.predicate, q.object)
-                            for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            return _Answer(media, body, lambda: [ox.Triple(q.subject, q.predicate, q.object)
+                                                 for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
         fmt = ox.RdfFormat.from_media_type(media)
         if fmt is None:
             raise StoreError("internal", f"the store answered a query with {media!r}")
-        return lambda: [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=fmt)]
+        return _Answer(media, body, lambda: [ox.Triple(q.subject, q.predicate, q.object)
+                                             for q in ox.parse(body, format=fmt)])
 
     def _update_http(self, sparql: str, timeout: float | None = None) -> None:
         self._http("update", self.update_url, data=urllib.parse.urlencode({"update": sparql}).encode(),
@@ -812,10 +927,34 @@ class RemoteStore:
             else:
                 batches = [[(encode(t.subject), encode(t.predicate), encode(t.object)) for t in items]]
             return QueryResult(kind=head["kind"], head=head, chunks=iter([b for b in batches if b]))
+        passed = self._as_it_came(run, format, cap)
+        if passed is not None:
+            return passed
         sink = io.BytesIO()
         head = serialize_answer(run, format, cap, lambda _head: sink)
         body = sink.getvalue()
         return QueryResult(kind=head["kind"], head=head, chunks=iter([body]), body=body)
+
+    def _as_it_came(self, run: Any, format: str, cap: int) -> QueryResult | None:
+        """The store's SPARQL JSON answer passed on as it came, where that is provably what :func:`serialize_answer`
+        would give (``None`` otherwise: parse and serialize).
+
+        Why: parsing the store's answer and writing it again cost about as much as the store's own evaluation of a
+        quick query. Passed on only where nothing would change it: JSON asked for and answered, no dialect
+        rewriting (Virtuoso's ASK tables and blank node labels), and the row cap unable to cut it — every row is a
+        JSON object, so a body with at most ``cap`` ``{`` holds fewer than ``cap`` rows whatever its layout (the
+        answer is then never truncated, and no truncation mark is due).
+        """
+        if (format != "json" or not isinstance(run, _Answer) or run.media != RESULTS_JSON
+                or self.dialect.ask_as_table or self.dialect.results_json(run.body) is not run.body
+                or (cap and run.body.count(b"{") > cap)):
+            return None
+        result = run()
+        if isinstance(result, ox.QueryBoolean):
+            head: dict[str, Any] = {"kind": "boolean", "value": bool(result), "truncated": False}
+        else:
+            head = {"kind": "solutions", "vars": [v.value for v in result.variables], "truncated": False}
+        return QueryResult(kind=head["kind"], head=head, chunks=iter([run.body]), body=run.body)
 
     # The internal look-ups decode ``terms`` answers exactly as the embedded client does.
     select = StoreClient.select
@@ -1176,7 +1315,8 @@ class RemoteStore:
         return {"pid": None, "store": self.query_url}
 
     def close(self) -> None:
-        """Nothing to release: every request opens its own connection."""
+        """Close the kept-alive connections to the store."""
+        self._connections.close()
 
     # -- first start -----------------------------------------------------------------------
 
@@ -1214,30 +1354,38 @@ class RemoteStore:
         """Load the bundled graph (with its derived graphs, as the embedded store keeps them) into an empty store."""
         if not self._empty():
             return
+        started = time.perf_counter()
         store = ox.Store()
         load_into(store, data_root(self.settings), bulk=True)
         with tempfile.TemporaryDirectory(prefix="dprk-kg-load-") as scratch:  # the worker's derivation may spill here
             mirror = _Mirror({**self.settings, "STORE_DIR": scratch}, store)
-            if not mirror.bulk_derive():
+            # Streamed to one dataset POST: the bundle's quads, then the derived ones AS THEY ARE COMPUTED (the store
+            # takes the first chunks meanwhile); never all in a list. Otherwise (batched updates, a store holding
+            # derived graphs already) computed into the in-memory store first, as the embedded store does.
+            streamed = mirror.derived_quads() if self.graph_store_url and self.dialect.dataset_post else None
+            if streamed is None and not mirror.bulk_derive():
                 mirror.rebuild_derived()
-        started = time.perf_counter()
-        self._post_dataset(list(store))
+            self._post_dataset(itertools.chain(iter(store), streamed) if streamed is not None else store)
         self._graphs = None
-        log.info("loaded the bundled graph into the remote store (%d quads) in %.1f s", len(store),
-                 time.perf_counter() - started)
+        log.info("loaded the bundled graph into the remote store (%d quads%s) in %.1f s", len(store),
+                 " and the derived ones" if streamed is not None else "", time.perf_counter() - started)
 
-    def _post_dataset(self, quads: list[ox.Quad]) -> None:
+    def _post_dataset(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads to the store so that a blank node shared by two graphs stays one node.
 
         (Blank node labels are scoped to one document or one update.) Through the Graph Store as N-Quads in one
         request where the store accepts a dataset there (:class:`Dialect`), else as SPARQL Update
         (:meth:`Dialect.insert`): one, or batches of about :attr:`Dialect.update_quads` quads where the store
-        limits an update's size, the quads of each blank node in one batch (:func:`batches`).
+        limits an update's size, the quads of each blank node in one batch (:func:`batches`). The dataset POST
+        is the store's bulk load where it has one (:attr:`Dialect.bulk_post`: this is the first load only).
         """
         if self.graph_store_url and self.dialect.dataset_post:
-            self._http("load", self.graph_store_url, data=_nquads_stream(quads), content_type="application/n-quads",
+            url = self.graph_store_url
+            if self.dialect.bulk_post:
+                url += ("&" if urllib.parse.urlsplit(url).query else "?") + self.dialect.bulk_post
+            self._http("load", url, data=_nquads_stream(quads), content_type="application/n-quads",
                        timeout=self.update_timeout)
             return
-        for batch in batches(quads, self.dialect.update_quads):
+        for batch in batches(list(quads), self.dialect.update_quads):
             self._update_http(self.dialect.insert(batch))
 

@@ -169,13 +169,26 @@ class Worker:
         every named graph, the entailed graph included. Applies only while the default
         graph and the entailed graph are still empty (otherwise: ``full_rebuild``).
         """
+        quads = self.derived_quads()
+        if quads is None:
+            return False
+        self.store.bulk_extend(quads)
+        return True
+
+    def derived_quads(self) -> Iterator[ox.Quad] | None:
+        """The derived quads :meth:`bulk_derive` writes, as one streaming pass (``None`` where it does not apply).
+
+        Apart from the write so that a remote store's first load can stream them to the store as they are computed
+        (``service.store.remote``) instead of writing them here first. A quad may come more than once (a triple in
+        two named graphs is one default-graph quad): stores keep one.
+        """
         rdfs = self.entailment == "rdfs"
         if not (self.union or rdfs):
-            return True
+            return iter(())
         if self.union and next(iter(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None):
-            return False
+            return None
         if next(iter(self.store.quads_for_pattern(None, None, None, derived.ENTAILED)), None):
-            return False
+            return None
         supers, superprops = derived.hierarchy(self.store) if rdfs else ({}, {})
         rdf_type, entailed, default = derived.RDF_TYPE, derived.ENTAILED, ox.DefaultGraph()
         union = self.union
@@ -200,8 +213,7 @@ class Worker:
                     if union:
                         yield ox.Quad(s, q, o, default)  # type: ignore[arg-type]
 
-        self.store.bulk_extend(quads())
-        return True
+        return quads()
 
     def rebuild_derived(self) -> None:
         """Recompute the union default graph and the entailed graph from scratch."""
