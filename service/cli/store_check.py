@@ -48,8 +48,10 @@ def store_check_command(store_url: str | None, update_url: str | None, refresh: 
         store = RemoteStore(settings)
         recorded, seen, refreshed = store.check(refresh=refresh)
     except StoreError as exc:
-        click.echo(f"error: could not read the store: {exc.message}", err=True)
+        click.echo(f"error: could not check the store: {exc.message}", err=True)
         sys.exit(UNREADABLE)
+    except ValueError as exc:  # a URL that is not http(s)
+        raise click.UsageError(str(exc)) from exc
     if recorded == seen:
         click.echo(f"unchanged: the store holds {seen.count} quads, as the last write through the service left it")
         sys.exit(UNCHANGED)

@@ -28,8 +28,10 @@ Oxigraph server (or another store) exactly as in front of the embedded one.
   :data:`WRITE_ATTEMPTS` times, then fails with 409. Caches are keyed by
   :attr:`RemoteStore.generation`, which follows the store's version (read again every
   STORE_VERSION_TTL seconds), so every instance's caches follow every instance's writes. Writes
-  made to the store by other clients do not replace the version: caches may answer from before them
-  until the next write through the service (README).
+  made to the store by other clients do not replace the version: every guarded write records a
+  :class:`Fingerprint` of the dataset it leaves, and the next write (or ``dprk-kg store-check``) that
+  finds the store otherwise says so and replaces the version; until then caches may answer from before
+  them (README).
 * Bounded: every request has a timeout (QUERY_TIMEOUT, UPDATE_TIMEOUT) and every answer a size
   limit (STORE_RESPONSE_LIMIT), past which the request fails instead of filling memory.
 * Credentials come from the environment only (:func:`service.config.store_credentials`), sent as
@@ -198,6 +200,10 @@ class Dialect:
     bnode_prefix: str = ""
     #: The store takes one BASE only, before any PREFIX (:meth:`with_base`).
     one_base: bool = False
+    #: The store gives back the quads it was sent as they were sent, so the dataset's :class:`Fingerprint` computed
+    #: before sending matches the store's (writes behind the service's back are then detected). Virtuoso does not:
+    #: the fingerprint of what it holds differs after ordinary writes (it stores some literals otherwise).
+    fingerprints: bool = True
     #: A query parameter that turns the dataset POST (:attr:`dataset_post`) into the store's own bulk load, not
     #: transactional (the Oxigraph server's ``POST /store?no_transaction``: its bulk loader, several times faster
     #: than the transactional POST). Used for the FIRST load only, into an empty store that nothing else reads yet
@@ -212,7 +218,7 @@ class Dialect:
             return cls(empty_graphs=False, ask_as_table=True, dataset_post=False, default_graph=VIRTUOSO_DEFAULT_GRAPH,
                        system_graphs=VIRTUOSO_SYSTEM_GRAPHS | {STORE_STATE_GRAPH}, blank_data=False,
                        update_quads=VIRTUOSO_UPDATE_QUADS,
-                       accept_by_form=True, bnode_prefix="nodeID://", one_base=True)
+                       accept_by_form=True, bnode_prefix="nodeID://", one_base=True, fingerprints=False)
         if server.lower().startswith("oxigraph"):
             return cls(bulk_post="no_transaction")
         return cls()
@@ -1011,7 +1017,7 @@ class RemoteStore:
         The version is read again once :attr:`version_ttl` seconds (STORE_VERSION_TTL) have passed since the last
         reading, by the first look-up after that (one small query; the others meanwhile use the value they have);
         a write through this process is seen at once. Writes made to the store by other clients do not change the
-        version (README: limits).
+        version until a guarded write or ``dprk-kg store-check --refresh`` finds them (:class:`Fingerprint`).
         """
         if time.monotonic() >= self._version_due and self._refreshing.acquire(blocking=False):
             try:
@@ -1091,7 +1097,8 @@ class RemoteStore:
             return
         fresh = uuid.uuid4().hex
         text = change_update(old, new, old_graphs, new_graphs, insert=self.dialect.insert, guard=(read, fresh))
-        text += " ;\n" + _fingerprint_update(fresh, Fingerprint.of(after))
+        if self.dialect.fingerprints:
+            text += " ;\n" + _fingerprint_update(fresh, Fingerprint.of(after))
         dropped = sorted(old_graphs - new_graphs, key=str) if self.dialect.empty_graphs else []
         self._commit(text, read, fresh, held, dropped)
 
@@ -1161,6 +1168,9 @@ class RemoteStore:
         Read again where another instance wrote between the version and the snapshot (the comparison would be
         with a fingerprint older than the snapshot).
         """
+        if not self.dialect.fingerprints:
+            raise StoreError("value", "writes behind the service's back cannot be detected on this store: it does "
+                                      "not give back the quads it was sent as they were sent (Dialect.fingerprints)")
         for _ in range(WRITE_ATTEMPTS):
             read, recorded = self._recorded()
             seen = Fingerprint.of(self._snapshot())
@@ -1213,8 +1223,8 @@ class RemoteStore:
                     # read before the snapshot: any write after this reading is a conflict
                     read, recorded = self._recorded()
                     store = self._snapshot()
-                    seen = Fingerprint.of(store)
-                    if recorded is not None and recorded != seen:
+                    seen = Fingerprint.of(store) if self.dialect.fingerprints else None
+                    if seen is not None and recorded is not None and recorded != seen:
                         read = self._outside_write(read, recorded, seen, held)
                     before = ox.Store()
                     before.extend(store)
