@@ -175,12 +175,14 @@ class Worker:
         self.store.bulk_extend(quads)
         return True
 
-    def derived_quads(self) -> Iterator[ox.Quad] | None:
+    def derived_quads(self, copies: bool = True) -> Iterator[ox.Quad] | None:
         """The derived quads :meth:`bulk_derive` writes, as one streaming pass (``None`` where it does not apply).
 
         Apart from the write so that a remote store's first load can stream them to the store as they are computed
         (``service.store.remote``) instead of writing them here first. A quad may come more than once (a triple in
-        two named graphs is one default-graph quad): stores keep one.
+        two named graphs is one default-graph quad): stores keep one. ``copies=False``: without the union default
+        graph's copies of the named graphs' own quads (the caller sends those itself, faster, as each named graph's
+        triples); only the quads whose predicate entails something are then read.
         """
         rdfs = self.entailment == "rdfs"
         if not (self.union or rdfs):
@@ -193,13 +195,20 @@ class Worker:
         rdf_type, entailed, default = derived.RDF_TYPE, derived.ENTAILED, ox.DefaultGraph()
         union = self.union
 
+        def sources() -> Iterator[ox.Quad]:
+            if copies:
+                yield from self.store.quads_for_pattern(None, None, None, None)
+            else:
+                for predicate in {rdf_type, *superprops}:
+                    yield from self.store.quads_for_pattern(None, predicate, None, None)
+
         def quads() -> Iterator[ox.Quad]:
-            for quad in self.store.quads_for_pattern(None, None, None, None):
+            for quad in sources():
                 graph = quad.graph_name
                 if type(graph) is ox.DefaultGraph:  # exact type: faster than isinstance here
                     continue
                 s, p, o = quad.subject, quad.predicate, quad.object
-                if union:
+                if union and copies:
                     yield ox.Quad(s, p, o, default)
                 if graph == entailed:
                     continue
