@@ -6,6 +6,7 @@ server this runner starts itself (an empty store, entailment off), or to ``--url
 
     python bench/conformance.py                       # our service, every suite
     python bench/conformance.py --target oxigraph     # the standalone Oxigraph server
+    python bench/conformance.py --target virtuoso --record  # OpenLink Virtuoso direct (query suite only)
     python bench/conformance.py --check-scores        # fail if a suite passes fewer tests than recorded
     python bench/conformance.py --list-failures       # failing tests with a one-line reason
     python bench/conformance.py --record --target both  # measure both and rewrite the scores file
@@ -40,13 +41,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--w3c", type=Path, default=DEFAULT_W3C,
                         help="folder of the W3C test suites (holding sparql/); default: ../shared/w3c")
-    parser.add_argument("--target", choices=["ours", "oxigraph", "both"], default="ours",
-                        help="which server to start and test (default: ours)")
+    parser.add_argument("--target", choices=["ours", "oxigraph", "both", "virtuoso"], default="ours",
+                        help="which server to start and test (default: ours; virtuoso: OpenLink Virtuoso "
+                             "direct, its own scores, query suite only)")
     parser.add_argument("--url", help="test an already-running server at this URL instead of starting one")
     parser.add_argument("--write-token", help="write token of the server given with --url (target ours)")
     parser.add_argument("--as", dest="score_name", metavar="NAME",
                         help="with --url: check and record the scores under NAME instead of the target's (e.g. "
                              "ours-over-virtuoso: our service in front of another store)")
+    parser.add_argument("--as-service-reads", action="store_true",
+                        help="target virtuoso: read its answers as our service does (its format deviations "
+                             "corrected) before judging them; a diagnostic, not recorded")
     parser.add_argument("--suite", action="append", choices=list(SUITES),
                         help="run only this suite (repeatable); default: all")
     parser.add_argument("--only", help="run only tests whose IRI contains this text")
@@ -62,10 +67,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (args.w3c / "sparql").is_dir():
         parser.error(f"--w3c: {args.w3c} has no sparql/ folder of W3C test suites")
-    if args.url and args.target == "both":
+    if args.url and args.target in ("both", "virtuoso"):
         parser.error("--url tests one server: give --target ours or --target oxigraph")
     if args.score_name and not args.url:
         parser.error("--as names the scores of a server given with --url")
+    if args.as_service_reads and (args.target != "virtuoso" or args.record):
+        parser.error("--as-service-reads is a diagnostic of --target virtuoso, never recorded")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     return args
@@ -74,10 +81,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_suite(target_name: str, suite: str, tests: list[TestCase], args: argparse.Namespace
               ) -> list[tuple[TestCase, Outcome]]:
     """Run one suite on fresh server(s): one per job, each taking a contiguous share of the tests."""
-    jobs = 1 if args.url or suite not in ("query", "update") else min(args.jobs, max(1, len(tests) // 50))
+    jobs = 1 if args.url or target_name == "virtuoso" or suite not in ("query", "update") else min(
+        args.jobs, max(1, len(tests) // 50))
     shares = [tests[i * len(tests) // jobs:(i + 1) * len(tests) // jobs] for i in range(jobs)]
 
     def work(share: list[TestCase]) -> list[tuple[TestCase, Outcome]]:
+        if target_name == "virtuoso":
+            from conformance_lib import virtuoso
+
+            own = virtuoso.start()
+            own.as_service_reads = args.as_service_reads
+            try:
+                harness = virtuoso.VirtuosoHarness(own, args.w3c)
+                done = []
+                for test in share:
+                    done.append((test, harness.run(test)))
+                    if args.list_failures and done[-1][1].status == "fail":
+                        print(f"    {test.iri}: {done[-1][1].reason[:200]}", file=sys.stderr, flush=True)
+                if own.restarts:
+                    print(f"  (virtuoso restarted {own.restarts} times)", file=sys.stderr, flush=True)
+                return done
+            finally:
+                own.stop()
         if args.url:
             target = server.endpoints(target_name, args.url, args.write_token)
         else:
@@ -116,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         scores: dict[str, dict] = {}
         failures: dict[str, str] = {}
         for suite in suites:
+            if target_name == "virtuoso" and suite not in ("query",):
+                print(f"{suite}: not run (virtuoso direct runs the query suite only)")
+                continue
             tests = load_suite(suite, args.w3c)
             if args.only:
                 tests = [t for t in tests if args.only in t.iri]
@@ -149,13 +177,17 @@ def main(argv: list[str] | None = None) -> int:
             data = recorded or {}
             data["about"] = ("Tests passed per W3C SPARQL 1.1 suite by bench/conformance.py, per server. "
                              "--check-scores fails when a suite passes fewer tests than recorded here.")
+
+            def scores_of(target_name: str) -> list[str]:
+                return [suite for suite in suites if suite in new_scores[target_name]]
+
             for target_name in targets:
                 data.setdefault("targets", {}).setdefault(names[target_name], {}).update(new_scores[target_name])
                 known = data.setdefault("known_failures", {}).setdefault(names[target_name], {})
-                for suite in suites:
+                for suite in scores_of(target_name):
                     for iri in [i for i, t in known.items() if t.get("suite") == suite]:
                         del known[iri]
-                for suite in suites:
+                for suite in scores_of(target_name):
                     for test in load_suite(suite, args.w3c):
                         if test.iri in new_failures[target_name]:
                             known[test.iri] = {"suite": suite, "reason": new_failures[target_name][test.iri]}
