@@ -97,7 +97,6 @@ WRITE_ATTEMPTS = 5
 FINGERPRINT = ox.NamedNode(STORE_STATE_GRAPH + "#fingerprint")
 
 
-
 _STATE_IRIS = (STORE_STATE_GRAPH.encode(), STORE_NODE.value.encode(), WRITER_NS.encode())
 
 
