@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -110,6 +110,26 @@ def hierarchy(store: ox.Store, extra: Iterable[ox.Quad] = ()) -> tuple[Closure, 
 def _values(pairs: Closure) -> str:
     rows = " ".join(f"({child} {parent})" for child, parents in pairs.items() for parent in parents)
     return rows
+
+
+def entailment_constructs(store: ox.Store) -> Iterator[str]:
+    """CONSTRUCT queries whose answers, together, are the entailed graph of :func:`full_rebuild` (rules rdfs9 and
+    rdfs7 applied once to the named graphs), one query per subclass or sub-property.
+
+    Why queries: the engine finds and serializes the inferred triples itself, where computing them quad by quad in
+    Python took most of a remote first load (``service.store.remote``). One query per term keeps each answer small
+    enough to hold while it is sent. A query's answer may repeat a triple (a resource typed by two documents): stores
+    keep one.
+    """
+    supers, superprops = hierarchy(store)
+    for child, parents in sorted(supers.items(), key=lambda item: str(item[0])):
+        above = " ".join(str(d) for d in sorted(parents, key=str))
+        yield (f"CONSTRUCT {{ ?s a ?d }} WHERE {{ VALUES ?d {{ {above} }} "
+               f"GRAPH ?g {{ ?s a {child} }} FILTER(?g != {ENTAILED}) }}")
+    for child, parents in sorted(superprops.items(), key=lambda item: str(item[0])):
+        above = " ".join(str(q) for q in sorted(parents, key=str))
+        yield (f"CONSTRUCT {{ ?s ?q ?o }} WHERE {{ VALUES ?q {{ {above} }} "
+               f"GRAPH ?g {{ ?s {child} ?o }} FILTER(?g != {ENTAILED}) }}")
 
 
 def full_rebuild(store: ox.Store, *, union: bool, entailment: str, extra: Iterable[ox.Quad] = ()) -> str:

@@ -663,22 +663,27 @@ STREAM_QUADS = 50_000
 
 
 def _nquads_stream(quads: Iterable[ox.Quad]) -> Iterator[bytes]:
-    """The quads as N-Quads, chunk by chunk as they come, logging progress: the body of ONE streamed (chunked)
-    request.
+    """The quads as N-Quads, chunk by chunk as they come: part of the body of ONE streamed (chunked) request.
 
     Why streamed: the whole body at once is about 170 bytes a quad — at a million triples (some 3.5 million quads
-    with the derived graphs) it no longer fits the web worker's MEMORY_LIMIT and the first start failed; and the
-    quads may still be being computed (the derived graphs, :meth:`RemoteStore._load_if_empty`) while the store
-    takes the first chunks. N-Quads is line-based and blank node labels are the nodes' own ids, so the chunks
-    concatenate to one valid document in which a blank node shared by two graphs stays one node.
+    with the derived graphs) it no longer fits the web worker's MEMORY_LIMIT and the first start failed. N-Quads is
+    line-based and blank node labels are the nodes' own ids, so the chunks concatenate to one valid document in
+    which a blank node shared by two graphs stays one node.
     """
-    started = time.perf_counter()
-    sent = 0
     source = iter(quads)
     while chunk := list(itertools.islice(source, STREAM_QUADS)):
         yield ox.serialize(chunk, format=ox.RdfFormat.N_QUADS) or b""
-        sent += len(chunk)
-        if sent % (10 * STREAM_QUADS) == 0:
+
+
+def _progress(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """N-Quads chunks passed on unchanged, logging how many quads went to the store as they go (one per line)."""
+    started = time.perf_counter()
+    sent = logged = 0
+    for chunk in chunks:
+        yield chunk
+        sent += chunk.count(b"\n")
+        if sent - logged >= 10 * STREAM_QUADS:
+            logged = sent
             log.info("first load: %d quads sent to the store (%.0f s)", sent, time.perf_counter() - started)
     log.info("first load: %d quads sent to the store in all (%.1f s)", sent, time.perf_counter() - started)
 
@@ -699,6 +704,22 @@ def _graph_dumps(store: ox.Store, union: bool) -> Iterator[bytes]:
     for graph in store.named_graphs():
         triples = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
         yield triples.replace(b" .\n", b" " + str(graph).encode() + b" .\n")
+        if union:
+            yield triples
+
+
+def _entailed_dumps(store: ox.Store, union: bool) -> Iterator[bytes]:
+    """The entailed graph of a freshly loaded ``store`` as N-Quads (with its copy in the union default graph when
+    ``union``), computed and written by the engine: the answers of :func:`derived.entailment_constructs`.
+
+    Why: the same quads as :meth:`Worker.derived_quads` yields, without building a Python object per quad — that
+    took most of a remote first start at a million triples. A CONSTRUCT answer names a blank node by the store's own
+    id, as :func:`_graph_dumps` does, so a node stays one across the dataset.
+    """
+    graph = b" " + str(derived.ENTAILED).encode() + b" .\n"
+    for query in derived.entailment_constructs(store):
+        triples = store.query(query).serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+        yield triples.replace(b" .\n", graph)
         if union:
             yield triples
 
@@ -1389,17 +1410,19 @@ class RemoteStore:
         with tempfile.TemporaryDirectory(prefix="dprk-kg-load-") as scratch:  # the worker's derivation may spill here
             mirror = _Mirror({**self.settings, "STORE_DIR": scratch}, store)
             # Streamed to one dataset POST: each graph of the bundle written by pyoxigraph itself (with its copy in
-            # the union default graph), then the entailed quads AS THEY ARE COMPUTED (the store takes the first
-            # chunks meanwhile); never all in a list. Otherwise (batched updates, a store holding derived graphs
-            # already) computed into the in-memory store first, as the embedded store does.
-            streamed = (mirror.derived_quads(copies=False) if self.graph_store_url and self.dialect.dataset_post
-                        else None)
-            if streamed is None:
+            # the union default graph), then the entailed graph, computed and written by the engine one query at a
+            # time (the store takes the first chunks meanwhile); never all in a list. Otherwise (batched updates, a
+            # store holding derived graphs already) computed into the in-memory store first, as the embedded store
+            # does.
+            streamed = (self.graph_store_url and self.dialect.dataset_post
+                        and mirror.derived_quads(copies=False) is not None)  # None: derived graphs already there
+            if not streamed:
                 if not mirror.bulk_derive():
                     mirror.rebuild_derived()
                 self._post_dataset(store)
             else:
-                self._post_dataset(streamed, dumped=_graph_dumps(store, union=mirror.union))
+                entailed = _entailed_dumps(store, union=mirror.union) if mirror.entailment == "rdfs" else ()
+                self._post_dataset((), dumped=itertools.chain(_graph_dumps(store, union=mirror.union), entailed))
         self._graphs = None
         log.info("loaded the bundled graph into the remote store (%d quads%s) in %.1f s", len(store),
                  " and the derived ones" if streamed is not None else "", time.perf_counter() - started)
@@ -1418,7 +1441,7 @@ class RemoteStore:
             url = self.graph_store_url
             if self.dialect.bulk_post:
                 url += ("&" if urllib.parse.urlsplit(url).query else "?") + self.dialect.bulk_post
-            self._http("load", url, data=itertools.chain(dumped, _nquads_stream(quads)),
+            self._http("load", url, data=_progress(itertools.chain(dumped, _nquads_stream(quads))),
                        content_type="application/n-quads",
                        timeout=self.update_timeout)
             return
