@@ -50,6 +50,7 @@ import itertools
 import json
 import logging
 import random
+import re
 import select
 import tempfile
 import threading
@@ -67,9 +68,9 @@ from service.rdf import derived
 from service.rdf.bundle import load_into
 from service.rdf.formats import STORE_FORMATS
 from service.rdf.terms import decode, encode
-from service.rdf.vocabulary import PREFIXES, STORE_STATE_GRAPH
+from service.rdf.vocabulary import PREFIXES, STORE_STATE_GRAPH, XSD_DECIMAL
 from service.sparql.answers import capped_answer, serialize_answer
-from service.sparql.lexer import Prologue, lex
+from service.sparql.lexer import Prologue, lex, read_prologues
 from service.store.client import QueryResult, StoreClient, StoreError, StoreTimeout
 from service.store.worker import OPERATIONS, Worker
 
@@ -90,6 +91,7 @@ VERSION = ox.NamedNode(STORE_STATE_GRAPH + "#version")
 SINCE = ox.NamedNode(STORE_STATE_GRAPH + "#since")
 WRITER_NS = "urn:x-dprk-kg:writer:"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+DECIMAL = ox.NamedNode(XSD_DECIMAL)
 #: Times a guarded write is run again (fresh snapshot, validated again) when the store changed under it; then 409.
 WRITE_ATTEMPTS = 5
 #: ``<STORE_NODE> <FINGERPRINT> "count hash"``: the dataset as the last write through the service left it
@@ -156,6 +158,9 @@ class Dialect:
       nobody has).
     * ASK is answered as a one-column table (:meth:`results`); blank nodes in SPARQL JSON results are
       ``nodeID://b…``, not labels (:meth:`results_json`).
+    * ``IRI()``/``URI()`` of a relative IRI give it back unresolved (its ``BASE`` is not applied there), and an
+      answer then holds a relative IRI, which SPARQL results cannot carry: it is resolved against the query's
+      base, as the functions should have done (:meth:`results_json`).
     * Empty named graphs do not exist (``empty_graphs``).
     * One ``BASE`` only, before any ``PREFIX`` (:meth:`with_base`).
     * Asked for SPARQL JSON results or N-Triples, it answers a CONSTRUCT with a table of ``?s ?p ?o`` and a
@@ -174,6 +179,9 @@ class Dialect:
       fails as an empty one does: the guarded writes' version pattern binds ``?now``).
     * An update whose SQL translation passes about 10,000 lines is refused: the first load is
       sent in batches (:attr:`update_quads`, :func:`batches`).
+    * An ``xsd:decimal`` written without a decimal point (``"1"^^xsd:decimal``, as pyoxigraph writes a whole
+      decimal) is stored as an ``xsd:integer`` by an ``INSERT`` template (``INSERT DATA`` keeps it a decimal):
+      such decimals are sent with one, ``"1.0"`` (:attr:`decimal_point`, :meth:`to_store`).
     """
 
     empty_graphs: bool = True
@@ -199,6 +207,12 @@ class Dialect:
     bnode_prefix: str = ""
     #: The store takes one BASE only, before any PREFIX (:meth:`with_base`).
     one_base: bool = False
+    #: Whole ``xsd:decimal`` literals are sent with a decimal point (``"1.0"``, the same value), where the store
+    #: would store ``"1"^^xsd:decimal`` as an integer (:meth:`to_store`).
+    decimal_point: bool = False
+    #: ``IRI()``/``URI()`` leave a relative IRI unresolved: relative IRIs in SPARQL JSON results are resolved against
+    #: the query's base (:meth:`results_json`).
+    unresolved_iris: bool = False
     #: The store gives back the quads it was sent as they were sent, so the dataset's :class:`Fingerprint` computed
     #: before sending matches the store's (writes behind the service's back are then detected). Virtuoso does not:
     #: the fingerprint of what it holds differs after ordinary writes (it stores some literals otherwise).
@@ -217,22 +231,33 @@ class Dialect:
             return cls(empty_graphs=False, ask_as_table=True, dataset_post=False, default_graph=VIRTUOSO_DEFAULT_GRAPH,
                        system_graphs=VIRTUOSO_SYSTEM_GRAPHS | {STORE_STATE_GRAPH}, blank_data=False,
                        update_quads=VIRTUOSO_UPDATE_QUADS,
-                       accept_by_form=True, bnode_prefix="nodeID://", one_base=True, fingerprints=False)
+                       accept_by_form=True, bnode_prefix="nodeID://", one_base=True, unresolved_iris=True,
+                       decimal_point=True, fingerprints=False)
         if server.lower().startswith("oxigraph"):
             return cls(bulk_post="no_transaction")
         return cls()
 
-    def results_json(self, body: bytes) -> bytes:
-        """SPARQL JSON results as the standard has them: Virtuoso labels blank nodes ``nodeID://b10001``, which is
-        no blank node label (``_:`` labels are names: letters, digits, ``_``, ``-``, ``.``): they are read as
-        ``nodeID-b10001`` (:data:`STORED_BNODE`), which :meth:`stored_node` turns back into the store's name."""
-        if not self.bnode_prefix or self.bnode_prefix.encode() not in body:
+    def results_json(self, body: bytes, sparql: str = "") -> bytes:
+        """SPARQL JSON results as the standard has them (``body`` itself where nothing needs changing).
+
+        Virtuoso labels blank nodes ``nodeID://b10001``, which is no blank node label (``_:`` labels are names:
+        letters, digits, ``_``, ``-``, ``.``): they are read as ``nodeID-b10001`` (:data:`STORED_BNODE`), which
+        :meth:`stored_node` turns back into the store's name. Where ``IRI()`` left an IRI relative
+        (:attr:`unresolved_iris`), it is resolved against the base of ``sparql``, the query as it was sent (its
+        one ``BASE``, :meth:`with_base`); without a base it stays, and the answer is unreadable.
+        """
+        blanks = bool(self.bnode_prefix) and self.bnode_prefix.encode() in body
+        relative = self.unresolved_iris and _RELATIVE_IRI.search(body) is not None
+        if not (blanks or relative):
             return body
         data = json.loads(body)
+        base = read_prologues(lex(sparql).tokens).base if relative else None
         for row in data.get("results", {}).get("bindings", ()):
             for term in row.values():
                 if term.get("type") == "bnode" and term.get("value", "").startswith(self.bnode_prefix):
                     term["value"] = STORED_BNODE + term["value"][len(self.bnode_prefix):]
+                elif base and term.get("type") == "uri" and not _SCHEME.match(term.get("value", "")):
+                    term["value"] = urllib.parse.urljoin(base, term["value"])
         return json.dumps(data).encode()
 
     def results(self, solutions: Any) -> Any:
@@ -244,6 +269,22 @@ class Dialect:
             return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if value else b"false"),
                                           format=ox.QueryResultsFormat.JSON)
         return solutions
+
+    def triples(self, body: bytes, sparql: str = "") -> list[ox.Triple]:
+        """An N-Triples answer to ``sparql`` (the query as it was sent) as triples.
+
+        Where ``IRI()`` left an IRI relative (:attr:`unresolved_iris`), the answer is no N-Triples: it is read again
+        as Turtle (of which N-Triples is a part) with the query's base, which resolves it as the function should
+        have; only then, as a valid answer costs nothing more.
+        """
+        try:
+            return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+        except SyntaxError:
+            base = read_prologues(lex(sparql).tokens).base if self.unresolved_iris else None
+            if not base:
+                raise
+            return [ox.Triple(q.subject, q.predicate, q.object)
+                    for q in ox.parse(body, format=ox.RdfFormat.TURTLE, base_iri=base)]
 
     def with_base(self, sparql: str, base_iri: str | None) -> str:
         """The query text with the base IRI it is resolved against (``BASE`` before it), as the store takes it.
@@ -289,8 +330,13 @@ class Dialect:
     # -- graphs: the service's as the store keeps them ------------------------------------------------------
 
     def to_store(self, quad: ox.Quad) -> ox.Quad:
-        """A quad as the store keeps it: the service's default graph mapped onto :attr:`default_graph`, and
-        blank nodes read from the store named as the store names them (:meth:`stored_node`)."""
+        """A quad as the store keeps it: the service's default graph mapped onto :attr:`default_graph`, blank
+        nodes read from the store named as the store names them (:meth:`stored_node`), a whole decimal written with
+        its decimal point (:attr:`decimal_point`)."""
+        if (self.decimal_point and isinstance(quad.object, ox.Literal) and quad.object.datatype == DECIMAL
+                and _WHOLE.fullmatch(quad.object.value)):
+            quad = ox.Quad(quad.subject, quad.predicate, ox.Literal(quad.object.value + ".0", datatype=DECIMAL),
+                           quad.graph_name)
         if self.bnode_prefix:
             quad = ox.Quad(self.stored_node(quad.subject), quad.predicate, self.stored_node(quad.object),
                            self.stored_node(quad.graph_name))
@@ -388,6 +434,12 @@ class Dialect:
 
 #: How a blank node read from a store that names its blank nodes (Virtuoso's ``nodeID://``) is labelled here.
 STORED_BNODE = "nodeID-"
+#: The lexical form of a whole number without a decimal point.
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+#: An absolute IRI starts with its scheme.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+#: An IRI without a scheme in SPARQL JSON results as Virtuoso writes them (``"type": "uri", "value": "…"``).
+_RELATIVE_IRI = re.compile(rb'"type"\s*:\s*"uri"\s*,\s*"value"\s*:\s*"(?![A-Za-z][A-Za-z0-9+.\-]*:)')
 #: The named graph Virtuoso keeps the service's default graph in.
 VIRTUOSO_DEFAULT_GRAPH = "urn:x-dprk-kg:default-graph"
 #: Virtuoso's own graphs in a fresh database (its RDF views' metadata, the LDP vocabulary, its service description;
@@ -469,6 +521,26 @@ def _error_from(exc: Exception) -> StoreError:
         return StoreError("conflict", text)
     log.error("store operation failed on the snapshot", exc_info=exc)
     return StoreError("internal", f"{type(exc).__name__}: {exc}")
+
+
+def _unreadable(sparql: str, base_iri: str | None, exc: Exception) -> StoreError:
+    """The error for a store's answer to ``sparql`` that cannot be read as SPARQL results or RDF.
+
+    Why two: a store may accept a query that is not SPARQL 1.1 and answer it in a form SPARQL cannot carry
+    (Virtuoso answers ``SELECT COUNT(*) {}`` with a column ``callret-0``, which is no variable name). The query is
+    then parsed here, by pyoxigraph on an empty in-memory store (nothing read, nothing fetched: never a query
+    with ``SERVICE``), and refused as the syntax error it is (400) — what the embedded store answers. A valid
+    query answered unreadably is the store's fault: ``gateway`` (502), the parser's complaint named.
+    """
+    if not any(token.is_word("SERVICE") for token in lex(sparql).tokens):
+        try:
+            ox.Store().query(sparql, base_iri=base_iri)
+        except SyntaxError as invalid:
+            return StoreError("syntax", str(invalid))
+        except Exception:  # noqa: S110 - only the syntax check matters here
+            pass
+    log.warning("the store's answer to a query could not be read: %s", exc)
+    return StoreError("gateway", f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _quad_text(quad: ox.Quad) -> str:
@@ -939,10 +1011,9 @@ class RemoteStore:
             body = _without_state(media, body)
         if media in (RESULTS_JSON, "application/json"):
             return _Answer(media, body, lambda: self.dialect.results(ox.parse_query_results(
-                self.dialect.results_json(body), format=ox.QueryResultsFormat.JSON)))
+                self.dialect.results_json(body, text), format=ox.QueryResultsFormat.JSON)))
         if media in (N_TRIPLES, "text/plain"):
-            return _Answer(media, body, lambda: [ox.Triple(q.subject, q.predicate, q.object)
-                                                 for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
+            return _Answer(media, body, lambda: self.dialect.triples(body, text))
         fmt = ox.RdfFormat.from_media_type(media)
         if fmt is None:
             raise StoreError("internal", f"the store answered a query with {media!r}")
@@ -964,6 +1035,13 @@ class RemoteStore:
         cap = self.settings.get("RESULT_ROW_CAP", 0) if row_cap is None else row_cap
         run = self._query_http(sparql, default_graph=default_graph, named_graphs=named_graphs, base_iri=base_iri,
                                timeout=timeout)
+        try:
+            return self._answer(run, format, cap)
+        except (SyntaxError, json.JSONDecodeError, UnicodeDecodeError) as exc:  # pyoxigraph's parse errors, JSON's
+            raise _unreadable(sparql, base_iri, exc) from exc
+
+    def _answer(self, run: Any, format: str, cap: int) -> QueryResult:
+        """The store's answer (``run``) in ``format`` as the embedded store gives it (parsed, capped, written)."""
         if format == "terms":
             head, items = capped_answer(run(), cap)
             if head["kind"] == "boolean":
