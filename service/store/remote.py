@@ -179,6 +179,11 @@ class Dialect:
       fails as an empty one does: the guarded writes' version pattern binds ``?now``).
     * An update whose SQL translation passes about 10,000 lines is refused: the first load is
       sent in batches (:attr:`update_quads`, :func:`batches`).
+    * ``VALUES ?v { UNDEF }`` (a canned query's parameter left open) joined with a group holding ``GRAPH ?g { … ?v
+      … }`` and an ``OPTIONAL`` loses ``?v``'s binding (it stays unbound in every row) when the query has a default
+      graph (``FROM``, ``default-graph-uri``: every query the service sends has one). Such a ``VALUES`` is the
+      identity of the join (one solution binding nothing): it is left out of the query sent (:attr:`open_values`,
+      :meth:`without_open_values`).
     * An ``xsd:decimal`` written without a decimal point (``"1"^^xsd:decimal``, as pyoxigraph writes a whole
       decimal) is stored as an ``xsd:integer`` by an ``INSERT`` template (``INSERT DATA`` keeps it a decimal):
       such decimals are sent with one, ``"1.0"`` (:attr:`decimal_point`, :meth:`to_store`).
@@ -207,6 +212,8 @@ class Dialect:
     bnode_prefix: str = ""
     #: The store takes one BASE only, before any PREFIX (:meth:`with_base`).
     one_base: bool = False
+    #: ``VALUES ?v { UNDEF }`` is left out of queries (:meth:`without_open_values`).
+    open_values: bool = False
     #: Whole ``xsd:decimal`` literals are sent with a decimal point (``"1.0"``, the same value), where the store
     #: would store ``"1"^^xsd:decimal`` as an integer (:meth:`to_store`).
     decimal_point: bool = False
@@ -232,7 +239,7 @@ class Dialect:
                        system_graphs=VIRTUOSO_SYSTEM_GRAPHS | {STORE_STATE_GRAPH}, blank_data=False,
                        update_quads=VIRTUOSO_UPDATE_QUADS,
                        accept_by_form=True, bnode_prefix="nodeID://", one_base=True, unresolved_iris=True,
-                       decimal_point=True, fingerprints=False)
+                       decimal_point=True, open_values=True, fingerprints=False)
         if server.lower().startswith("oxigraph"):
             return cls(bulk_post="no_transaction")
         return cls()
@@ -285,6 +292,27 @@ class Dialect:
                 raise
             return [ox.Triple(q.subject, q.predicate, q.object)
                     for q in ox.parse(body, format=ox.RdfFormat.TURTLE, base_iri=base)]
+
+    def without_open_values(self, sparql: str) -> str:
+        """The query without its ``VALUES ?v { UNDEF }`` blocks where the store mistakes them (:attr:`open_values`).
+
+        Why that is the same query: such a block is one solution that binds nothing, the identity of the join it
+        takes part in, wherever it stands (in a group, after a sub-SELECT, after the query). Virtuoso instead lets
+        its ``UNDEF`` win over a binding of ``?v`` from a group with ``GRAPH ?g`` and ``OPTIONAL`` once the query has
+        a default graph, so the canned queries whose parameters are left open lost a column.
+        """
+        if not self.open_values or "UNDEF" not in sparql.upper():
+            return sparql
+        tokens = lex(sparql).tokens
+        parts: list[str] = []
+        last = 0
+        for i, token in enumerate(tokens):
+            shape = tokens[i:i + 5]
+            if (token.is_word("VALUES") and len(shape) == 5 and shape[1].kind == "var" and shape[2].text == "{"
+                    and shape[3].is_word("UNDEF") and shape[4].text == "}" and token.start >= last):
+                parts.append(sparql[last:token.start])
+                last = shape[4].end
+        return "".join(parts) + sparql[last:] if parts else sparql
 
     def with_base(self, sparql: str, base_iri: str | None) -> str:
         """The query text with the base IRI it is resolved against (``BASE`` before it), as the store takes it.
@@ -995,7 +1023,7 @@ class RemoteStore:
             default_graph, named_graphs = self.dialect.dataset(
                 sparql, None if default_graph is None else list(default_graph),
                 None if named_graphs is None else list(named_graphs), self.named_graphs)
-        text = self.dialect.with_base(sparql, base_iri)
+        text = self.dialect.with_base(self.dialect.without_open_values(sparql), base_iri)
         form: list[tuple[str, str]] = [("query", text)]
         # An empty list is an explicit dataset (no graph of that kind): the protocol cannot say so, hence
         # a graph nobody has.

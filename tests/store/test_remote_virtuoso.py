@@ -95,16 +95,15 @@ def test_the_stores_system_graphs_are_not_the_services(http: HttpClient, virtuos
 CALENDAR = ("Virtuoso compares and keeps xsd:gYear and xsd:gYearMonth values as dates: \"2012\"^^xsd:gYear equals "
             "\"2012-01\"^^xsd:gYearMonth, and of the two on one resource in one graph (the union default graph "
             "holds both where two documents date an event differently) it keeps one, so dates differ")
-WRONG_ROWS = ("Virtuoso's answer differs (rows missing or unbound): its evaluation of VALUES … { UNDEF } joined "
-              "with UNION, OPTIONAL and grouped sub-SELECTs (persons-by-role: a parameter named like an output "
-              "column inside a sub-SELECT that does not project it is taken for that column; renamed apart, "
-              "Virtuoso's plan no longer finishes within the query time limit)")
+WRONG_ROWS = ("Virtuoso's answer differs (rows merged or missing): a parameter named like an output column "
+              "(?wording) inside a sub-SELECT that does not project it is taken for that column; renamed apart, "
+              "Virtuoso's plan no longer finishes within the query time limit")
 VIRTUOSO_FAILS = {
     "documents": "Virtuoso's SPARQL-to-SQL compiler fails on the query (SQ074, an empty message); without the "
                  "two BIND(… EXISTS …) it compiles, but counting each document's statements (GRAPH ?graph { ?s ?p ?o } "
                  "joined with the provenance graph) does not finish within the service's query time limit",
     "round-details": CALENDAR, "co-participation": CALENDAR,
-    "representatives": WRONG_ROWS, "persons-by-role": WRONG_ROWS,
+    "persons-by-role": WRONG_ROWS,
 }
 
 
@@ -171,6 +170,31 @@ def test_a_whole_decimal_written_through_the_service_stays_a_decimal(http: HttpC
         assert datatypes == [xsd + "decimal"] * 2
     finally:
         update(http, "DROP SILENT GRAPH <http://example.org/remote-decimal>")
+
+
+def test_an_open_parameter_keeps_the_column_it_would_restrict(http: HttpClient, virtuoso: VirtuosoServer) -> None:
+    """Virtuoso lets ``VALUES ?x { UNDEF }`` (a canned parameter left open) unbind ``?x`` where it is joined with a
+    group of ``GRAPH ?g { … ?x }`` and an OPTIONAL, in a query with a default graph (every query the service
+    sends has one): the canned query ``representatives`` lost its person column. Shown here on Virtuoso itself, on
+    two graphs of its own; the service leaves such a VALUES out (the identity of a join)."""
+    scratch, default = "http://example.org/open-values", "http://example.org/open-values-default"
+    virtuoso.query(f"INSERT DATA {{ GRAPH <{scratch}> {{ <http://example.org/s> <http://example.org/p> "
+                   f"<http://example.org/o> }} GRAPH <{default}> {{ <http://example.org/s> <http://example.org/q> 1 "
+                   "} }")
+    try:
+        pattern = ("WHERE { VALUES ?x { UNDEF } { GRAPH ?g { ?s <http://example.org/p> ?x } "
+                   "OPTIONAL { ?s <http://example.org/q> ?y } } }")
+        direct = virtuoso.query(f"SELECT ?x ?s FROM <{default}> FROM NAMED <{scratch}> {pattern}")
+        assert direct["results"]["bindings"] == [{"s": {"type": "uri", "value": "http://example.org/s"}}], \
+            "Virtuoso binds ?x now: Dialect.open_values may go"
+    finally:
+        virtuoso.query(f"DROP SILENT GRAPH <{scratch}>")
+        virtuoso.query(f"DROP SILENT GRAPH <{default}>")
+    answer = post_query(http, PREFIXES + "SELECT ?person ?via WHERE { VALUES ?person { UNDEF } { GRAPH ?g { ?via "
+                                         "dj:member ?person } OPTIONAL { ?via dj:endDate ?end } } }")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    bindings = answer.get_json()["results"]["bindings"]
+    assert bindings and all("person" in b for b in bindings)
 
 
 def test_void_and_dumps(http: HttpClient) -> None:
