@@ -268,6 +268,26 @@ def _checked_sparql_once() -> None:
     SPARQLQueryHelper.check_invalid_sparql = checked_once  # type: ignore[method-assign]
 
 
+def _no_result_text() -> None:
+    """Let pySHACL skip the human-readable text it writes for every result: nothing here reads it.
+
+    Why: for each result pySHACL formats a multi-line description, turning the focus node, the value, the shape and
+    the path into text through rdflib's namespace manager — on a refused batch of tens of thousands of triples that
+    was about a fifth of the check. :func:`~.report.build_report` builds the report from the result's triples
+    (focus, value, path, shape, component, messages), never from that text, so the results are unchanged.
+    """
+    from pyshacl.constraints.constraint_component import ConstraintComponent
+
+    if getattr(ConstraintComponent.make_v_result_description, "no_text", False):
+        return
+
+    def no_text(self: Any, *args: Any, **kwargs: Any) -> str:
+        return ""
+
+    no_text.no_text = True  # type: ignore[attr-defined]
+    ConstraintComponent.make_v_result_description = no_text  # type: ignore[method-assign]
+
+
 class _ParameterList(list):
     """A list with set-speed membership; ``copy()`` gives a plain list pySHACL may append to."""
 
@@ -290,6 +310,7 @@ def _run(engine: _Engine, data: Any, focus: set[Any] | None) -> list[tuple[Any, 
     apply_patches()
     _fast_parameter_lookup()
     _checked_sparql_once()
+    _no_result_text()
     executor = SHACLExecutor(allow_warnings=True, allow_infos=True)
     wanted = {to_rdflib(n) for n in focus} if focus is not None else None
     reports: list[tuple[Any, Any, list]] = []
