@@ -50,7 +50,7 @@ EXTENSION_KEY = "dprk_kg_store"
 class StoreError(Exception):
     """The store refused or failed an operation; ``kind`` says how (syntax, value, forbidden, os, internal;
     ``unavailable``: a remote store that cannot be reached or says it cannot answer now; ``gateway``: a remote
-    store's answer that cannot be read)."""
+    store that failed the request or answered what cannot be read)."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)

@@ -568,7 +568,7 @@ def _unreadable(sparql: str, base_iri: str | None, exc: Exception) -> StoreError
         except Exception:  # noqa: S110 - only the syntax check matters here
             pass
     log.warning("the store's answer to a query could not be read: %s", exc)
-    return StoreError("gateway", f"{type(exc).__name__}: {exc}"[:500])
+    return StoreError("gateway", f"its answer could not be read ({type(exc).__name__}: {exc})"[:500])
 
 
 def _quad_text(quad: ox.Quad) -> str:
@@ -991,7 +991,8 @@ class RemoteStore:
                     if response.status in UNAVAILABLE_STATUSES:  # the store (or a proxy before it): not now
                         raise StoreError("unavailable", f"the store at {url} answered {response.status}: "
                                                         f"{text[:200]}")
-                    raise StoreError("os", f"the store answered {response.status}: {text[:500]}")
+                    # the store failed (its 500) or refused what it should take (404: a wrong URL): a gateway's 502
+                    raise StoreError("gateway", f"it answered {response.status}: {text[:500]}")
                 if self.on_round_trip is not None:
                     self.on_round_trip(op, time.perf_counter() - started)
                 body = response.read(self.response_limit + 1)

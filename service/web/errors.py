@@ -53,8 +53,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
 
     Syntax and value errors are the client's (400, with the store's position); a
     timeout is 503 naming the setting; a refused write is 403; a remote store that
-    cannot be reached is 503 with ``Retry-After`` (:func:`store_unavailable`), one whose answer cannot be read
-    502 (:func:`store_bad_answer`); anything else is a 500 whose details stay in the server log.
+    cannot be reached is 503 with ``Retry-After`` (:func:`store_unavailable`), one that fails the request or
+    answers unreadably 502 (:func:`store_failed`); anything else is a 500 whose details stay in the server log.
     ``remote`` names a federated request: an OS error during it is a remote call that failed,
     answered 502 with that name and the failure (never a trace).
     """
@@ -77,8 +77,8 @@ def store_errors(what: str = "query", timeout_setting: str = "QUERY_TIMEOUT", *,
             raise problems.forbidden(exc.message) from exc
         if exc.kind == "unavailable":  # a remote store that cannot be reached or says it cannot answer now
             raise store_unavailable(exc, what) from exc
-        if exc.kind == "gateway":  # a remote store's answer that cannot be read
-            raise store_bad_answer(exc, what) from exc
+        if exc.kind == "gateway":  # a remote store that failed the request, or answered what cannot be read
+            raise store_failed(exc, what) from exc
         if exc.kind == "os" and "restarted" in exc.message:
             message = exc.message[:1].upper() + exc.message[1:] + "."
             raise ApiError(503, message, title="Service Unavailable", headers={"Retry-After": "1"}) from exc
@@ -106,13 +106,13 @@ def store_unavailable(exc: StoreError, what: str = "request") -> ApiError:
                     headers={"Retry-After": str(STORE_RETRY_AFTER)})
 
 
-def store_bad_answer(exc: StoreError, what: str = "request") -> ApiError:
-    """502: the remote store answered, but with something that is not SPARQL results or RDF (named in the message).
+def store_failed(exc: StoreError, what: str = "request") -> ApiError:
+    """502: the remote store failed the request (an error status of its own) or answered something that is not
+    SPARQL results or RDF; the message says which, in the store's words.
 
-    Why not 500: the service did nothing wrong; the store behind it (the upstream of a gateway) answered badly.
+    Why not 500: the service did nothing wrong; the store behind it (the upstream of a gateway) did.
     """
-    return ApiError(502, f"The store behind this service answered the {what} in a form that could not be read "
-                         f"({exc.message}).", title="Bad Gateway")
+    return ApiError(502, f"The store behind this service failed on the {what}: {exc.message}", title="Bad Gateway")
 
 
 def bad_gateway(remote: str, message: str) -> ApiError:
@@ -283,7 +283,7 @@ def init_app(app: Flask) -> None:
         if error.kind == "unavailable":
             return to_response(store_unavailable(error))
         if error.kind == "gateway":
-            return to_response(store_bad_answer(error))
+            return to_response(store_failed(error))
         return _unexpected(error)
 
     @app.errorhandler(Exception)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.error
 from collections.abc import Iterator
 from typing import Any
 
@@ -275,6 +276,20 @@ def test_a_valid_query_answered_unreadably_is_502(http: HttpClient, virtuoso: Vi
     assert answer.status_code == 502, answer.get_data(as_text=True)
     text = answer.get_data(as_text=True)
     assert "could not be read" in text and "Traceback" not in text
+
+
+def test_a_query_virtuoso_fails_is_502_with_its_reason(http: HttpClient, virtuoso: VirtuosoServer) -> None:
+    """Virtuoso answers 500 where SPARQL makes an expression an error (STRLANG with no language tag: the binding is
+    left unbound); the service was a gateway passing on its upstream's failure as its own 500: now 502, in
+    Virtuoso's words (the embedded store answers one row with ?x unbound)."""
+    select = 'SELECT (STRLANG("a", "not a tag!") AS ?x) WHERE {}'
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        virtuoso.query(select)
+    assert failed.value.code == 500
+    answer = post_query(http, select)
+    assert answer.status_code == 502, answer.get_data(as_text=True)
+    text = answer.get_data(as_text=True)
+    assert "failed on the query" in text and "language" in text and "Traceback" not in text
 
 
 @needs_shared(W3C)
