@@ -6,7 +6,7 @@ server this runner starts itself (an empty store, entailment off), or to ``--url
 
     python bench/conformance.py                       # our service, every suite
     python bench/conformance.py --target oxigraph     # the standalone Oxigraph server
-    python bench/conformance.py --target virtuoso --record  # OpenLink Virtuoso direct (query suite only)
+    python bench/conformance.py --target virtuoso --record  # OpenLink Virtuoso direct (query, update suites)
     python bench/conformance.py --check-scores        # fail if a suite passes fewer tests than recorded
     python bench/conformance.py --list-failures       # failing tests with a one-line reason
     python bench/conformance.py --record --target both  # measure both and rewrite the scores file
@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="folder of the W3C test suites (holding sparql/); default: ../shared/w3c")
     parser.add_argument("--target", choices=["ours", "oxigraph", "both", "virtuoso"], default="ours",
                         help="which server to start and test (default: ours; virtuoso: OpenLink Virtuoso "
-                             "direct, its own scores, query suite only)")
+                             "direct, its own scores, query and update suites only)")
     parser.add_argument("--url", help="test an already-running server at this URL instead of starting one")
     parser.add_argument("--write-token", help="write token of the server given with --url (target ours)")
     parser.add_argument("--as", dest="score_name", metavar="NAME",
@@ -141,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         scores: dict[str, dict] = {}
         failures: dict[str, str] = {}
         for suite in suites:
-            if target_name == "virtuoso" and suite not in ("query",):
-                print(f"{suite}: not run (virtuoso direct runs the query suite only)")
-                continue
+            if target_name == "virtuoso":
+                from conformance_lib import virtuoso
+
+                if suite not in virtuoso.SUITES:
+                    print(f"{suite}: not run (virtuoso direct runs the {' and '.join(virtuoso.SUITES)} suites only)")
+                    continue
             tests = load_suite(suite, args.w3c)
             if args.only:
                 tests = [t for t in tests if args.only in t.iri]
