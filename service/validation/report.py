@@ -316,7 +316,10 @@ def build_report(model: ShapesModel, view: AfterView, reports: list[tuple[Any, A
         if result.key not in seen:
             seen.add(result.key)
             results.append(result)
-    results.sort(key=lambda r: (r.focus, *_result_order(r)))
+    # A total order (ties broken by shape, component, value, path, message): the same results in the same order
+    # whichever evaluator found them and in whichever order (pySHACL's follows its hash-ordered sets).
+    results.sort(key=lambda r: (r.focus, *_result_order(r), r.shape, r.component, r.value or "", r.path or "",
+                                r.message, r.constraint or ""))
     conforms = not any(r.severity == "Violation" for r in results)
     return ValidationReport(conforms=conforms, results=results, mode=mode, focus_nodes=focus_count,
                             context_triples=context_count, elapsed_ms=(time.perf_counter() - started) * 1000,

@@ -49,6 +49,7 @@ from rdflib.namespace import RDF, RDFS
 
 from service.rdf.terms import from_rdflib, to_rdflib
 from service.rdf.vocabulary import SHAPES_GRAPH
+from service.validation.core_checks import CoreChecks
 from service.validation.report import ValidationReport, build_report, node_text
 from service.validation.scope import (
     SUBCLASS,
@@ -94,7 +95,7 @@ def validate_change(
     if reason:
         triples = set(view.all_triples())
         with _client_shapes(shapes_change):
-            reports = _run(engine, _data_graph(triples), None)
+            reports = _run(engine, triples, None)
         return build_report(model, view, reports, mode="full", focus_count=len({s for s, _, _ in triples}),
                             context_count=len(triples), started=started, reason=reason)
     hierarchy = view.hierarchy()
@@ -103,7 +104,7 @@ def validate_change(
     focus = affected_focus_nodes(model, view, changed)
     triples = context_triples(model, view, focus)
     triples |= {(c, SUBCLASS, d) for c, d in hierarchy}
-    reports = _run(engine, _data_graph(triples), focus)
+    reports = _run(engine, triples, focus)
     report = build_report(model, view, reports, mode="incremental", focus_count=len(focus),
                           context_count=len(triples), started=started)
     report.checked = {node_text(to_rdflib(n)) for n in focus}
@@ -155,6 +156,8 @@ class _Engine:
     shapes: list[Any]
     #: pySHACL's shape objects keep caches: one validation at a time.
     lock: threading.Lock
+    #: The targeting shapes evaluated without pySHACL (:mod:`.core_checks`), and those left to it.
+    core: CoreChecks
 
 
 #: Built once per shapes model, and dropped with it (the model cache in :mod:`.shapes` bounds both).
@@ -173,7 +176,8 @@ def _engine(model: ShapesModel) -> _Engine:
             parsed = ShapesGraph(shapes)
             targeting = [s for s in parsed.shapes if any(True for p in TARGET_PARAMS for _ in shapes.objects(s.node, p))
                          or (s.node, RDF.type, RDFS.Class) in shapes]
-            engine = _engines[model] = _Engine(targeting, threading.Lock())
+            core = CoreChecks(shapes, [s.node for s in targeting])
+            engine = _engines[model] = _Engine(targeting, threading.Lock(), core)
         return engine
 
 
@@ -302,8 +306,24 @@ class _ParameterList(list):
         return list(self)
 
 
-def _run(engine: _Engine, data: Any, focus: set[Any] | None) -> list[tuple[Any, Any, list]]:
-    """Validate ``data`` with every targeting shape, restricted to ``focus`` when given."""
+#: Whether the shapes :mod:`.core_checks` compiled are evaluated there (True) or by pySHACL like the others
+#: (False): the parity tests run both ways and compare the reports.
+USE_CORE_CHECKS = True
+
+
+def _run(engine: _Engine, triples: set[tuple[Any, Any, Any]], focus: set[Any] | None) -> list[tuple[Any, Any, list]]:
+    """Validate ``triples`` with every targeting shape, restricted to ``focus`` when given.
+
+    The shapes :mod:`.core_checks` compiled are evaluated there; the others by pySHACL, over an rdflib data
+    graph built only when one of them has a focus node (building it is a large part of a small check).
+    """
+    reports: list[tuple[Any, Any, list]] = []
+    shapes = engine.shapes
+    if USE_CORE_CHECKS:
+        shapes = [s for s in engine.shapes if s.node not in engine.core.compiled]
+        reports, needed = engine.core.run(triples, focus, [s.node for s in shapes])
+        if not needed:
+            return reports
     from pyshacl.monkey import apply_patches
     from pyshacl.pytypes import SHACLExecutor
 
@@ -311,11 +331,11 @@ def _run(engine: _Engine, data: Any, focus: set[Any] | None) -> list[tuple[Any, 
     _fast_parameter_lookup()
     _checked_sparql_once()
     _no_result_text()
+    data = _data_graph(triples)
     executor = SHACLExecutor(allow_warnings=True, allow_infos=True)
     wanted = {to_rdflib(n) for n in focus} if focus is not None else None
-    reports: list[tuple[Any, Any, list]] = []
     with engine.lock:
-        for shape in engine.shapes:
+        for shape in shapes:
             if wanted is None:
                 _, found = shape.validate(executor, data)
             else:
