@@ -27,7 +27,8 @@ what our path costs over the engine. Each path loads into a fresh store:
     python bench/bench_load.py --sizes 1m --guarded-sizes '' --runs 1
 
 Prints one line per measurement as it goes, then a Markdown table: medians of the runs, and
-each path's ratio to its reference beside the target (≤ 1.5), with the load average.
+each path's ratio to its reference beside the target (≤ 1.5), with the load average. A path and
+its references take turns in each run, so a busy spell on a shared machine hits them alike.
 """
 
 from __future__ import annotations
@@ -159,13 +160,20 @@ def measure_first_start(size: str, runs: int, folder: Path) -> list[Row]:
     """``oxigraph load`` of the files, our first start, ``oxigraph load`` of the quads that start stored."""
     data_root, figures = prepare_data(size, folder)
     triples = str(figures.get("triples", "?"))
-    files = [oxigraph_load_time(data_root, folder) for _ in range(runs)]
-    print(f"{size}: oxigraph load of the files {_shown(files)} s ({triples} triples)", flush=True)
     dump = folder / "first-start.nq"
-    starts = [first_start_time(data_root, folder, dump if run == 0 else None) for run in range(runs)]
-    print(f"{size}: first start (--data-root) {_shown(starts)} s", flush=True)
+    files: list[float] = []
+    starts: list[float] = []
+    same: list[float] = []
+    for run in range(runs):  # the three take turns, so a busy spell on a shared machine hits them alike
+        files.append(oxigraph_load_time(data_root, folder))
+        starts.append(first_start_time(data_root, folder, dump if run == 0 else None))
+        same.append(oxigraph_load_file(dump, folder))
+        print(f"{size} run {run + 1}/{runs}: oxigraph load (files) {files[-1]:.2f} s, first start {starts[-1]:.2f} s, "
+              f"oxigraph load (same N-Quads) {same[-1]:.2f} s; load average {os.getloadavg()[0]:.2f}",
+              file=sys.stderr, flush=True)
     quads = count_lines(dump)
-    same = [oxigraph_load_file(dump, folder) for _ in range(runs)]
+    print(f"{size}: oxigraph load of the files {_shown(files)} s ({triples} triples)", flush=True)
+    print(f"{size}: first start (--data-root) {_shown(starts)} s", flush=True)
     print(f"{size}: oxigraph load of the same {quads} quads the first start stored {_shown(same)} s", flush=True)
     dump.unlink()
     files_s, starts_s, same_s = _median(files), _median(starts), _median(same)  # type: ignore[arg-type]
@@ -180,9 +188,12 @@ def measure_first_start(size: str, runs: int, folder: Path) -> list[Row]:
 def measure_guarded(size: str, runs: int, cap: float, batch: Path, count: int, source: str | None,
                     label: str, folder: Path) -> list[Row]:
     """``oxigraph load`` of the batch file into an empty store beside ``dprk-kg load`` of it."""
-    reference = [oxigraph_load_file(batch, folder) for _ in range(runs)]
+    reference: list[float] = []
+    ends: list[tuple[float | None, str]] = []
+    for _ in range(runs):  # taking turns, as above
+        reference.append(oxigraph_load_file(batch, folder))
+        ends.append(guarded_load_time(batch, folder, cap, source))
     print(f"{size}: oxigraph load of the {label} batch file {_shown(reference)} s ({count} triples)", flush=True)
-    ends = [guarded_load_time(batch, folder, cap, source) for _ in range(runs)]
     shown = [f"{t:.2f} ({how})" if t is not None else f"> {cap:g} ({how})" for t, how in ends]
     print(f"{size}: dprk-kg load of the {label} batch {shown} s", flush=True)
     hows = "/".join(sorted({how for _, how in ends}))
