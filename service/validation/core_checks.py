@@ -16,8 +16,8 @@ turned into the rdflib term pySHACL would see (:func:`~service.rdf.terms.to_rdfl
 ``tests/validation/test_core_checks.py`` runs both evaluators on the same changes and compares the reports.
 
 A node shape is compiled only when every part of it is understood here: targets of the four core kinds (and
-implicit class targets); paths that are one predicate or its inverse; the components below; no recursion; one
-severity; and, on every shape whose results are reported, an ``sh:message`` that
+implicit class targets); paths that are one predicate, its inverse, or a sequence of predicates; the components
+below; no recursion; one severity; and, on every shape whose results are reported, an ``sh:message`` that
 :func:`~.report.build_report` picks without ambiguity (pySHACL's generic messages are its own text). Any other
 SHACL parameter — SPARQL, ``sh:node``, ``sh:closed``, complex paths, ``sh:deactivated``, ``sh:and``/``sh:xone``/
 ``sh:not``, property pairs, string lengths, disjoint qualified shapes — and any parameter of a custom constraint
@@ -84,7 +84,7 @@ class _Shape:
 
     node: Any
     path: Any = None  # the sh:path node (rdflib), for property shapes
-    step: tuple[ox.NamedNode, bool] | None = None  # (predicate, inverse)
+    steps: tuple[tuple[ox.NamedNode, bool], ...] | None = None  # (predicate, inverse) for each step of the path
     severity: Any = SH.Violation
     messages: list[Any] = field(default_factory=list)
     checks: list[tuple[str, Any]] = field(default_factory=list)
@@ -136,7 +136,7 @@ class _Compiler:
             raise NotCompilable("several paths")
         if paths:
             shape.path = paths[0]
-            shape.step = self.step(paths[0])
+            shape.steps = self.steps(paths[0])
         kinds: list[str] = []
         for predicate, _ in g.predicate_objects(node):
             if predicate in _INERT:
@@ -160,14 +160,19 @@ class _Compiler:
                 raise NotCompilable("no single message to report")
         return shape
 
-    def step(self, path: Any) -> tuple[ox.NamedNode, bool]:
+    def steps(self, path: Any) -> tuple[tuple[ox.NamedNode, bool], ...]:
+        """A path of one predicate, its inverse, or a sequence (an RDF list of two or more) of predicates."""
         if isinstance(path, URIRef):
-            return ox.NamedNode(str(path)), False
+            return ((ox.NamedNode(str(path)), False),)
         if isinstance(path, BNode):
             pairs = list(self.graph.predicate_objects(path))
             if len(pairs) == 1 and pairs[0][0] == SH.inversePath and isinstance(pairs[0][1], URIRef):
-                return ox.NamedNode(str(pairs[0][1])), True
-        raise NotCompilable("a path other than one predicate or its inverse")
+                return ((ox.NamedNode(str(pairs[0][1])), True),)
+            if {p for p, _ in pairs} == {RDF.first, RDF.rest} and len(pairs) == 2:
+                members = list(self.graph.items(path))
+                if len(members) >= 2 and all(isinstance(m, URIRef) for m in members):
+                    return tuple((ox.NamedNode(str(m)), False) for m in members)
+        raise NotCompilable("a path other than a predicate, its inverse or a sequence of predicates")
 
     def params(self, kind: str, shape: _Shape, stack: tuple[Any, ...], reported: bool) -> Any:
         g, node = self.graph, shape.node
@@ -402,10 +407,18 @@ class _Data:
         return subjects
 
     def values(self, shape: _Shape, focus: Any) -> set[Any]:
-        if shape.step is None:
+        """pySHACL's ``value_nodes``: the focus node itself for a node shape, else the nodes its path reaches."""
+        if shape.steps is None:
             return {focus}
-        predicate, inverse = shape.step
-        return self.subjects(predicate, focus) if inverse else self.objects(focus, predicate)
+        found = {focus}
+        for predicate, inverse in shape.steps:
+            if len(found) == 1:
+                (node,) = found
+                found = self.subjects(predicate, node) if inverse else self.objects(node, predicate)
+            else:
+                found = set().union(*(self.subjects(predicate, n) if inverse else self.objects(n, predicate)
+                                      for n in found))
+        return found
 
     def is_instance(self, value: Any, cls: Any) -> bool:
         if isinstance(value, ox.Literal):
