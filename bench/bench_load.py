@@ -13,7 +13,7 @@ what our path costs over the engine. Each path loads into a fresh store:
   ``oxigraph load`` of *the same quads* the store holds afterwards (dumped as N-Quads after
   the first run, untimed) — as ``bench/bench_remote.py`` does for the remote mode;
 * ``dprk-kg load`` — a batch sent through the guarded write every client write takes
-  (parsed, skolemized, validated against the shapes by pySHACL in the context of the store,
+  (parsed, skolemized, validated against the shapes (SHACL) in the context of the store,
   then committed with its provenance in one transaction). The batch is a *valid* one
   (``bench/valid_batch.py``: one source document registered by the batch, every statement
   citing it; it conforms, so the load commits), sent into a store that already holds the
@@ -24,7 +24,7 @@ what our path costs over the engine. Each path loads into a fresh store:
   whole check.
 
     python bench/bench_load.py --sizes 100k --guarded-sizes 10k,100k --guarded-cap 300 --runs 3
-    python bench/bench_load.py --sizes 1m --guarded-sizes '' --runs 1
+    python bench/bench_load.py --sizes 1m --guarded-sizes '' --runs 3
 
 Prints one line per measurement as it goes, then a Markdown table: medians of the runs, and
 each path's ratio to its reference beside the target (≤ 1.5), with the load average. A path and
