@@ -288,6 +288,25 @@ class CoreChecks:
             except Exception as exc:  # anything unexpected stays with pySHACL, which will say why
                 self.left[node] = f"not understood ({type(exc).__name__})"
         self._targets = targets
+        #: Per shape left to pySHACL whose only constraints are SPARQL-based: the predicates pySHACL reads
+        #: through rdflib for it (its targets; its queries run on pyoxigraph).
+        self._sparql_only: dict[Any, set[Any]] = {}
+        for node in self.left:
+            predicates = {p for p, _ in graph.predicate_objects(node)}
+            if node in targets and predicates <= _INERT | {SH.sparql, RDF.type, RDFS.comment, RDFS.label} \
+                    and not predicates & compiler.custom:
+                _, classes, subjects_of, objects_of = targets[node]
+                self._sparql_only[node] = {_TYPE, *({_SUBCLASS} if classes else ()), *subjects_of, *objects_of}
+
+    def rdflib_predicates(self, nodes: Iterable[Any]) -> set[Any] | None:
+        """The predicates whose triples pySHACL's rdflib graph needs for the shapes ``nodes``: ``None`` (every
+        triple) unless each of them is a SPARQL-only shape, whose queries run on pyoxigraph."""
+        needed: set[Any] = set()
+        for node in nodes:
+            if node not in self._sparql_only:
+                return None
+            needed |= self._sparql_only[node]
+        return needed
 
     def run(self, triples: Iterable[tuple[Any, Any, Any]], focus: set[Any] | None, others: Iterable[Any] = ()
             ) -> tuple[list[tuple[str, None, list[tuple[None, Any, Any]]]], bool]:

@@ -181,18 +181,30 @@ def _engine(model: ShapesModel) -> _Engine:
         return engine
 
 
-def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
-    """A pySHACL data graph whose SPARQL queries run on pyoxigraph (same triples, same terms)."""
+def _data_graph(triples: Iterable[tuple[Any, Any, Any]], predicates: set[Any] | None = None) -> Any:
+    """A pySHACL data graph whose SPARQL queries run on pyoxigraph (same triples, same terms).
+
+    ``predicates``: the shapes left to pySHACL read only the triples of these predicates through rdflib
+    (their targets; their SPARQL runs on pyoxigraph, over every triple — :meth:`.CoreChecks.rdflib_predicates`),
+    so only those are copied into rdflib; a query pyoxigraph cannot take is answered by rdflib over all of them.
+    """
     from pyshacl.graph_abstraction import RdfLibDataGraph
 
     class HybridDataGraph(RdfLibDataGraph):
         """rdflib for pySHACL's core constraints, pyoxigraph for its SPARQL queries."""
 
         oxstore: ox.Store
+        #: Every triple, when rdflib holds only some of them.
+        partial_of: list[tuple[Any, Any, Any]] | None = None
+
+        def rdflib_query(self, query_object: Any, *args: Any, initBindings: Any = None, **kwargs: Any) -> Any:
+            if self.partial_of is not None:
+                return _data_graph(self.partial_of).query(query_object, *args, initBindings=initBindings, **kwargs)
+            return super().query(query_object, *args, initBindings=initBindings, **kwargs)
 
         def query(self, query_object: Any, *args: Any, initBindings: Any = None, **kwargs: Any) -> Any:
             if not isinstance(query_object, str):
-                return super().query(query_object, *args, initBindings=initBindings, **kwargs)
+                return self.rdflib_query(query_object, *args, initBindings=initBindings, **kwargs)
             from rdflib.query import Result
             from rdflib.term import Variable
 
@@ -203,7 +215,7 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
             try:
                 answer = self.oxstore.query(query_object, substitutions=subs or None)
             except RuntimeError:  # a pre-bound variable outside the projection: let rdflib do it
-                return super().query(query_object, *args, initBindings=initBindings, **kwargs)
+                return self.rdflib_query(query_object, *args, initBindings=initBindings, **kwargs)
             if isinstance(answer, ox.QueryBoolean):
                 result = Result("ASK")
                 result.askAnswer = bool(answer)
@@ -216,11 +228,13 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Any:
 
     triples = list(triples)
     graph = Graph()
-    graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o in triples)
+    graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o in triples
+               if predicates is None or p in predicates)
     oxstore = ox.Store()
     oxstore.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
     data = HybridDataGraph(graph.store, graph)
     data.oxstore = oxstore
+    data.partial_of = triples if predicates is not None else None
     return data
 
 
@@ -319,11 +333,13 @@ def _run(engine: _Engine, triples: set[tuple[Any, Any, Any]], focus: set[Any] | 
     """
     reports: list[tuple[Any, Any, list]] = []
     shapes = engine.shapes
+    predicates = None
     if USE_CORE_CHECKS:
         shapes = [s for s in engine.shapes if s.node not in engine.core.compiled]
         reports, needed = engine.core.run(triples, focus, [s.node for s in shapes])
         if not needed:
             return reports
+        predicates = engine.core.rdflib_predicates([s.node for s in shapes])
     from pyshacl.monkey import apply_patches
     from pyshacl.pytypes import SHACLExecutor
 
@@ -331,7 +347,7 @@ def _run(engine: _Engine, triples: set[tuple[Any, Any, Any]], focus: set[Any] | 
     _fast_parameter_lookup()
     _checked_sparql_once()
     _no_result_text()
-    data = _data_graph(triples)
+    data = _data_graph(triples, predicates)
     executor = SHACLExecutor(allow_warnings=True, allow_infos=True)
     wanted = {to_rdflib(n) for n in focus} if focus is not None else None
     with engine.lock:

@@ -193,3 +193,14 @@ def test_every_component_and_corner(monkeypatch: pytest.MonkeyPatch) -> None:
     store.extend(turtle_quads("ex:SubKind rdfs:subClassOf ex:Kind . ex:k1 a ex:SubKind ; rdfs:label \"k\" ."))
     incremental = both(monkeypatch, lambda: validate_change(store, add=data))
     assert incremental
+
+
+def test_partial_rdflib_graph_answers_rdflib_queries_over_every_triple() -> None:
+    """pySHACL's rdflib graph holds only the triples its SPARQL-only shapes' targets read; a query pyoxigraph
+    cannot take (answered by rdflib) still sees every triple."""
+    a, p, b = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"), ox.Literal("b")
+    typed = (a, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("http://example.org/C"))
+    data = validate_module._data_graph([typed, (a, p, b)], {typed[1]})
+    assert len(list(data.triples((None, None, None)))) == 1
+    answer = data.rdflib_query("SELECT ?o WHERE { <http://example.org/a> <http://example.org/p> ?o }")
+    assert [str(row[0]) for row in answer] == ["b"]
