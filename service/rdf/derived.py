@@ -201,13 +201,59 @@ def delta_update(
     base: list[str] = [f"DROP SILENT GRAPH {g}" if not isinstance(g, ox.DefaultGraph) else "DROP SILENT DEFAULT"
                        for g in drop_graphs]
     base += _data_updates(remove, add)
-    derive = union or entailment == "rdfs"
-    hierarchy_touched = any(q.predicate in (SUBCLASS, SUBPROPERTY) for q in (*add, *remove))
-    if derive and (drop_graphs or _has_blank(add) or hierarchy_touched):
+    if needs_full_rebuild(add, remove, drop_graphs, union=union, entailment=entailment):
         return " ;\n".join([*base, full_rebuild(store, union=union, entailment=entailment, extra=add)])
-    if not derive or not base:
+    if not (union or entailment == "rdfs") or not base:
         return " ;\n".join(base)
-    return " ;\n".join([*base, *_incremental(store, add, remove, union=union, entailment=entailment)])
+    return " ;\n".join([*base, *_data_updates(*derived_changes(store, add, remove, union=union,
+                                                                  entailment=entailment))])
+
+
+def needs_full_rebuild(add: list[ox.Quad], remove: list[ox.Quad], drop_graphs: list[object], *, union: bool,
+                       entailment: str) -> bool:
+    """Whether a change's derived consequences need :func:`full_rebuild` rather than :func:`derived_changes`
+    (graph drops, blank nodes, changes to the class or property hierarchy: see the module's docstring)."""
+    if not (union or entailment == "rdfs"):
+        return False
+    hierarchy_touched = any(q.predicate in (SUBCLASS, SUBPROPERTY) for q in (*add, *remove))
+    return bool(drop_graphs) or _has_blank(add) or hierarchy_touched
+
+
+def derived_additions(store: ox.Store, add: list[ox.Quad], *, union: bool, entailment: str) -> list[ox.Quad] | None:
+    """The derived quads that a change which only ADDS ``add`` brings, to be written with it in one transaction;
+    ``None`` where that does not hold (a full rebuild is needed, or a derived quad would go).
+
+    Why: a large batch's commit was spent writing its quads and their derived ones as the text of one
+    ``INSERT DATA`` and having the engine parse that text back; ``Store.extend`` takes the quads themselves, in one
+    transaction all the same (:func:`service.store.ops.commit`).
+    """
+    if needs_full_rebuild(add, [], [], union=union, entailment=entailment):
+        return None
+    if not (union or entailment == "rdfs"):
+        return []
+    removed, added = derived_changes(store, add, [], union=union, entailment=entailment)
+    return None if removed else added
+
+
+def derived_changes(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, union: bool,
+                    entailment: str) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """The derived quads to remove and to add for a blank-node-free change that leaves the hierarchy alone.
+
+    Step 1 recomputes the entailments of the subjects the change touches; step 2 brings the
+    union default graph in line for the triples the change and step 1 touched.
+    """
+    after = _AssertedAfter(store, add, remove)
+    e_add: set[Triple3] = set()
+    e_remove: set[Triple3] = set()
+    entailed_after: dict[object, set[tuple[object, object]]] = {}
+    if entailment == "rdfs":
+        e_add, e_remove, entailed_after = _entailment_changes(store, after)
+    d_add: set[Triple3] = set()
+    d_remove: set[Triple3] = set()
+    if union:
+        d_add, d_remove = _union_changes(store, after, after.touched() | e_add | e_remove, entailed_after)
+    return (_in_graph(e_remove, ENTAILED) + _in_graph(d_remove, ox.DefaultGraph()),
+            _in_graph(e_add, ENTAILED) + _in_graph(d_add, ox.DefaultGraph()))
 
 
 class _AssertedAfter:
@@ -300,23 +346,3 @@ def _data_updates(remove: list[ox.Quad], add: list[ox.Quad]) -> list[str]:
 def _in_graph(triples: set[Triple3], graph: object) -> list[ox.Quad]:
     return [ox.Quad(s, p, o, graph) for s, p, o in triples]  # type: ignore[arg-type]
 
-
-def _incremental(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, union: bool,
-                 entailment: str) -> list[str]:
-    """Derived-graph changes for a blank-node-free change that leaves the hierarchy alone.
-
-    Step 1 recomputes the entailments of the subjects the change touches; step 2 brings the
-    union default graph in line for the triples the change and step 1 touched; step 3 writes both.
-    """
-    after = _AssertedAfter(store, add, remove)
-    e_add: set[Triple3] = set()
-    e_remove: set[Triple3] = set()
-    entailed_after: dict[object, set[tuple[object, object]]] = {}
-    if entailment == "rdfs":
-        e_add, e_remove, entailed_after = _entailment_changes(store, after)
-    d_add: set[Triple3] = set()
-    d_remove: set[Triple3] = set()
-    if union:
-        d_add, d_remove = _union_changes(store, after, after.touched() | e_add | e_remove, entailed_after)
-    return _data_updates(_in_graph(e_remove, ENTAILED) + _in_graph(d_remove, ox.DefaultGraph()),
-                         _in_graph(e_add, ENTAILED) + _in_graph(d_add, ox.DefaultGraph()))

@@ -130,11 +130,20 @@ def commit(worker: Any, add: list[ox.Quad], remove: list[ox.Quad], drop: list[An
 
     Exactly: the quads written are the quads given, blank nodes included (they keep their
     ids), so what was validated is what is committed — never the update text re-run by
-    another engine, which may evaluate an expression differently.
+    another engine, which may evaluate an expression differently. A change that only adds
+    blank-node-free quads is written with ``Store.extend`` (one transaction, the quads as they
+    are); any other as one SPARQL Update.
     """
     worker.announce_commit()  # from here on, a worker killed before its answer leaves the write's fate unknown
     blank_add = [q for q in add if _has_blank(q)]
     blank_remove = [q for q in remove if _has_blank(q)]
+    if add and not (remove or drop or create or blank_add):
+        # Only additions (a batch, a Graph Store POST): the quads and their derived ones in one transaction of
+        # their own, without writing them out as SPARQL text for the engine to parse back.
+        derived_add = derived.derived_additions(worker.store, add, union=worker.union, entailment=worker.entailment)
+        if derived_add is not None:
+            worker.store.extend([*add, *derived_add])
+            return
     if not (blank_add or blank_remove):
         text = derived.delta_update(worker.store, add, remove, union=worker.union, entailment=worker.entailment,
                                     drop_graphs=drop)

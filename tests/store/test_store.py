@@ -224,6 +224,43 @@ def test_incremental_upkeep_of_the_derived_graphs_equals_a_full_rebuild():
     assert _derived_state(store)[0], "the changes entailed something: the comparison is not vacuous"
 
 
+def test_an_addition_is_written_with_its_derived_quads_as_a_rebuild_would_derive_them():
+    """Additions alone go in through ``Store.extend`` with the derived quads of :func:`derived.derived_additions`:
+    the union default graph and the inferences equal a full rebuild's after each; a change that removes, or touches
+    the hierarchy, or holds a blank node, is not an addition of that kind (``None``)."""
+    import random
+
+    from service.rdf import derived
+
+    n = lambda local: ox.NamedNode("http://example.org/" + local)  # noqa: E731
+    sub, subprop = ox.NamedNode(derived.SUBCLASS.value), ox.NamedNode(derived.SUBPROPERTY.value)
+    hierarchy = [ox.Quad(n("Cat"), sub, n("Animal"), n("onto")), ox.Quad(n("Animal"), sub, n("Thing"), n("onto")),
+                 ox.Quad(n("knows"), subprop, n("related"), n("onto"))]
+    pool = [ox.Quad(n(f"x{i}"), p, o, n(g)) for i in range(6) for g in ("g1", "g2")
+            for p, o in ((RDF_TYPE, n("Cat")), (RDF_TYPE, n("Animal")), (n("knows"), n("x0")),
+                         (n("related"), n("x1")), (n("name"), ox.Literal("x")))]
+    rng = random.Random(11)
+    store = ox.Store()
+    store.update(derived.delta_update(store, hierarchy, [], union=True, entailment="rdfs"))
+    present: set[ox.Quad] = set()
+    for _ in range(25):
+        add = [q for q in rng.sample(pool, 4) if q not in present]
+        extra = derived.derived_additions(store, add, union=True, entailment="rdfs")
+        assert extra is not None
+        store.extend([*add, *extra])
+        present |= set(add)
+        rebuilt = ox.Store()
+        rebuilt.extend(hierarchy + sorted(present, key=str))
+        rebuilt.update(derived.full_rebuild(rebuilt, union=True, entailment="rdfs"))
+        assert _derived_state(store) == _derived_state(rebuilt)
+    assert _derived_state(store)[0], "the additions entailed something: the comparison is not vacuous"
+    assert derived.derived_additions(store, [ox.Quad(n("Dog"), sub, n("Animal"), n("onto"))], union=True,
+                                     entailment="rdfs") is None
+    assert derived.derived_additions(store, [ox.Quad(ox.BlankNode(), RDF_TYPE, n("Cat"), n("g1"))], union=True,
+                                     entailment="rdfs") is None
+    assert derived.derived_additions(store, pool[:2], union=False, entailment="none") == []
+
+
 def test_the_asserted_graphs_are_every_named_graph_but_the_derived_ones_and_the_default_graph_unless_union():
     from service.rdf import derived
     from service.rdf.vocabulary import ENTAILED_GRAPH, LINKS_GRAPH, STORE_STATE_GRAPH
