@@ -74,6 +74,20 @@ _NODE_KINDS = {  # which kinds of term each sh:nodeKind accepts
 }
 
 
+# rdflib's namespace attributes are looked up on every access: the terms used per value or per result, once.
+_P_TYPE, _RESULT, _P_COMPONENT, _P_SHAPE, _P_SEVERITY, _P_FOCUS, _P_VALUE, _P_PATH, _P_MESSAGE = (
+    RDF.type, SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape, SH.resultSeverity, SH.focusNode,
+    SH.value, SH.resultPath, SH.resultMessage)
+_HAS_VALUE, _UNIQUE_LANG, _QUALIFIED_MAX, _QUALIFIED_MIN = (
+    SH.HasValueConstraintComponent, SH.UniqueLangConstraintComponent, SH.QualifiedMaxCountConstraintComponent,
+    SH.QualifiedMinCountConstraintComponent)
+_RDFS_LITERAL, _RDFS_DATATYPE, _XSD_STRING, _LANG_STRING = RDFS.Literal, RDFS.Datatype, XSD.string, RDF.langString
+_STRINGS = frozenset({XSD.string, RDF.langString})
+#: The Python type rdflib gives the value of a well-formed literal of these datatypes (pySHACL's test).
+_PYTHON_TYPES = {XSD.integer: int, XSD.float: float, XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: datetime.date,
+                 XSD.time: datetime.time, XSD.dateTime: datetime.datetime}
+
+
 class NotCompilable(Exception):
     """Some part of a shape is left to pySHACL."""
 
@@ -335,17 +349,17 @@ def _as_pyshacl(result: _Result, data: _Data) -> tuple[str, None, list[tuple[Non
     """One result as pySHACL's ``make_v_result`` writes it (what :func:`~.report.build_report` reads)."""
     focus, value, shape, component = result
     parts: list[tuple[None, Any, Any]] = [
-        (None, RDF.type, SH.ValidationResult),
-        (None, SH.sourceConstraintComponent, component),
-        (None, SH.sourceShape, shape.node),
-        (None, SH.resultSeverity, shape.severity),
-        (None, SH.focusNode, data.rdflib(focus)),
+        (None, _P_TYPE, _RESULT),
+        (None, _P_COMPONENT, component),
+        (None, _P_SHAPE, shape.node),
+        (None, _P_SEVERITY, shape.severity),
+        (None, _P_FOCUS, data.rdflib(focus)),
     ]
     if value is not None:
-        parts.append((None, SH.value, data.rdflib(value)))
+        parts.append((None, _P_VALUE, data.rdflib(value)))
     if shape.path is not None:
-        parts.append((None, SH.resultPath, shape.path))
-    parts.extend((None, SH.resultMessage, m) for m in shape.messages)
+        parts.append((None, _P_PATH, shape.path))
+    parts.extend((None, _P_MESSAGE, m) for m in shape.messages)
     return "", None, parts
 
 
@@ -481,11 +495,9 @@ def _check_class(shape: _Shape, rules: list[Any], data: _Data, value_nodes: dict
 
 def _actual_datatype(value: Any, rule: Any) -> bool:
     """pySHACL's ``DatatypeConstraintComponent._assert_actual_datatype``: rdflib's Python value has the right type."""
-    if rule in (XSD.string, RDF.langString):
+    if rule in _STRINGS:
         return isinstance(value, (str, bytes))
-    checks = {XSD.integer: int, XSD.float: float, XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: datetime.date,
-              XSD.time: datetime.time, XSD.dateTime: datetime.datetime}
-    return isinstance(value, checks[rule]) if rule in checks else True
+    return isinstance(value, _PYTHON_TYPES[rule]) if rule in _PYTHON_TYPES else True
 
 
 def _check_datatype(shape: _Shape, rule: Any, data: _Data, value_nodes: dict) -> tuple[bool, list]:
@@ -495,13 +507,13 @@ def _check_datatype(shape: _Shape, rule: Any, data: _Data, value_nodes: dict) ->
         lit = data.rdflib(v)
         if lit.datatype == rule:
             return False if getattr(lit, "ill_typed", None) is True else _actual_datatype(lit.value, rule)
-        if rule == RDFS.Literal:
+        if rule == _RDFS_LITERAL:
             return True
-        if rule == RDFS.Datatype and lit.datatype:
+        if rule == _RDFS_DATATYPE and lit.datatype:
             return True
-        if lit.datatype is None and lit.language is None and rule == XSD.string:
+        if lit.datatype is None and lit.language is None and rule == _XSD_STRING:
             return _actual_datatype(lit.value, rule)
-        if rule == RDF.langString and lit.language:
+        if rule == _LANG_STRING and lit.language:
             return _actual_datatype(lit.value, rule)
         return False
 
@@ -548,7 +560,7 @@ def _check_language_in(shape: _Shape, languages: set[str], data: _Data, value_no
 
 
 def _check_has_value(shape: _Shape, wanted: list[Any], data: _Data, value_nodes: dict) -> tuple[bool, list]:
-    results = [(f, None, shape, SH.HasValueConstraintComponent) for hv in wanted
+    results = [(f, None, shape, _HAS_VALUE) for hv in wanted
                for f, values in value_nodes.items() if not any(data.rdflib(v) == hv for v in values)]
     return not results, results
 
@@ -604,7 +616,7 @@ def _check_unique_lang(shape: _Shape, unique: bool, data: _Data, value_nodes: di
             if isinstance(v, ox.Literal) and v.language:
                 lang = v.language.lower()
                 (duplicates if lang in seen else seen).add(lang)
-        results.extend((f, None, shape, SH.UniqueLangConstraintComponent) for _ in duplicates)
+        results.extend((f, None, shape, _UNIQUE_LANG) for _ in duplicates)
     return not results, results
 
 
@@ -626,9 +638,9 @@ def _check_qualified(shape: _Shape, params: tuple[list[_Shape], int | None, int 
         for f, values in value_nodes.items():
             conforming = sum(1 for v in values if _validate(value_shape, data, [v])[0])
             if high is not None and conforming > high:
-                results.append((f, None, shape, SH.QualifiedMaxCountConstraintComponent))
+                results.append((f, None, shape, _QUALIFIED_MAX))
             if low is not None and conforming < low:
-                results.append((f, None, shape, SH.QualifiedMinCountConstraintComponent))
+                results.append((f, None, shape, _QUALIFIED_MIN))
     return not results, results
 
 

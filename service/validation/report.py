@@ -281,12 +281,13 @@ def build_report(model: ShapesModel, view: AfterView, reports: list[tuple[Any, A
 
     results: list[ValidationResult] = []
     seen: set[tuple] = set()
+    result_message = SH.resultMessage  # rdflib looks namespace attributes up on each access: once, not per triple
     for _text, _node, parts in reports:
         fields: dict[Any, Any] = {}
         messages: list[Any] = []
         for _, predicate, obj in parts:
             value = obj[1] if isinstance(obj, tuple) else obj
-            if predicate == SH.resultMessage:
+            if predicate == result_message:
                 messages.append(value)
             else:
                 fields[predicate] = value
