@@ -23,6 +23,7 @@ pattern-based full rebuild, which is correct in every case.
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -130,6 +131,77 @@ def entailment_constructs(store: ox.Store) -> Iterator[str]:
         above = " ".join(str(q) for q in sorted(parents, key=str))
         yield (f"CONSTRUCT {{ ?s ?q ?o }} WHERE {{ VALUES ?q {{ {above} }} "
                f"GRAPH ?g {{ ?s {child} ?o }} FILTER(?g != {ENTAILED}) }}")
+
+
+def graph_dumps(store: ox.Store, union: bool) -> Iterator[bytes]:
+    """Every quad of ``store`` as N-Quads, one graph at a time, written by pyoxigraph itself; with ``union``, each
+    named graph's triples a second time as the union default graph's (an N-Triples line is an N-Quads line of the
+    default graph).
+
+    Why: the same bytes as serializing the quads one Python object at a time, several times faster. Each graph is
+    dumped as N-Triples and its name put before each line's final `` .`` (a line ends so and only there: N-Triples
+    escapes line breaks inside literals). Blank node labels are the store's node ids throughout, so a node shared
+    between graphs (and with the entailed quads, :func:`entailed_dumps`) stays one where the chunks are loaded.
+    """
+    default = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    if default:
+        yield default
+    for graph in store.named_graphs():
+        triples = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
+        yield triples.replace(b" .\n", b" " + str(graph).encode() + b" .\n")
+        if union:
+            yield triples
+
+
+def entailed_dumps(store: ox.Store, union: bool) -> Iterator[bytes]:
+    """The entailed graph of a freshly loaded ``store`` as N-Quads (with its copy in the union default graph when
+    ``union``), computed and written by the engine: the answers of :func:`entailment_constructs`.
+
+    Why: the quads :meth:`service.store.worker.Worker.derived_quads` yields, without building a Python object per
+    quad — that took most of a first load at a million triples. A CONSTRUCT answer names a blank node by the
+    store's own id, as :func:`graph_dumps` does.
+    """
+    graph = b" " + str(ENTAILED).encode() + b" .\n"
+    for query in entailment_constructs(store):
+        triples = store.query(query).serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+        yield triples.replace(b" .\n", graph)
+        if union:
+            yield triples
+
+
+def dataset_with_derived(store: ox.Store, *, union: bool, entailment: str) -> Iterator[bytes] | None:
+    """A freshly loaded ``store`` with the derived graphs :func:`full_rebuild` would add, as N-Quads chunks (one
+    document), for one bulk load elsewhere; ``None`` when the store already holds derived quads (a default graph
+    under ``union``, an entailed graph), which this does not merge.
+    """
+    if union and next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+        return None
+    if next(iter(store.quads_for_pattern(None, None, None, ENTAILED)), None) is not None:
+        return None
+    entailed = entailed_dumps(store, union=union) if entailment == "rdfs" else iter(())
+    return itertools.chain(graph_dumps(store, union=union), entailed)
+
+
+class ChunkReader(io.RawIOBase):
+    """Byte chunks as a binary file, so that a loader reading a file (``Store.bulk_load``) reads them as they come."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not len(self._rest):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = memoryview(chunk)
+        size = min(len(buffer), len(self._rest))
+        buffer[:size] = self._rest[:size]
+        self._rest = self._rest[size:]
+        return size
 
 
 def full_rebuild(store: ox.Store, *, union: bool, entailment: str, extra: Iterable[ox.Quad] = ()) -> str:

@@ -788,42 +788,6 @@ def _progress(chunks: Iterable[bytes]) -> Iterator[bytes]:
     log.info("first load: %d quads sent to the store in all (%.1f s)", sent, time.perf_counter() - started)
 
 
-def _graph_dumps(store: ox.Store, union: bool) -> Iterator[bytes]:
-    """Every quad of ``store`` as N-Quads, one graph at a time, written by pyoxigraph itself; with ``union``, each
-    named graph's triples a second time as the union default graph's (an N-Triples line is an N-Quads line of the
-    default graph).
-
-    Why: the same bytes as serializing the quads one Python object at a time, several times faster. Each graph is
-    dumped as N-Triples and its name put before each line's final `` .`` (a line ends so and only there: N-Triples
-    escapes line breaks inside literals). Blank node labels are the store's node ids throughout, as in
-    :func:`_nquads_stream`, so a node shared between graphs (and with the derived quads sent after) stays one.
-    """
-    default = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    if default:
-        yield default
-    for graph in store.named_graphs():
-        triples = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
-        yield triples.replace(b" .\n", b" " + str(graph).encode() + b" .\n")
-        if union:
-            yield triples
-
-
-def _entailed_dumps(store: ox.Store, union: bool) -> Iterator[bytes]:
-    """The entailed graph of a freshly loaded ``store`` as N-Quads (with its copy in the union default graph when
-    ``union``), computed and written by the engine: the answers of :func:`derived.entailment_constructs`.
-
-    Why: the same quads as :meth:`Worker.derived_quads` yields, without building a Python object per quad — that
-    took most of a remote first start at a million triples. A CONSTRUCT answer names a blank node by the store's own
-    id, as :func:`_graph_dumps` does, so a node stays one across the dataset.
-    """
-    graph = b" " + str(derived.ENTAILED).encode() + b" .\n"
-    for query in derived.entailment_constructs(store):
-        triples = store.query(query).serialize(format=ox.RdfFormat.N_TRIPLES) or b""
-        yield triples.replace(b" .\n", graph)
-        if union:
-            yield triples
-
-
 def _dropped(sock: Any) -> bool:
     """Whether an idle keep-alive connection was closed by the store (or is out of step): readable while idle."""
     try:
@@ -1521,15 +1485,14 @@ class RemoteStore:
             # time (the store takes the first chunks meanwhile); never all in a list. Otherwise (batched updates, a
             # store holding derived graphs already) computed into the in-memory store first, as the embedded store
             # does.
-            streamed = (self.graph_store_url and self.dialect.dataset_post
-                        and mirror.derived_quads(copies=False) is not None)  # None: derived graphs already there
-            if not streamed:
+            streamed = (derived.dataset_with_derived(store, union=mirror.union, entailment=mirror.entailment)
+                        if self.graph_store_url and self.dialect.dataset_post else None)
+            if streamed is None:
                 if not mirror.bulk_derive():
                     mirror.rebuild_derived()
                 self._post_dataset(store)
             else:
-                entailed = _entailed_dumps(store, union=mirror.union) if mirror.entailment == "rdfs" else ()
-                self._post_dataset((), dumped=itertools.chain(_graph_dumps(store, union=mirror.union), entailed))
+                self._post_dataset((), dumped=streamed)
         self._graphs = None
         log.info("loaded the bundled graph into the remote store (%d quads%s) in %.1f s", len(store),
                  " and the derived ones" if streamed is not None else "", time.perf_counter() - started)
@@ -1542,7 +1505,7 @@ class RemoteStore:
         (:meth:`Dialect.insert`): one, or batches of about :attr:`Dialect.update_quads` quads where the store
         limits an update's size, the quads of each blank node in one batch (:func:`batches`). The dataset POST
         is the store's bulk load where it has one (:attr:`Dialect.bulk_post`: this is the first load only).
-        ``dumped``: N-Quads sent first (the dataset POST only: :func:`_graph_dumps`).
+        ``dumped``: N-Quads sent first (the dataset POST only: :func:`derived.dataset_with_derived`).
         """
         if self.graph_store_url and self.dialect.dataset_post:
             url = self.graph_store_url

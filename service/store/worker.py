@@ -18,6 +18,7 @@ reads its settings from the ``DPRK_KG_WORKER`` environment variable (JSON).
 from __future__ import annotations
 
 import gc
+import io
 import itertools
 import json
 import logging
@@ -134,9 +135,10 @@ class Worker:
         if empty and self.settings["LOAD_DATA"]:
             rewritten = True
             _write_state(marker, {"status": "loading", "derivation": derivation})
-            load_into(self.store, Path(self.settings["DATA_ROOT"]), bulk=True)
-            if not self.bulk_derive():
-                self.rebuild_derived()
+            if not self.first_load(Path(self.settings["DATA_ROOT"])):
+                load_into(self.store, Path(self.settings["DATA_ROOT"]), bulk=True)
+                if not self.bulk_derive():
+                    self.rebuild_derived()
         elif state and state.get("derivation") != derivation:
             log.info("derivation settings changed (%s -> %s): rebuilding the derived graphs",
                      state.get("derivation"), derivation)
@@ -154,6 +156,25 @@ class Worker:
             self.store.optimize()
         _write_state(marker, {"status": "ready", "derivation": derivation, "optimized": True})
         return rewritten
+
+    def first_load(self, root: Path) -> bool:
+        """Load the bundle and its derived graphs into the empty store in ONE bulk load; False where that does not
+        apply (the bundle brings derived quads of its own: the caller loads, then derives).
+
+        Why: the bundle is read into memory first (the engine parses it), and the store's bulk loader is then given
+        every quad at once — the bundle's graphs, their union default graph and the RDFS inferences, all written by
+        pyoxigraph (:func:`derived.dataset_with_derived`) as the loader reads them — instead of a bulk load of the
+        files followed by a second one of the derived quads built in Python; the store also comes out compact. The
+        remote first load sends the same chunks to its store (``service.store.remote``).
+        """
+        bundle = ox.Store()
+        load_into(bundle, root, bulk=True)
+        chunks = derived.dataset_with_derived(bundle, union=self.union, entailment=self.entailment)
+        if chunks is None:
+            return False
+        self.store.bulk_load(input=io.BufferedReader(derived.ChunkReader(chunks), 1 << 20),
+                             format=ox.RdfFormat.N_QUADS)
+        return True
 
     def bulk_derive(self) -> bool:
         """Write the derived graphs of a freshly loaded store with the bulk loader; False if not applicable.
