@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ class Worker:
         self.store = ox.Store(settings["STORE_DIR"])
         self.write_lock = threading.Lock()
         self._serving = threading.local()  # the connection this thread serves (see announce_commit)
+        self.compaction_due = False  # set by bootstrap: see compact
 
     # -- start-up -----------------------------------------------------------------
 
@@ -150,12 +152,32 @@ class Worker:
             self.rebuild_derived()
             rewritten = True
         self.store.flush()
-        if rewritten or (state and not state.get("optimized")):
-            # Compact what the bulk loader and the rebuild wrote: reads are slower on a freshly
-            # loaded store than on the same store compacted (bench/README.md).
-            self.store.optimize()
-        _write_state(marker, {"status": "ready", "derivation": derivation, "optimized": True})
+        # What the bulk loader and a rebuild wrote is compacted once (reads are slower on a freshly loaded store than
+        # on the same store compacted, bench/README.md) — by the serving process, in the background
+        # (:meth:`compact`): the store answers meanwhile, and the state file says when it is done.
+        self.compaction_due = bool(rewritten or (state and not state.get("optimized")))
+        _write_state(marker, {"status": "ready", "derivation": derivation, "optimized": not self.compaction_due})
         return rewritten
+
+    def compact(self) -> None:
+        """Compact the store and record it in the state file (run in a thread of the serving worker).
+
+        Why in the background: compaction took as long as a fifth of a large first load, and the store
+        answers reads and writes meanwhile (pyoxigraph releases the GIL while it compacts); a worker stopped
+        before the end leaves the state file saying so, and the next start compacts again.
+        """
+        started = time.monotonic()
+        try:
+            self.store.optimize()
+        except Exception:  # a failed compaction leaves a store that works, only slower to read
+            log.exception("compacting the store failed; it is tried again at the next start")
+            return
+        marker = Path(self.settings["STORE_DIR"]) / STATE_FILE
+        state = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else {}
+        _write_state(marker, {**state, "optimized": True})
+        self.compaction_due = False
+        release_free_memory()
+        log.info("store compacted in %.1f s", time.monotonic() - started)
 
     def first_load(self, root: Path) -> bool:
         """Load the bundle and its derived graphs into the empty store in ONE bulk load; False where that does not
@@ -530,7 +552,7 @@ def main() -> None:
     _hash_without_openssl()
     worker = Worker(settings)
     if worker.bootstrap() and not os.environ.get(REEXECUTED):
-        # The first load, derivation and compaction leave this process with more resident memory than the
+        # The first load and the derivation leave this process with more resident memory than the
         # same store opened afresh (allocator arenas, RocksDB's write buffers), which the store would then
         # hold for its whole life. Closing the store and executing this module again — same pid, same pipe
         # to the client, which is still waiting for "ready" — starts it as a restart would.
@@ -540,7 +562,9 @@ def main() -> None:
         sys.stdout.flush()
         os.execv(sys.executable, [sys.executable, "-m", "service.store.worker"])  # noqa: S606 (this module)
     os.environ.pop(REEXECUTED, None)
-    release_free_memory()  # what the first load, derivation and compaction freed
+    release_free_memory()  # what the first load and the derivation freed
+    if worker.compaction_due:
+        threading.Thread(target=worker.compact, name="compaction", daemon=True).start()
     listener = Listener(settings["SOCKET"], family="AF_UNIX", authkey=authkey)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
