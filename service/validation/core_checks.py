@@ -17,12 +17,13 @@ turned into the rdflib term pySHACL would see (:func:`~service.rdf.terms.to_rdfl
 
 A node shape is compiled only when every part of it is understood here: targets of the four core kinds (and
 implicit class targets); paths that are one predicate, its inverse, or a sequence of predicates; the components
-below; no recursion; one severity; and, on every shape whose results are reported, an ``sh:message`` that
-:func:`~.report.build_report` picks without ambiguity (pySHACL's generic messages are its own text). Any other
-SHACL parameter — SPARQL, ``sh:node``, ``sh:closed``, complex paths, ``sh:deactivated``, ``sh:and``/``sh:xone``/
-``sh:not``, property pairs, string lengths, disjoint qualified shapes — and any parameter of a custom constraint
-component leaves the node shape to pySHACL. A shape pySHACL would refuse is never compiled, so pySHACL still
-raises its error.
+below; ``sh:sparql`` SELECT constraints (read and run by :mod:`.sparql_checks`, on a pyoxigraph store of the
+same triples, which decides the forms it leaves to pySHACL); no recursion; one severity; and, on every shape whose
+results are reported, an ``sh:message`` that :func:`~.report.build_report` picks without ambiguity (pySHACL's generic
+messages are its own text). Any other SHACL parameter — ``sh:node``, ``sh:closed``, complex paths,
+``sh:deactivated``, ``sh:and``/``sh:xone``/``sh:not``, property pairs, string lengths, disjoint qualified shapes —
+and any parameter of a custom constraint component leaves the node shape to pySHACL. A shape pySHACL would refuse
+is never compiled, so pySHACL still raises its error.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from service.rdf.terms import from_rdflib, to_rdflib
+from service.validation import sparql_checks
+from service.validation.sparql_checks import ContextStore
 
 _SH = str(SH)
 _TYPE = ox.NamedNode(str(RDF.type))
@@ -56,7 +59,7 @@ _COMPONENTS = {
     SH.hasValue: "hasValue", SH.minInclusive: "minInclusive", SH.maxInclusive: "maxInclusive",
     SH.minExclusive: "minExclusive", SH.maxExclusive: "maxExclusive", SH.uniqueLang: "uniqueLang",
     SH["or"]: "or", SH.qualifiedValueShape: "qualified", SH.qualifiedMinCount: "qualified",
-    SH.qualifiedMaxCount: "qualified", SH.property: "property",
+    SH.qualifiedMaxCount: "qualified", SH.property: "property", SH.sparql: "sparql",
 }
 _COMPONENT_IRIS = {
     "class": SH.ClassConstraintComponent, "datatype": SH.DatatypeConstraintComponent,
@@ -78,6 +81,7 @@ _NODE_KINDS = {  # which kinds of term each sh:nodeKind accepts
 _P_TYPE, _RESULT, _P_COMPONENT, _P_SHAPE, _P_SEVERITY, _P_FOCUS, _P_VALUE, _P_PATH, _P_MESSAGE = (
     RDF.type, SH.ValidationResult, SH.sourceConstraintComponent, SH.sourceShape, SH.resultSeverity, SH.focusNode,
     SH.value, SH.resultPath, SH.resultMessage)
+_P_CONSTRAINT = SH.sourceConstraint
 _HAS_VALUE, _UNIQUE_LANG, _QUALIFIED_MAX, _QUALIFIED_MIN = (
     SH.HasValueConstraintComponent, SH.UniqueLangConstraintComponent, SH.QualifiedMaxCountConstraintComponent,
     SH.QualifiedMinCountConstraintComponent)
@@ -104,8 +108,9 @@ class _Shape:
     checks: list[tuple[str, Any]] = field(default_factory=list)
 
 
-#: An internal result: (focus, value or None, shape, component IRI).
-_Result = tuple[Any, Any, _Shape, Any]
+#: An internal result: (focus, value or None, shape, component IRI); a SPARQL constraint's result adds
+#: (result path or None, constraint node, messages) (:func:`.sparql_checks.evaluate`).
+_Result = tuple
 
 
 class _Compiler:
@@ -168,7 +173,7 @@ class _Compiler:
             raise NotCompilable("sh:flags without sh:pattern")
         for kind in kinds:
             shape.checks.append((kind, self.params(kind, shape, stack, reported)))
-        if reported and any(kind != "property" for kind in kinds):
+        if reported and any(kind not in ("property", "sparql") for kind in kinds):
             english = [m for m in shape.messages if getattr(m, "language", None) == "en"]
             if not shape.messages or len(english) > 1 or (not english and len(shape.messages) > 1):
                 raise NotCompilable("no single message to report")
@@ -263,6 +268,11 @@ class _Compiler:
                     raise NotCompilable("sh:property names a shape without sh:path")
                 found.append(compiled)
             return found
+        if kind == "sparql":  # sparql_checks decides what pySHACL would do, and raises where it does not
+            try:
+                return sparql_checks.compile_constraints(g, node, shape.path, shape.messages, reported)
+            except sparql_checks.Unsupported as exc:
+                raise NotCompilable(str(exc)) from exc
         raise NotCompilable(kind)  # pragma: no cover - every kind is handled above
 
     def targets(self, node: Any) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
@@ -322,12 +332,13 @@ class CoreChecks:
             needed |= self._sparql_only[node]
         return needed
 
-    def run(self, triples: Iterable[tuple[Any, Any, Any]], focus: set[Any] | None, others: Iterable[Any] = ()
-            ) -> tuple[list[tuple[str, None, list[tuple[None, Any, Any]]]], bool]:
+    def run(self, triples: Iterable[tuple[Any, Any, Any]], focus: set[Any] | None, others: Iterable[Any] = (),
+            context: ContextStore | None = None) -> tuple[list[tuple[str, None, list[tuple[None, Any, Any]]]], bool]:
         """Every compiled shape on its focus nodes (restricted to ``focus`` when given), as pySHACL's result
         tuples; and whether any of the shapes ``others`` (left to pySHACL) has a focus node — if none has,
-        pySHACL's data graph need not be built."""
-        data = _Data(triples)
+        pySHACL's data graph need not be built. ``context``: the pyoxigraph store of the same triples the SPARQL
+        constraints query (built here on first use when not given; ``triples`` must then be iterable twice)."""
+        data = _Data(triples, context)
         results: list[_Result] = []
         for target in self.compiled.values():
             found = data.targets(target.nodes, target.classes, target.subjects_of, target.objects_of)
@@ -347,7 +358,16 @@ class CoreChecks:
 
 def _as_pyshacl(result: _Result, data: _Data) -> tuple[str, None, list[tuple[None, Any, Any]]]:
     """One result as pySHACL's ``make_v_result`` writes it (what :func:`~.report.build_report` reads)."""
-    focus, value, shape, component = result
+    focus, value, shape, component, *extra = result
+    if extra:  # a SPARQL constraint's: its own path, constraint and messages
+        path, constraint, messages = extra[0]
+        return "", None, [
+            (None, _P_TYPE, _RESULT), (None, _P_COMPONENT, component), (None, _P_SHAPE, shape.node),
+            (None, _P_SEVERITY, shape.severity), (None, _P_FOCUS, data.rdflib(focus)),
+            *([(None, _P_VALUE, data.rdflib(value))] if value is not None else []),
+            *([(None, _P_PATH, path if path is not None else shape.path)]
+              if path is not None or shape.path is not None else []),
+            (None, _P_CONSTRAINT, constraint), *((None, _P_MESSAGE, m) for m in messages)]
     parts: list[tuple[None, Any, Any]] = [
         (None, _P_TYPE, _RESULT),
         (None, _P_COMPONENT, component),
@@ -366,7 +386,9 @@ def _as_pyshacl(result: _Result, data: _Data) -> tuple[str, None, list[tuple[Non
 class _Data:
     """The context triples as dictionaries, with the lookups pySHACL makes on its rdflib graph."""
 
-    def __init__(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
+    def __init__(self, triples: Iterable[tuple[Any, Any, Any]], context: ContextStore | None = None) -> None:
+        #: The same triples in pyoxigraph, for the SPARQL constraints (built when one runs).
+        self.context = context if context is not None else ContextStore(triples)
         spo: dict[Any, dict[Any, set[Any]]] = {}
         pos: dict[Any, dict[Any, set[Any]]] = {}
         for s, p, o in triples:
@@ -656,6 +678,11 @@ def _check_property(shape: _Shape, children: list[_Shape], data: _Data, value_no
     return conforms, results
 
 
+def _check_sparql(shape: _Shape, constraints: list, data: _Data, value_nodes: dict) -> tuple[bool, list]:
+    results = sparql_checks.evaluate(shape, constraints, data, value_nodes.keys())
+    return not results, results
+
+
 _CHECKS = {
     "class": _check_class, "datatype": _check_datatype, "nodeKind": _check_node_kind,
     "minCount": _check_count("minCount"), "maxCount": _check_count("maxCount"), "pattern": _check_pattern,
@@ -663,4 +690,5 @@ _CHECKS = {
     "minInclusive": _check_range("minInclusive"), "maxInclusive": _check_range("maxInclusive"),
     "minExclusive": _check_range("minExclusive"), "maxExclusive": _check_range("maxExclusive"),
     "uniqueLang": _check_unique_lang, "or": _check_or, "qualified": _check_qualified, "property": _check_property,
+    "sparql": _check_sparql,
 }

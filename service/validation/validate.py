@@ -65,6 +65,7 @@ from service.validation.scope import (
 )
 from service.validation.shape_queries import check_query
 from service.validation.shapes import TARGET_PARAMS, ShapesModel, shapes_model
+from service.validation.sparql_checks import ContextStore
 
 # -- the API -------------------------------------------------------------------------------
 
@@ -181,12 +182,14 @@ def _engine(model: ShapesModel) -> _Engine:
         return engine
 
 
-def _data_graph(triples: Iterable[tuple[Any, Any, Any]], predicates: set[Any] | None = None) -> Any:
+def _data_graph(triples: Iterable[tuple[Any, Any, Any]], predicates: set[Any] | None = None,
+                oxstore: ox.Store | None = None) -> Any:
     """A pySHACL data graph whose SPARQL queries run on pyoxigraph (same triples, same terms).
 
     ``predicates``: the shapes left to pySHACL read only the triples of these predicates through rdflib
     (their targets; their SPARQL runs on pyoxigraph, over every triple — :meth:`.CoreChecks.rdflib_predicates`),
     so only those are copied into rdflib; a query pyoxigraph cannot take is answered by rdflib over all of them.
+    ``oxstore``: the pyoxigraph store of the same triples, when the core checks already built one.
     """
     from pyshacl.graph_abstraction import RdfLibDataGraph
 
@@ -230,8 +233,8 @@ def _data_graph(triples: Iterable[tuple[Any, Any, Any]], predicates: set[Any] | 
     graph = Graph()
     graph.addN((to_rdflib(s), to_rdflib(p), to_rdflib(o), graph) for s, p, o in triples
                if predicates is None or p in predicates)
-    oxstore = ox.Store()
-    oxstore.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
+    if oxstore is None:
+        oxstore = ContextStore(triples).store
     data = HybridDataGraph(graph.store, graph)
     data.oxstore = oxstore
     data.partial_of = triples if predicates is not None else None
@@ -334,9 +337,10 @@ def _run(engine: _Engine, triples: set[tuple[Any, Any, Any]], focus: set[Any] | 
     reports: list[tuple[Any, Any, list]] = []
     shapes = engine.shapes
     predicates = None
+    context = ContextStore(triples)  # one pyoxigraph store of the triples, for our SPARQL constraints and pySHACL's
     if USE_CORE_CHECKS:
         shapes = [s for s in engine.shapes if s.node not in engine.core.compiled]
-        reports, needed = engine.core.run(triples, focus, [s.node for s in shapes])
+        reports, needed = engine.core.run(triples, focus, [s.node for s in shapes], context)
         if not needed:
             return reports
         predicates = engine.core.rdflib_predicates([s.node for s in shapes])
@@ -347,7 +351,7 @@ def _run(engine: _Engine, triples: set[tuple[Any, Any, Any]], focus: set[Any] | 
     _fast_parameter_lookup()
     _checked_sparql_once()
     _no_result_text()
-    data = _data_graph(triples, predicates)
+    data = _data_graph(triples, predicates, context.store)
     executor = SHACLExecutor(allow_warnings=True, allow_infos=True)
     wanted = {to_rdflib(n) for n in focus} if focus is not None else None
     with engine.lock:
