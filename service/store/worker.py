@@ -177,7 +177,8 @@ class Worker:
         _write_state(marker, {**state, "optimized": True})
         self.compaction_due = False
         release_free_memory()
-        log.info("store compacted in %.1f s", time.monotonic() - started)
+        took = time.monotonic() - started
+        (log.info if took >= 1 else log.debug)("store compacted in %.1f s", took)
 
     def first_load(self, root: Path) -> bool:
         """Load the bundle and its derived graphs into the empty store in ONE bulk load; False where that does not
