@@ -293,7 +293,7 @@ def needs_full_rebuild(add: list[ox.Quad], remove: list[ox.Quad], drop_graphs: l
 
 def derived_additions(store: ox.Store, add: list[ox.Quad], *, union: bool, entailment: str) -> list[ox.Quad] | None:
     """The derived quads that a change which only ADDS ``add`` brings, to be written with it in one transaction;
-    ``None`` where that does not hold (a full rebuild is needed, or a derived quad would go).
+    ``None`` where that does not hold (a full rebuild is needed, or ``add`` writes a derived graph).
 
     Why: a large batch's commit was spent writing its quads and their derived ones as the text of one
     ``INSERT DATA`` and having the engine parse that text back; ``Store.extend`` takes the quads themselves, in one
@@ -303,8 +303,21 @@ def derived_additions(store: ox.Store, add: list[ox.Quad], *, union: bool, entai
         return None
     if not (union or entailment == "rdfs"):
         return []
-    removed, added = derived_changes(store, add, [], union=union, entailment=entailment)
-    return None if removed else added
+    if any(not is_asserted(q.graph_name, union=union) for q in add):
+        return None  # a derived graph written directly: the general path sorts it out
+    # With the hierarchy unchanged (checked above), rules rdfs7 and rdfs9 take one premise each, so an addition
+    # entails exactly what its own triples entail (:func:`_entail`, per subject), and the union default graph gains
+    # its triples and those: nothing stored before is read but the hierarchy. A quad already there is written
+    # again, which changes nothing.
+    supers, superprops = hierarchy(store) if entailment == "rdfs" else ({}, {})
+    by_subject: dict[object, set[tuple[object, object]]] = defaultdict(set)
+    for q in add:
+        by_subject[q.subject].add((q.predicate, q.object))
+    entailed = {(s, p, o) for s, pairs in by_subject.items() for p, o in _entail(pairs, supers, superprops)}
+    derived = _in_graph(entailed, ENTAILED)
+    if union:
+        derived += _in_graph({(q.subject, q.predicate, q.object) for q in add} | entailed, ox.DefaultGraph())
+    return derived
 
 
 def derived_changes(store: ox.Store, add: list[ox.Quad], remove: list[ox.Quad], *, union: bool,
